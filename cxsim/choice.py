@@ -1,0 +1,124 @@
+"""Random-utility choice among (store, fulfilment) alternatives.
+
+Each shopper with a need chooses one alternative, or postpones, by a
+multinomial logit (McFadden 1974): utility is a weighted sum of what the
+alternative offers plus a Gumbel error, and the shopper takes the best. The
+alternatives of store ``s`` are walk-in, home delivery and pick-up in store;
+alternative ``s * 3 + f`` is fulfilment ``f`` at store ``s`` and the last
+column is "no purchase".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WALK_IN, DELIVERY, PICKUP = 0, 1, 2
+FULFILMENTS = ("walk_in", "delivery", "pickup")
+# shopper weight columns
+W_PRICE, W_SERVICE, W_PERSONAL, W_CONVENIENCE, W_REPUTATION, W_LOYALTY = range(6)
+WEIGHT_NAMES = ("price", "service", "personalization", "convenience", "reputation", "loyalty")
+# how much of a store's human service each fulfilment carries
+SERVICE_SHARE = np.array([1.0, 0.4, 0.7])
+
+
+def gumbel_argmax(rng: np.random.Generator, utilities: np.ndarray) -> np.ndarray:
+    """Draw one alternative per row with logit probabilities.
+
+    The index of the maximum of utility plus i.i.d. standard Gumbel noise is
+    distributed as the multinomial logit ``exp(u_j) / sum_k exp(u_k)``
+    (the Gumbel-max trick); ``-inf`` marks an unavailable alternative.
+    """
+    noise = rng.gumbel(size=utilities.shape)
+    return np.argmax(utilities + noise, axis=-1)
+
+
+def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
+    """Closed-form logit choice probabilities per row (for analysis and tests)."""
+    m = np.max(utilities, axis=-1, keepdims=True)
+    e = np.exp(utilities - m)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def perceived_price(price: np.ndarray, observed: np.ndarray, awareness: float) -> np.ndarray:
+    """Price as the shopper perceives it.
+
+    A price the shopper has seen (by online research, or on the shelf of the
+    store it stands in) is known; others are only partly known, shrunk toward
+    the reference price 1.0 (limited price knowledge: Dickson and Sawyer 1990,
+    J. Marketing 54:42).
+    """
+    return np.where(observed, price, 1.0 + awareness * (price - 1.0))
+
+
+def alternative_utilities(
+    *,
+    weights: np.ndarray,
+    price_seen: np.ndarray,
+    service: np.ndarray,
+    personalization: np.ndarray,
+    loyalty: np.ndarray,
+    reputation: np.ndarray,
+    dist_km: np.ndarray,
+    crowding: np.ndarray,
+    task_oriented: np.ndarray,
+    delivery_days: np.ndarray,
+    inspected: np.ndarray,
+    return_ease: np.ndarray,
+    visited: np.ndarray,
+    habit: np.ndarray,
+    available: np.ndarray,
+    touch_feel: float,
+    urgency: float,
+    b: dict[str, float],
+) -> np.ndarray:
+    """Utility of every (store, fulfilment) alternative and of not buying.
+
+    Shapes: ``n`` shoppers, ``S`` stores. ``weights`` is ``(n, 6)``;
+    ``price_seen``, ``inspected``, ``available`` are ``(n, S, 3)``;
+    ``personalization`` (capability x familiarity), ``loyalty``,
+    ``reputation``, ``dist_km``, ``visited`` and ``service`` (as the shopper
+    expects it, or met it in the store it visited) are ``(n, S)``;
+    ``crowding`` and ``delivery_days`` are ``(S,)``, ``return_ease`` is
+    ``(S, 3)``; ``habit`` and ``task_oriented`` are ``(n,)``.
+
+    Utility = - price + service + personalization - travel / crowding /
+    delivery wait and hassle + loyalty + reputation - risk of buying unseen
+    (eased by a lenient return policy) + effort of walking out of the store
+    one stands in + digital habit for online orders. Returns ``(n, S*3 + 1)``,
+    ``-inf`` where unavailable.
+    """
+    n, S = loyalty.shape
+    w = weights
+    u = np.empty((n, S, 3), dtype=np.float64)
+    u[:] = -b["price"] * w[:, W_PRICE, None, None] * (price_seen - 1.0)
+    u += b["service"] * w[:, W_SERVICE, None, None] * (service[:, :, None] * SERVICE_SHARE)
+    u += (b["personalization"] * w[:, W_PERSONAL, None] * personalization)[:, :, None]
+    u += (
+        b["loyalty"] * w[:, W_LOYALTY, None] * loyalty
+        + b["reputation"] * w[:, W_REPUTATION, None] * (reputation - 0.5)
+    )[:, :, None]
+    conv = b["convenience"] * w[:, W_CONVENIENCE, None]
+    crowd_cost = b["crowding"] * crowding[None, :] * (0.5 + task_oriented[:, None])
+    u[:, :, WALK_IN] -= conv * (b["travel_per_km"] * dist_km + crowd_cost)
+    wait = b["delivery_per_day"] * (0.5 + urgency) * delivery_days[None, :] + b["delivery_hassle"]
+    u[:, :, DELIVERY] -= conv * wait
+    u[:, :, PICKUP] -= conv * (0.6 * b["travel_per_km"] * dist_km + b["pickup_hassle"])
+    unseen = b["unseen_risk"] * touch_feel - b["return_ease"] * return_ease
+    u -= np.where(inspected, 0.0, unseen)
+    u[:, :, WALK_IN] += b["walk_out_effort"] * visited
+    u[:, :, PICKUP] += 0.5 * b["walk_out_effort"] * visited
+    u[:, :, DELIVERY] += b["digital_habit"] * habit[:, None]
+    u[:, :, PICKUP] += 0.5 * b["digital_habit"] * habit[:, None]
+    u = np.where(available, u, -np.inf)
+    out = np.empty((n, S * 3 + 1), dtype=np.float64)
+    out[:, :-1] = u.reshape(n, S * 3)
+    out[:, -1] = b["no_purchase"]
+    return out
+
+
+def decode(choice: np.ndarray, n_stores: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split chosen alternative indices into (store, fulfilment); -1, -1 for no purchase."""
+    none = choice == n_stores * 3
+    store = np.where(none, -1, choice // 3)
+    fulfil = np.where(none, -1, choice % 3)
+    return store.astype(np.int32), fulfil.astype(np.int8)

@@ -1,0 +1,97 @@
+"""Experience quality and satisfaction (expectation-disconfirmation)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def realized_service(
+    rng: np.random.Generator, quality: np.ndarray, consistency: np.ndarray, noise: float
+) -> np.ndarray:
+    """The service a shopper actually meets: quality plus noise, noisier where consistency is low.
+
+    Service is produced in the encounter and varies between encounters
+    (heterogeneity in SERVQUAL, Parasuraman, Zeithaml and Berry 1988).
+    """
+    spread = noise * (1.0 - consistency)
+    return np.clip(quality + spread * rng.standard_normal(quality.shape[0]), 0.0, 1.0)
+
+
+def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: float) -> np.ndarray:
+    """How crowding feels: recreational shoppers like some bustle, task-oriented ones none.
+
+    Inverted U for recreational shoppers, peaking at ``optimum``; a plain
+    nuisance for task-oriented ones (Eroglu and Machleit 1990, J. Retailing
+    66:201; Machleit, Eroglu and Mantel 2000, J. Consumer Psych. 9:29).
+    """
+    rec = 1.0 - ((crowding - optimum) / optimum) ** 2
+    rec = np.clip(rec, -1.5, 1.0) * 0.5
+    task = -np.minimum(crowding, 3.0)
+    return np.where(recreational, rec, task)
+
+
+def experience_quality(
+    *,
+    base: float,
+    service: np.ndarray,
+    service_share: np.ndarray,
+    personalization: np.ndarray,
+    atmosphere: np.ndarray,
+    crowd_feel: np.ndarray,
+    in_store: np.ndarray,
+    paid_price: np.ndarray,
+    late_days: np.ndarray,
+    misfit: np.ndarray,
+    returned: np.ndarray,
+    ease: np.ndarray,
+    after_sales_needed: np.ndarray,
+    after_sales: np.ndarray,
+    inconsistency: np.ndarray,
+    mood: np.ndarray,
+    economy: float,
+    w: dict[str, float],
+) -> np.ndarray:
+    """Quality of the whole experience of one purchase, on 0..1.
+
+    The sum of the touchpoints of the customer journey (Lemon and Verhoef
+    2016, J. Marketing 80:69): service met (weighted by how much human
+    service the fulfilment carries), personalization, atmosphere and crowding
+    in the store, value for money, delivery delay, fit, the hassle of a
+    return (eased by an easy policy), after-sales care when needed, channel
+    inconsistency felt by those who used two channels, mood, and the economy.
+    """
+    e = (
+        base
+        + w["service"] * service_share * (service - 0.5)
+        + w["personalization"] * personalization
+        + in_store * (w["atmosphere"] * (atmosphere - 0.5) + w["crowding"] * crowd_feel)
+        + w["value"] * (1.0 - paid_price)
+        - w["late"] * late_days
+        - w["misfit"] * misfit
+        - w["return_hassle"] * returned * (1.0 - ease)
+        + after_sales_needed * w["after_sales"] * (after_sales - 0.5)
+        - w["inconsistency"] * inconsistency
+        + mood
+        + 0.1 * (economy - 1.0)
+    )
+    return np.clip(e, 0.0, 1.0)
+
+
+def disconfirmation(experience: np.ndarray, expectation: np.ndarray) -> np.ndarray:
+    """Experience minus expectation: the core of Oliver's (1980, JMR 17:460) model."""
+    return experience - expectation
+
+
+def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.ndarray:
+    """Satisfaction on 0..1: the level of the experience plus weighted disconfirmation.
+
+    Oliver (1980) models satisfaction as an additive function of the
+    expectation level and disconfirmation; here the experience itself stands
+    for the level.
+    """
+    return np.clip(experience + weight * disc, 0.0, 1.0)
+
+
+def adapt_expectation(expectation: np.ndarray, experience: np.ndarray, rate: float) -> np.ndarray:
+    """Expectations move toward what was experienced (adaptation level, Helson 1964)."""
+    return expectation + rate * (experience - expectation)

@@ -1,0 +1,224 @@
+"""Metrics: the day's purchases, daily indicators, rolling NPS and the run summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from cxsim.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.word_of_mouth import net_promoter_score
+
+TIMESERIES_COLUMNS = (
+    "day",
+    "purchases",
+    "share_walk_in",
+    "share_delivery",
+    "share_pickup",
+    "online_share",
+    "showrooming_rate",
+    "competitive_showrooming_rate",
+    "webrooming_rate",
+    "mean_satisfaction",
+    "mean_loyalty",
+    "nps",
+    "return_rate",
+    "churn_events",
+    "open_stores",
+    "wom_positive",
+    "wom_negative",
+    "reviews",
+    "revenue",
+    "events",
+)
+STORE_COLUMNS = (
+    "day",
+    "store",
+    "kind",
+    "purchases",
+    "revenue",
+    "profit",
+    "cash",
+    "market_share",
+    "nps",
+    "mean_loyalty",
+    "service_quality",
+    "price",
+    "is_open",
+    "label",
+    "walk_in",
+    "delivery",
+    "pickup",
+    "returns",
+    "personalization",
+    "rating",
+)
+
+
+@dataclass
+class DayPurchases:
+    """One day's purchases, one entry per purchase (all arrays of equal length)."""
+
+    shopper: np.ndarray
+    store: np.ndarray
+    fulfilment: np.ndarray
+    research: np.ndarray
+    visited: np.ndarray  # store visited for research, -1 if none
+    price: np.ndarray  # price index paid
+    late_days: np.ndarray
+    misfit: np.ndarray
+    returned: np.ndarray
+    after_sales: np.ndarray
+    experience: np.ndarray
+    satisfaction: np.ndarray
+    ltr: np.ndarray
+    showroomed: np.ndarray
+    competitive_showroomed: np.ndarray
+    webroomed: np.ndarray
+    churned: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.shopper.shape[0])
+
+    def frame(self, day: int, store_names: list[str]) -> pd.DataFrame:
+        """The purchases as a tidy table (the optional ``purchases`` output)."""
+        from cxsim.choice import FULFILMENTS
+        from cxsim.research import CHANNELS
+
+        names = np.array(store_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "day": np.full(len(self), day, dtype=np.int32),
+                "shopper": self.shopper.astype(np.int64),
+                "store": names[self.store],
+                "fulfilment": np.array(FULFILMENTS, dtype=object)[self.fulfilment],
+                "research": np.array(CHANNELS, dtype=object)[self.research],
+                "visited": np.where(self.visited >= 0, names[np.maximum(self.visited, 0)], None),
+                "price": self.price,
+                "late_days": self.late_days,
+                "misfit": self.misfit,
+                "returned": self.returned,
+                "after_sales": self.after_sales,
+                "experience": self.experience,
+                "satisfaction": self.satisfaction,
+                "recommend": self.ltr,
+                "showroomed": self.showroomed,
+                "webroomed": self.webroomed,
+            }
+        )
+
+
+def empty_purchases() -> DayPurchases:
+    """A day without purchases."""
+    kw = {f.name: np.zeros(0) for f in fields(DayPurchases)}
+    for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr"):
+        kw[name] = np.zeros(0, dtype=np.int64)
+    return DayPurchases(**kw)
+
+
+def _share(mask: np.ndarray, n: int) -> float:
+    return float(mask.sum()) / n if n else 0.0
+
+
+def channel_shares(p: DayPurchases) -> dict[str, float]:
+    """Shares of walk-in, delivery and pick-up (sum to 1 when there are purchases)."""
+    n = len(p)
+    out = {
+        "share_walk_in": _share(p.fulfilment == WALK_IN, n),
+        "share_delivery": _share(p.fulfilment == DELIVERY, n),
+        "share_pickup": _share(p.fulfilment == PICKUP, n),
+    }
+    out["online_share"] = out["share_delivery"] + out["share_pickup"]
+    return out
+
+
+def journey_rates(p: DayPurchases) -> dict[str, float]:
+    """Showrooming, competitive showrooming and webrooming as shares of purchases."""
+    n = len(p)
+    return {
+        "showrooming_rate": _share(p.showroomed, n),
+        "competitive_showrooming_rate": _share(p.competitive_showroomed, n),
+        "webrooming_rate": _share(p.webroomed, n),
+        "return_rate": _share(p.returned, n),
+    }
+
+
+class RollingNPS:
+    """Promoter and detractor counts per store over a trailing window of days.
+
+    A single day's NPS of a small store rests on a handful of answers; NPS as
+    firms track it pools a period. ``window`` days are kept in a ring buffer.
+    """
+
+    def __init__(self, n_stores: int, window: int) -> None:
+        self.counts = np.zeros((window, 3, n_stores), dtype=np.int64)
+        self.slot = 0
+
+    def add(self, store: np.ndarray, promoter: np.ndarray, detractor: np.ndarray) -> None:
+        """Record one day of answers and advance the window."""
+        s = self.counts.shape[2]
+        self.slot = (self.slot + 1) % self.counts.shape[0]
+        self.counts[self.slot, 0] = np.bincount(store, weights=promoter, minlength=s)
+        self.counts[self.slot, 1] = np.bincount(store, weights=detractor, minlength=s)
+        self.counts[self.slot, 2] = np.bincount(store, minlength=s)
+
+    def by_store(self) -> np.ndarray:
+        """NPS per store over the window (NaN where no answers)."""
+        p, d, n = self.counts.sum(axis=0)
+        return net_promoter_score(p, d, n)
+
+    def overall(self) -> float:
+        """NPS over all stores in the window."""
+        p, d, n = self.counts.sum(axis=(0, 2))
+        return float(net_promoter_score(p, d, n))
+
+
+def summary_row(
+    ts: pd.DataFrame, daily: pd.DataFrame, stats: dict[str, float], window_days: int
+) -> dict[str, float]:
+    """Headline metrics over the last ``window_days`` days of the run.
+
+    ``daily`` has one row per simulated day with raw counts (not only the
+    collected days), ``stats`` carries shopper-level figures computed by the model.
+    """
+    last = daily[daily["day"] > daily["day"].max() - window_days]
+    n = last["purchases"].sum()
+
+    def rate(col: str) -> float:
+        return float(last[col].sum() / n) if n else 0.0
+
+    positive, negative = last["wom_positive"].sum(), last["wom_negative"].sum()
+    delivered = last["n_delivery"].sum()
+    walked = last["n_walk_in"].sum()
+    pick = last["n_pickup"].sum()
+    p, d, r = last["promoters"].sum(), last["detractors"].sum(), last["purchases"].sum()
+    row = {
+        "days": int(daily["day"].max()),
+        "window_days": len(last),
+        "purchases": int(n),
+        "share_walk_in": rate("n_walk_in"),
+        "share_delivery": rate("n_delivery"),
+        "share_pickup": rate("n_pickup"),
+        "online_share": rate("n_delivery") + rate("n_pickup"),
+        "showrooming_rate": rate("n_showroomed"),
+        "competitive_showrooming_rate": rate("n_competitive_showroomed"),
+        "webrooming_rate": rate("n_webroomed"),
+        "mean_satisfaction": float(last["sum_satisfaction"].sum() / n) if n else float("nan"),
+        "nps": float(net_promoter_score(p, d, r)),
+        "return_rate": rate("n_returned"),
+        "return_rate_walk_in": float(last["returned_walk_in"].sum() / walked) if walked else 0.0,
+        "return_rate_delivery": float(last["returned_delivery"].sum() / delivered)
+        if delivered
+        else 0.0,
+        "return_rate_pickup": float(last["returned_pickup"].sum() / pick) if pick else 0.0,
+        "wom_positive": int(positive),
+        "wom_negative": int(negative),
+        "wom_ratio": float(positive / negative) if negative else float("nan"),
+        "churn_events": int(last["churn_events"].sum()),
+        "revenue": float(last["revenue"].sum()),
+        "mean_loyalty": float(ts["mean_loyalty"].iloc[-1]),
+        "open_stores": int(ts["open_stores"].iloc[-1]),
+    }
+    row.update(stats)
+    return row

@@ -1,0 +1,198 @@
+"""Shoppers: a structure of numpy arrays, one row per shopper, and a view for inspecting one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cxsim import scenario as sc
+from cxsim.choice import FULFILMENTS, WEIGHT_NAMES
+from cxsim.social import small_world
+from cxsim.town import distances_km, place_homes
+
+if TYPE_CHECKING:
+    from cxsim.model import CXModel
+
+NEVER = np.int32(-(10**6))
+
+
+@dataclass
+class ShopperArrays:
+    """Every shopper's state. The arrays are the one source of truth.
+
+    Per-store columns are ``(n, S)`` float32 in store-index order.
+    """
+
+    home: np.ndarray  # (n, 2) km
+    segment: np.ndarray  # (n,) int8 index into segment names
+    weights: np.ndarray  # (n, 6) float32, see cxsim.choice.WEIGHT_NAMES
+    savvy: np.ndarray  # (n,) float32 0..1
+    recreational: np.ndarray  # (n,) bool
+    need_interval: np.ndarray  # (n,) float32 days
+    next_need: np.ndarray  # (n,) int32 day
+    habit: np.ndarray  # (n,) float32 0..1 digital habit
+    impulse: np.ndarray  # (n,) bool: the pending need was pulled forward by a promotion
+    acquaintances: np.ndarray  # (n, k) int32
+    dist_km: np.ndarray  # (n, S) float32
+    loyalty: np.ndarray  # (n, S)
+    expectation: np.ndarray  # (n, S)
+    familiarity: np.ndarray  # (n, S)
+    reputation: np.ndarray  # (n, S)
+    avoid_until: np.ndarray  # (n, S) int32 day
+    last_store: np.ndarray  # (n,) int16, -1 before any purchase
+    last_fulfilment: np.ndarray  # (n,) int8, -1 before any purchase
+    last_purchase: np.ndarray  # (n,) int32 day
+    last_showroomed: np.ndarray  # (n,) int32 day
+    last_webroomed: np.ndarray  # (n,) int32 day
+
+    @property
+    def n(self) -> int:
+        """Number of shoppers."""
+        return int(self.segment.shape[0])
+
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def create_shoppers(
+    rng: np.random.Generator, s: sc.Scenario, store_xy: np.ndarray, initial_rating: float
+) -> ShopperArrays:
+    """Draw a town of shoppers from the scenario's segments.
+
+    Individual weights vary around the segment's (lognormal, sd 0.25 on the
+    log scale) so that no two shoppers are alike.
+    """
+    n, S = s.town.shoppers, store_xy.shape[0]
+    segs = list(s.segments.values())
+    shares = np.array([g.share for g in segs])
+    segment = rng.choice(len(segs), size=n, p=shares / shares.sum()).astype(np.int8)
+    seg_w = np.array([[getattr(g, name) for name in WEIGHT_NAMES] for g in segs], dtype=np.float32)
+    weights = seg_w[segment] * rng.lognormal(0.0, 0.25, size=(n, 6)).astype(np.float32)
+    savvy_mean = np.array([g.savvy for g in segs])[segment]
+    savvy = np.clip(savvy_mean + rng.normal(0.0, 0.15, n), 0.0, 1.0).astype(np.float32)
+    recreational = rng.random(n) < np.array([g.recreational for g in segs])[segment]
+    need_interval = np.array([g.need_interval_days for g in segs], dtype=np.float32)[segment]
+    home = place_homes(rng, n, s.town.size_km, s.town.centre_share, s.town.centre_spread_km)
+    acquaintances = small_world(
+        rng, home, s.town.size_km, s.town.social_degree, s.town.social_rewire
+    )
+    p_first = 1.0 / need_interval
+    next_need = (rng.geometric(np.clip(p_first, 1e-6, 1.0)) - s.warmup_days).astype(np.int32)
+    reputation = np.clip(initial_rating + rng.normal(0.0, 0.1, (n, S)), 0.0, 1.0).astype(np.float32)
+    return ShopperArrays(
+        home=home,
+        segment=segment,
+        weights=weights,
+        savvy=savvy,
+        recreational=recreational,
+        need_interval=need_interval,
+        next_need=next_need,
+        habit=(0.2 * savvy).astype(np.float32),
+        impulse=np.zeros(n, dtype=bool),
+        acquaintances=acquaintances,
+        dist_km=distances_km(home, store_xy),
+        loyalty=np.zeros((n, S), dtype=np.float32),
+        expectation=np.full((n, S), s.behaviour.experience_base + 0.1, dtype=np.float32),
+        familiarity=np.zeros((n, S), dtype=np.float32),
+        reputation=reputation,
+        avoid_until=np.zeros((n, S), dtype=np.int32),
+        last_store=np.full(n, -1, dtype=np.int16),
+        last_fulfilment=np.full(n, -1, dtype=np.int8),
+        last_purchase=np.full(n, NEVER, dtype=np.int32),
+        last_showroomed=np.full(n, NEVER, dtype=np.int32),
+        last_webroomed=np.full(n, NEVER, dtype=np.int32),
+    )
+
+
+class Shopper:
+    """A read-only view of one shopper's row, for inspection (not stored per shopper).
+
+    ``model.shopper(i)`` builds one on demand; the arrays stay the truth.
+    """
+
+    def __init__(self, model: CXModel, index: int) -> None:
+        if not 0 <= index < model.shoppers.n:
+            raise IndexError(f"shopper {index} out of range 0..{model.shoppers.n - 1}")
+        self.model = model
+        self.unique_id = index
+
+    @property
+    def _a(self) -> ShopperArrays:
+        return self.model.shoppers
+
+    @property
+    def segment(self) -> str:
+        """Segment name."""
+        return self.model.segment_names[int(self._a.segment[self.unique_id])]
+
+    @property
+    def home(self) -> tuple[float, float]:
+        """Home location in km."""
+        x, y = self._a.home[self.unique_id]
+        return float(x), float(y)
+
+    @property
+    def recreational(self) -> bool:
+        """Whether the shopper shops for pleasure."""
+        return bool(self._a.recreational[self.unique_id])
+
+    @property
+    def savvy(self) -> float:
+        """Digital savviness 0..1."""
+        return float(self._a.savvy[self.unique_id])
+
+    def per_store(self, attribute: str) -> dict[str, float]:
+        """One per-store column (loyalty, expectation, familiarity, reputation) by store name."""
+        row = getattr(self._a, attribute)[self.unique_id]
+        return {name: float(v) for name, v in zip(self.model.store_names, row, strict=True)}
+
+    @property
+    def loyalty(self) -> dict[str, float]:
+        """Loyalty to each store."""
+        return self.per_store("loyalty")
+
+    @property
+    def last_fulfilment(self) -> str | None:
+        """Fulfilment of the last purchase."""
+        f = int(self._a.last_fulfilment[self.unique_id])
+        return FULFILMENTS[f] if f >= 0 else None
+
+    @property
+    def last_store(self) -> str | None:
+        """Store of the last purchase."""
+        s = int(self._a.last_store[self.unique_id])
+        return self.model.store_names[s] if s >= 0 else None
+
+    @property
+    def avoids(self) -> list[str]:
+        """Stores the shopper currently avoids after a bad experience."""
+        row = self._a.avoid_until[self.unique_id]
+        return [
+            n
+            for n, until in zip(self.model.store_names, row, strict=True)
+            if until > self.model.day
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything about this shopper as plain data."""
+        return {
+            "id": self.unique_id,
+            "segment": self.segment,
+            "home": self.home,
+            "recreational": self.recreational,
+            "savvy": self.savvy,
+            "habit": float(self._a.habit[self.unique_id]),
+            "last_store": self.last_store,
+            "last_fulfilment": self.last_fulfilment,
+            "avoids": self.avoids,
+            **{
+                k: self.per_store(k)
+                for k in ("loyalty", "expectation", "familiarity", "reputation")
+            },
+        }
+
+    def __repr__(self) -> str:
+        return f"Shopper({self.unique_id}, {self.segment}, last={self.last_store}/{self.last_fulfilment})"

@@ -1,0 +1,85 @@
+"""Sharing: likelihood to recommend, NPS, online reviews and word of mouth."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def likelihood_to_recommend(
+    rng: np.random.Generator, satisfaction: np.ndarray, noise: float
+) -> np.ndarray:
+    """Answer to "how likely are you to recommend us?" on 0..10 (int8)."""
+    raw = 10.0 * satisfaction + noise * rng.standard_normal(satisfaction.shape[0])
+    return np.clip(np.rint(raw), 0, 10).astype(np.int8)
+
+
+def promoters_detractors(ltr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Promoters answer 9-10, detractors 0-6 (Reichheld 2003, HBR 81(12):46)."""
+    return ltr >= 9, ltr <= 6
+
+
+def net_promoter_score(promoters: np.ndarray, detractors: np.ndarray, respondents: np.ndarray):
+    """NPS = 100 x (promoters - detractors) / respondents; NaN where nobody answered."""
+    promoters = np.asarray(promoters, dtype=float)
+    respondents = np.asarray(respondents, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(respondents > 0, 100.0 * (promoters - detractors) / respondents, np.nan)
+
+
+def writes_review(
+    rng: np.random.Generator, satisfaction: np.ndarray, base: float, extremity: float
+) -> np.ndarray:
+    """Whether a shopper writes an online review.
+
+    Mostly the very pleased and the very displeased write (the J-shaped
+    distribution of reviews, Hu, Pavlou and Zhang 2009, CACM 52(10):144).
+    """
+    extreme = (2.0 * satisfaction - 1.0) ** 4
+    return rng.random(satisfaction.shape[0]) < base + extremity * extreme
+
+
+def update_ratings(
+    rating: np.ndarray, store: np.ndarray, score: np.ndarray, rate: float
+) -> np.ndarray:
+    """Public rating per store: exponentially weighted mean of the day's review scores."""
+    counts = np.bincount(store, minlength=rating.shape[0])
+    sums = np.bincount(store, weights=score, minlength=rating.shape[0])
+    has = counts > 0
+    mean = np.divide(sums, counts, out=np.zeros_like(rating), where=has)
+    keep = (1.0 - rate) ** counts
+    return np.where(has, keep * rating + (1.0 - keep) * mean, rating)
+
+
+def spread_word_of_mouth(
+    rng: np.random.Generator,
+    senders: np.ndarray,
+    store: np.ndarray,
+    positive: np.ndarray,
+    acquaintances: np.ndarray,
+    reach: int,
+    reputation: np.ndarray,
+    weight_positive: float,
+    weight_negative: float,
+) -> tuple[int, int]:
+    """Tell ``reach`` acquaintances about a store; returns (positive, negative) messages.
+
+    Each sender talks to ``reach`` acquaintances drawn from its ties; each
+    hearer's perceived reputation of the store moves toward 1 (praise) or 0
+    (complaint), complaints weighing more (negative WOM has the stronger
+    effect: Arndt 1967; East, Hammond and Wright 2007, IJRM 24:175).
+    Updates ``reputation`` (``(n, S)``) in place.
+    """
+    degree = acquaintances.shape[1]
+    if senders.size == 0 or degree == 0 or reach == 0:
+        return 0, 0
+    k = min(reach, degree)
+    picks = rng.integers(0, degree, size=(senders.size, k))
+    hearers = acquaintances[senders[:, None], picks].ravel()
+    about = np.repeat(store, k)
+    good = np.repeat(positive, k)
+    target = good.astype(np.float32)
+    weight = np.where(good, weight_positive, weight_negative).astype(np.float32)
+    current = reputation[hearers, about]
+    reputation[hearers, about] = current + weight * (target - current)
+    n_pos = int(good.sum())
+    return n_pos, int(good.size - n_pos)
