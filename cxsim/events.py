@@ -27,9 +27,7 @@ class DayConditions:
     """One-day events that take effect today."""
 
 
-def _in_force(
-    ev: sc.Lockdown | sc.Promotion | sc.Recession | sc.DeliveryDisruption, day: int
-) -> bool:
+def _in_force(ev: sc.Lockdown | sc.Promotion | sc.Recession | sc.DeliveryDisruption, day: int) -> bool:
     return ev.start <= day < ev.start + ev.days
 
 

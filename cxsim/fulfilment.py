@@ -7,9 +7,7 @@ import numpy as np
 from cxsim.choice import DELIVERY, PICKUP, WALK_IN
 
 
-def return_ease(
-    leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.ndarray
-) -> np.ndarray:
+def return_ease(leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.ndarray) -> np.ndarray:
     """How easy it is to return a purchase, ``(S, 3)`` by fulfilment, 0..1.
 
     In-store purchases go back over the counter; delivered ones go back by
@@ -24,9 +22,7 @@ def return_ease(
     return ease
 
 
-def lateness_days(
-    rng: np.random.Generator, reliability: np.ndarray, extra_days: float
-) -> np.ndarray:
+def lateness_days(rng: np.random.Generator, reliability: np.ndarray, extra_days: float) -> np.ndarray:
     """Days a delivery arrives late (0 when on time).
 
     A delivery misses its promised date with probability ``1 - reliability``

@@ -208,9 +208,7 @@ def summary_row(
         "nps": float(net_promoter_score(p, d, r)),
         "return_rate": rate("n_returned"),
         "return_rate_walk_in": float(last["returned_walk_in"].sum() / walked) if walked else 0.0,
-        "return_rate_delivery": float(last["returned_delivery"].sum() / delivered)
-        if delivered
-        else 0.0,
+        "return_rate_delivery": float(last["returned_delivery"].sum() / delivered) if delivered else 0.0,
         "return_rate_pickup": float(last["returned_pickup"].sum() / pick) if pick else 0.0,
         "wom_positive": int(positive),
         "wom_negative": int(negative),

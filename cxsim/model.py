@@ -270,9 +270,7 @@ class CXModel(mesa.Model):
             price[bought],
             impulse[bought],
         )
-        p = self._evaluate(
-            day, who, channel, visited, encounter, store, fulfil, price, impulse, st, cond
-        )
+        p = self._evaluate(day, who, channel, visited, encounter, store, fulfil, price, impulse, st, cond)
         counts = self._share(day, p)
         self._after_purchase(day, p, cond)
         return p, counts
@@ -411,23 +409,17 @@ class CXModel(mesa.Model):
         if delivered.any():
             rel = st.reliability[store[delivered]] * cond.reliability_factor
             late[delivered] = fulfilment.lateness_days(rng, rel, cond.delivery_extra_days)
-        bad_fit = fulfilment.misfit(
-            rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen
-        )
+        bad_fit = fulfilment.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
         ease = fulfilment.return_ease(st.leniency, st.cross_channel, st.walk_in)[store, fulfil]
         back = fulfilment.returned(
             rng, bad_fit, cat.base_return_rate, cat.misfit_return, ease, impulse, b.impulse_return
         )
         care = fulfilment.needs_after_sales(rng, n, cat.after_sales_need)
-        met = experience.realized_service(
-            rng, st.service[store], st.consistency[store], b.service_noise
-        )
+        met = experience.realized_service(rng, st.service[store], st.consistency[store], b.service_noise)
         met = np.where(in_store & (visited == store), encounter, met)
         omni = st.walk_in[store] & st.delivery[store]
         two_channels = (
-            (fulfil == PICKUP)
-            | (in_store & (channel == research.ONLINE))
-            | (delivered & (visited == store))
+            (fulfil == PICKUP) | (in_store & (channel == research.ONLINE)) | (delivered & (visited == store))
         )
         inconsistency = np.where(omni & two_channels, 1.0 - st.channel_consistency[store], 0.0)
         e = experience.experience_quality(
@@ -493,9 +485,7 @@ class CXModel(mesa.Model):
         a, b = self.shoppers, self.spec.behaviour
         promoter, detractor = word_of_mouth.promoters_detractors(p.ltr)
         self.nps.add(p.store, promoter, detractor)
-        writes = word_of_mouth.writes_review(
-            self.rng, p.satisfaction, b.review_base, b.review_extremity
-        )
+        writes = word_of_mouth.writes_review(self.rng, p.satisfaction, b.review_base, b.review_extremity)
         ratings = word_of_mouth.update_ratings(
             np.array([s.rating for s in self.stores]),
             p.store[writes],
@@ -549,9 +539,7 @@ class CXModel(mesa.Model):
         S, ticket = len(self.stores), self.spec.category.ticket
         kept = ~p.returned
 
-        def per_store(
-            weights: np.ndarray | None = None, mask: np.ndarray | None = None
-        ) -> np.ndarray:
+        def per_store(weights: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
             idx = p.store if mask is None else p.store[mask]
             w = None if weights is None else (weights if mask is None else weights[mask])
             return np.bincount(idx, weights=w, minlength=S)
@@ -593,9 +581,7 @@ class CXModel(mesa.Model):
             if s.is_open and s.cash < 0:
                 customers = int((self.shoppers.loyalty.argmax(axis=1) == s.index).sum())
                 s.close(day)
-                self.log.append(
-                    (day, f"{s.label} closed: {customers} customers look for a new store")
-                )
+                self.log.append((day, f"{s.label} closed: {customers} customers look for a new store"))
                 continue
             if s.is_open and day % s.strategy_every == 0:
                 market = Market(day, lowest, s.market_share, s.market_share)

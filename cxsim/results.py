@@ -174,9 +174,7 @@ def load_result(folder: str | Path) -> RunResult:
     """Read a run written by :meth:`RunResult.save` (or ``cxsim run --out``)."""
     folder = Path(folder)
     if not (folder / "timeseries.parquet").is_file():
-        raise InputError(
-            str(folder), "", "a folder written by `cxsim run --out`", "no timeseries.parquet"
-        )
+        raise InputError(str(folder), "", "a folder written by `cxsim run --out`", "no timeseries.parquet")
     purchases = folder / "purchases.parquet"
     log_file = folder / "log.json"
     log = json.loads(log_file.read_text()) if log_file.is_file() else []

@@ -29,9 +29,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
 StoreKind = Literal["physical", "online", "omnichannel"]
-StrategyName = Literal[
-    "static", "price_match", "invest_service", "invest_personalization", "open_online"
-]
+StrategyName = Literal["static", "price_match", "invest_service", "invest_personalization", "open_online"]
 
 
 class _Strict(BaseModel):
@@ -562,9 +560,7 @@ def load_raw(name_or_path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[d
     path = find_scenario_file(name_or_path, relative_to).resolve()
     if path in _chain:
         cycle = " -> ".join(p.stem for p in (*_chain, path))
-        raise ScenarioError(
-            str(_chain[-1]), "extends", "a chain of scenarios without a cycle", found=cycle
-        )
+        raise ScenarioError(str(_chain[-1]), "extends", "a chain of scenarios without a cycle", found=cycle)
     data = _read_toml(path)
     parent = data.get("extends")
     if parent is None:
@@ -641,9 +637,7 @@ def apply_override(data: dict[str, Any], text: str) -> dict[str, Any]:
             did_you_mean(key, cls.model_fields),
         )
     if kind == "dict" and parts[-2] in _DICT_VALUES:
-        raise ScenarioError(
-            f"--set {text}", ".".join(parts), f"a key inside {parts[-2]}.{key}", value
-        )
+        raise ScenarioError(f"--set {text}", ".".join(parts), f"a key inside {parts[-2]}.{key}", value)
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list):

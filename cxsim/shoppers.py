@@ -76,9 +76,7 @@ def create_shoppers(
     recreational = rng.random(n) < np.array([g.recreational for g in segs])[segment]
     need_interval = np.array([g.need_interval_days for g in segs], dtype=np.float32)[segment]
     home = place_homes(rng, n, s.town.size_km, s.town.centre_share, s.town.centre_spread_km)
-    acquaintances = small_world(
-        rng, home, s.town.size_km, s.town.social_degree, s.town.social_rewire
-    )
+    acquaintances = small_world(rng, home, s.town.size_km, s.town.social_degree, s.town.social_rewire)
     p_first = 1.0 / need_interval
     next_need = (rng.geometric(np.clip(p_first, 1e-6, 1.0)) - s.warmup_days).astype(np.int32)
     reputation = np.clip(initial_rating + rng.normal(0.0, 0.1, (n, S)), 0.0, 1.0).astype(np.float32)
@@ -170,11 +168,7 @@ class Shopper:
     def avoids(self) -> list[str]:
         """Stores the shopper currently avoids after a bad experience."""
         row = self._a.avoid_until[self.unique_id]
-        return [
-            n
-            for n, until in zip(self.model.store_names, row, strict=True)
-            if until > self.model.day
-        ]
+        return [n for n, until in zip(self.model.store_names, row, strict=True) if until > self.model.day]
 
     def as_dict(self) -> dict[str, Any]:
         """Everything about this shopper as plain data."""
@@ -188,10 +182,7 @@ class Shopper:
             "last_store": self.last_store,
             "last_fulfilment": self.last_fulfilment,
             "avoids": self.avoids,
-            **{
-                k: self.per_store(k)
-                for k in ("loyalty", "expectation", "familiarity", "reputation")
-            },
+            **{k: self.per_store(k) for k in ("loyalty", "expectation", "familiarity", "reputation")},
         }
 
     def __repr__(self) -> str:

@@ -87,9 +87,7 @@ class Store(mesa.Agent):
     def adjust_service(self) -> None:
         """Service quality moves slowly toward its target: culture and training take time."""
         assert self.target_service is not None
-        self.service_quality += self.service_adjust_rate * (
-            self.target_service - self.service_quality
-        )
+        self.service_quality += self.service_adjust_rate * (self.target_service - self.service_quality)
 
     def book(self, revenue: float, costs: float) -> None:
         """Book the day's revenue and costs into profit and cash."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def likelihood_to_recommend(
-    rng: np.random.Generator, satisfaction: np.ndarray, noise: float
-) -> np.ndarray:
+def likelihood_to_recommend(rng: np.random.Generator, satisfaction: np.ndarray, noise: float) -> np.ndarray:
     """Answer to "how likely are you to recommend us?" on 0..10 (int8)."""
     raw = 10.0 * satisfaction + noise * rng.standard_normal(satisfaction.shape[0])
     return np.clip(np.rint(raw), 0, 10).astype(np.int8)
@@ -38,9 +36,7 @@ def writes_review(
     return rng.random(satisfaction.shape[0]) < base + extremity * extreme
 
 
-def update_ratings(
-    rating: np.ndarray, store: np.ndarray, score: np.ndarray, rate: float
-) -> np.ndarray:
+def update_ratings(rating: np.ndarray, store: np.ndarray, score: np.ndarray, rate: float) -> np.ndarray:
     """Public rating per store: exponentially weighted mean of the day's review scores."""
     counts = np.bincount(store, minlength=rating.shape[0])
     sums = np.bincount(store, weights=score, minlength=rating.shape[0])
