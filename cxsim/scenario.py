@@ -638,6 +638,10 @@ def apply_override(data: dict[str, Any], text: str) -> dict[str, Any]:
         )
     if kind == "dict" and parts[-2] in _DICT_VALUES:
         raise ScenarioError(f"--set {text}", ".".join(parts), f"a key inside {parts[-2]}.{key}", value)
+    if len(parts) > 2 and parts[0] in _DICT_VALUES and parts[0] not in data:
+        # the scenario relies on the schema's default stores/segments: materialize them
+        defaults = Scenario.model_fields[parts[0]].default_factory()  # type: ignore[misc,call-arg]
+        data[parts[0]] = {k: v.model_dump(exclude_none=True) for k, v in defaults.items()}
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list):
