@@ -59,7 +59,7 @@ def spread_word_of_mouth(
 ) -> tuple[int, int]:
     """Tell ``reach`` acquaintances about a store; returns (positive, negative) messages.
 
-    Each sender talks to ``reach`` acquaintances drawn from its ties; each
+    Each sender talks to ``reach`` distinct acquaintances drawn from its ties; each
     hearer's perceived reputation of the store moves toward 1 (praise) or 0
     (complaint), complaints weighing more (negative WOM has the stronger
     effect: Arndt 1967; East, Hammond and Wright 2007, IJRM 24:175).
@@ -69,7 +69,7 @@ def spread_word_of_mouth(
     if senders.size == 0 or degree == 0 or reach == 0:
         return 0, 0
     k = min(reach, degree)
-    picks = rng.integers(0, degree, size=(senders.size, k))
+    picks = np.argsort(rng.random((senders.size, degree)), axis=1)[:, :k]  # k distinct ties
     hearers = acquaintances[senders[:, None], picks].ravel()
     about = np.repeat(store, k)
     good = np.repeat(positive, k)

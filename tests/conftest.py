@@ -1,0 +1,27 @@
+"""Shared fixtures: small, fast runs of the model."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+
+
+def small_run(*overrides: str, scenario: str = "baseline", days: int = 120, shoppers: int = 2000,
+              seed: int = 1, purchases: bool = False):
+    """Run a small town quickly (the default baseline, 2,000 shoppers, 120 days)."""
+    import cxsim
+
+    return cxsim.run(
+        scenario, days=days, seed=seed, purchases=purchases,
+        overrides=[f"town.shoppers={shoppers}", *overrides],
+    )
+
+
+@pytest.fixture
+def run_small():
+    """The :func:`small_run` helper as a fixture."""
+    return small_run

@@ -1,0 +1,123 @@
+"""Scenario schema: loading, extends, overrides, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxsim.errors import ScenarioError
+from cxsim.scenario import Scenario, load_scenario, parse_override
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_baseline_is_a_meaningful_town():
+    s = load_scenario("baseline")
+    kinds = [st.kind for st in s.stores.values()]
+    assert kinds.count("physical") >= 3 and "online" in kinds and "omnichannel" in kinds
+    assert s.town.shoppers >= 5000
+    assert set(s.segments) >= {
+        "bargain_hunter", "convenience_seeker", "experience_seeker", "loyal_local", "digital_native"
+    }
+    assert sum(g.share for g in s.segments.values()) == pytest.approx(1.0)
+
+
+def test_extends_and_single_value_override(tmp_path):
+    write(tmp_path, "parent", 'name = "parent"\ndays = 200\n[stores.giant]\nkind = "online"\nprice = 0.8\n')
+    child = write(tmp_path, "child", 'extends = "parent"\n[stores.giant]\nservice_quality = 0.7\n')
+    s = load_scenario(child)
+    assert s.days == 200
+    assert s.stores["giant"].price == 0.8 and s.stores["giant"].service_quality == 0.7
+    s2 = load_scenario(child, ["stores.giant.price=0.75", "town.shoppers=123"])
+    assert s2.stores["giant"].price == 0.75 and s2.town.shoppers == 123
+
+
+def test_override_value_types():
+    assert parse_override("a.b=0.5") == (["a", "b"], 0.5)
+    assert parse_override("a=true") == (["a"], True)
+    assert parse_override("a=word") == (["a"], "word")
+
+
+def test_days_and_seed_override():
+    s = load_scenario("baseline", days=30, seed=7)
+    assert (s.days, s.seed) == (30, 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        ('[stores.corner_shop]\nkind = "physical"\nservce_quality = 0.9\n',
+         "stores.corner_shop.servce_quality", "did you mean 'service_quality'"),
+        ('[town]\nshoppers = "many"\n', "town.shoppers", "'many'"),
+        ('[stores.giant]\nkind = "online"\nprice = -1.0\n', "stores.giant.price", "-1.0"),
+        ('[stores.giant]\nkind = "online"\nservice_quality = 1.5\n', "stores.giant.service_quality", "1.5"),
+        ('[[events]]\ntype = "promotion"\nstore = "gaint"\nstart = 5\ndays = 2\ndiscount = 0.2\n',
+         "events.0.store", "did you mean 'giant'"),
+        ('days = 100\n[[events]]\ntype = "lockdown"\nstart = 150\ndays = 10\n', "events.0.start", "150"),
+        ('[[events]]\ntype = "lockdwn"\nstart = 5\ndays = 2\n', "events.0.type", "did you mean 'lockdown'"),
+        ('[segments.bargain_hunter]\nshare = 0.9\n', "segments.*.share", "sum to 1"),
+    ],
+)
+def test_bad_values_name_file_key_expected_found(tmp_path, text, key, fragment):
+    path = write(tmp_path, "bad", 'extends = "baseline"\n' + text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    msg = info.value.message
+    assert str(path) in msg and key in msg and "expected" in msg and fragment in msg
+
+
+def test_circular_extends(tmp_path):
+    write(tmp_path, "a", 'extends = "b"\n')
+    write(tmp_path, "b", 'extends = "a"\n')
+    with pytest.raises(ScenarioError, match=r"extends: expected a chain of scenarios without a cycle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_malformed_toml(tmp_path):
+    path = write(tmp_path, "broken", "days = = 3\n")
+    with pytest.raises(ScenarioError, match="expected valid TOML"):
+        load_scenario(path)
+
+
+def test_unknown_scenario_name_suggests_nearest():
+    with pytest.raises(ScenarioError, match="did you mean 'baseline'"):
+        load_scenario("baselin")
+
+
+def test_unknown_override_key_suggests():
+    with pytest.raises(ScenarioError, match="did you mean 'shoppers'"):
+        load_scenario("baseline", ["town.shopers=10"])
+
+
+def test_unknown_store_in_override():
+    with pytest.raises(ScenarioError, match="did you mean 'giant'"):
+        load_scenario("baseline", ["stores.gaint.price=0.8"])
+
+
+def test_set_event_checks_attribute_and_value(tmp_path):
+    bad_attr = write(tmp_path, "e1", 'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
+                     'start = 3\nattribute = "prize"\nvalue = 0.8\n')
+    with pytest.raises(ScenarioError, match="did you mean 'price'"):
+        load_scenario(bad_attr)
+    bad_value = write(tmp_path, "e2", 'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
+                      'start = 3\nattribute = "service_quality"\nvalue = 3.0\n')
+    with pytest.raises(ScenarioError, match="events.0.value"):
+        load_scenario(bad_value)
+
+
+def test_store_entry_requires_closed_store(tmp_path):
+    path = write(tmp_path, "entry", 'extends = "baseline"\n[[events]]\ntype = "store_entry"\n'
+                 'store = "giant"\nstart = 10\n')
+    with pytest.raises(ScenarioError, match="stores.giant.open"):
+        load_scenario(path)
+
+
+def test_resolved_scenario_round_trips():
+    s = load_scenario("baseline")
+    again = Scenario.model_validate(s.to_toml_dict())
+    assert again == s
