@@ -554,6 +554,20 @@ def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def with_default_tables(data: dict[str, Any]) -> dict[str, Any]:
+    """Spell out the default stores and segments of a root scenario that does not define its own.
+
+    A root scenario (one without ``extends``) that defines ``stores`` gets
+    exactly those stores; one that does not gets the schema's default town,
+    written out so that scenarios extending it can change single values of it.
+    """
+    for key in _DICT_VALUES:
+        if key not in data:
+            defaults = Scenario.model_fields[key].default_factory()  # type: ignore[misc,call-arg]
+            data[key] = {k: v.model_dump(exclude_none=True) for k, v in defaults.items()}
+    return data
+
+
 def load_raw(name_or_path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, Path]:
     """Read a scenario file and everything it ``extends``, merged, unvalidated."""
     relative_to = _chain[-1].parent if _chain else None
@@ -564,7 +578,7 @@ def load_raw(name_or_path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[d
     data = _read_toml(path)
     parent = data.get("extends")
     if parent is None:
-        return data, path
+        return with_default_tables(data), path
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "a scenario name or path (string)", parent)
     base, _ = load_raw(parent, (*_chain, path))
@@ -638,10 +652,6 @@ def apply_override(data: dict[str, Any], text: str) -> dict[str, Any]:
         )
     if kind == "dict" and parts[-2] in _DICT_VALUES:
         raise ScenarioError(f"--set {text}", ".".join(parts), f"a key inside {parts[-2]}.{key}", value)
-    if len(parts) > 2 and parts[0] in _DICT_VALUES and parts[0] not in data:
-        # the scenario relies on the schema's default stores/segments: materialize them
-        defaults = Scenario.model_fields[parts[0]].default_factory()  # type: ignore[misc,call-arg]
-        data[parts[0]] = {k: v.model_dump(exclude_none=True) for k, v in defaults.items()}
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list):
