@@ -10,13 +10,22 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 
 
-def small_run(*overrides: str, scenario: str = "baseline", days: int = 120, shoppers: int = 2000,
-              seed: int = 1, purchases: bool = False):
+def small_run(
+    *overrides: str,
+    scenario: str = "baseline",
+    days: int = 120,
+    shoppers: int = 2000,
+    seed: int = 1,
+    purchases: bool = False,
+):
     """Run a small town quickly (the default baseline, 2,000 shoppers, 120 days)."""
     import cxsim
 
     return cxsim.run(
-        scenario, days=days, seed=seed, purchases=purchases,
+        scenario,
+        days=days,
+        seed=seed,
+        purchases=purchases,
         overrides=[f"town.shoppers={shoppers}", *overrides],
     )
 

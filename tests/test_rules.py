@@ -8,8 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cxsim import choice, experience, fulfilment, loyalty, needs, personalization, research, social
-from cxsim import word_of_mouth
+from cxsim import (
+    choice,
+    experience,
+    fulfilment,
+    loyalty,
+    needs,
+    personalization,
+    research,
+    social,
+    word_of_mouth,
+)
 from cxsim.town import place_homes
 
 rng = np.random.default_rng
@@ -26,16 +35,45 @@ def test_gumbel_argmax_draws_logit_probabilities():
 def _utilities(**changes):
     n, S = 1, 2
     kw = dict(
-        weights=np.ones((n, 6)), price_seen=np.ones((n, S, 3)), service=np.full((n, S), 0.6),
-        personalization=np.zeros((n, S)), loyalty=np.zeros((n, S)), reputation=np.full((n, S), 0.5),
-        dist_km=np.full((n, S), 2.0), crowding=np.zeros(S), task_oriented=np.ones(n, bool),
-        delivery_days=np.full(S, 2.0), inspected=np.ones((n, S, 3), bool),
-        return_ease=np.full((S, 3), 0.5), visited=np.zeros((n, S), bool), habit=np.zeros(n),
-        available=np.ones((n, S, 3), bool), touch_feel=0.8, urgency=0.5,
-        b={k: 1.0 for k in ("price", "price_awareness", "service", "personalization", "convenience",
-                            "travel_per_km", "crowding", "delivery_per_day", "delivery_hassle",
-                            "pickup_hassle", "loyalty", "reputation", "unseen_risk", "return_ease",
-                            "walk_out_effort", "digital_habit", "no_purchase")},
+        weights=np.ones((n, 6)),
+        price_seen=np.ones((n, S, 3)),
+        service=np.full((n, S), 0.6),
+        personalization=np.zeros((n, S)),
+        loyalty=np.zeros((n, S)),
+        reputation=np.full((n, S), 0.5),
+        dist_km=np.full((n, S), 2.0),
+        crowding=np.zeros(S),
+        task_oriented=np.ones(n, bool),
+        delivery_days=np.full(S, 2.0),
+        inspected=np.ones((n, S, 3), bool),
+        return_ease=np.full((S, 3), 0.5),
+        visited=np.zeros((n, S), bool),
+        habit=np.zeros(n),
+        available=np.ones((n, S, 3), bool),
+        touch_feel=0.8,
+        urgency=0.5,
+        b={
+            k: 1.0
+            for k in (
+                "price",
+                "price_awareness",
+                "service",
+                "personalization",
+                "convenience",
+                "travel_per_km",
+                "crowding",
+                "delivery_per_day",
+                "delivery_hassle",
+                "pickup_hassle",
+                "loyalty",
+                "reputation",
+                "unseen_risk",
+                "return_ease",
+                "walk_out_effort",
+                "digital_habit",
+                "no_purchase",
+            )
+        },
     )
     kw.update(changes)
     return choice.alternative_utilities(**kw)[0]
@@ -66,10 +104,22 @@ def test_perceived_price_shrinks_unseen_differences():
 
 
 def test_research_channels_respond_to_savvy_touch_and_loyalty():
-    kw = dict(savvy=np.array([0.1, 0.9]), recreational=np.zeros(2), habit=np.zeros(2),
-              nearest_store_km=np.array([1.0, 1.0]), touch_feel=0.5, visit_allowed=True,
-              b_none=0.0, b_habit=2.0, b_online=0.0, b_online_savvy=3.0, b_visit=0.0,
-              b_visit_touch=1.0, b_visit_recreational=1.0, b_visit_km=0.3)
+    kw = dict(
+        savvy=np.array([0.1, 0.9]),
+        recreational=np.zeros(2),
+        habit=np.zeros(2),
+        nearest_store_km=np.array([1.0, 1.0]),
+        touch_feel=0.5,
+        visit_allowed=True,
+        b_none=0.0,
+        b_habit=2.0,
+        b_online=0.0,
+        b_online_savvy=3.0,
+        b_visit=0.0,
+        b_visit_touch=1.0,
+        b_visit_recreational=1.0,
+        b_visit_km=0.3,
+    )
     u = research.research_utilities(max_loyalty=np.array([0.0, 0.0]), **kw)
     assert u[1, research.ONLINE] > u[0, research.ONLINE]
     loyal = research.research_utilities(max_loyalty=np.array([1.0, 1.0]), **kw)
@@ -170,10 +220,12 @@ def test_word_of_mouth_moves_hearers_reputation():
     neigh = np.array([[1, 2], [0, 2], [0, 1]], dtype=np.int32)
     rep = np.full((3, 1), 0.5, dtype=np.float32)
     pos, neg = word_of_mouth.spread_word_of_mouth(
-        rng(7), np.array([0]), np.array([0]), np.array([True]), neigh, 2, rep, 0.2, 0.3)
+        rng(7), np.array([0]), np.array([0]), np.array([True]), neigh, 2, rep, 0.2, 0.3
+    )
     assert (pos, neg) == (2, 0) and rep[1, 0] > 0.5 and rep[2, 0] > 0.5 and rep[0, 0] == 0.5
     word_of_mouth.spread_word_of_mouth(
-        rng(7), np.array([0]), np.array([0]), np.array([False]), neigh, 2, rep, 0.2, 0.3)
+        rng(7), np.array([0]), np.array([0]), np.array([False]), neigh, 2, rep, 0.2, 0.3
+    )
     assert rep[1, 0] < 0.6
 
 

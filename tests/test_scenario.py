@@ -22,7 +22,11 @@ def test_baseline_is_a_meaningful_town():
     assert kinds.count("physical") >= 3 and "online" in kinds and "omnichannel" in kinds
     assert s.town.shoppers >= 5000
     assert set(s.segments) >= {
-        "bargain_hunter", "convenience_seeker", "experience_seeker", "loyal_local", "digital_native"
+        "bargain_hunter",
+        "convenience_seeker",
+        "experience_seeker",
+        "loyal_local",
+        "digital_native",
     }
     assert sum(g.share for g in s.segments.values()) == pytest.approx(1.0)
 
@@ -51,16 +55,22 @@ def test_days_and_seed_override():
 @pytest.mark.parametrize(
     ("text", "key", "fragment"),
     [
-        ('[stores.corner_shop]\nkind = "physical"\nservce_quality = 0.9\n',
-         "stores.corner_shop.servce_quality", "did you mean 'service_quality'"),
+        (
+            '[stores.corner_shop]\nkind = "physical"\nservce_quality = 0.9\n',
+            "stores.corner_shop.servce_quality",
+            "did you mean 'service_quality'",
+        ),
         ('[town]\nshoppers = "many"\n', "town.shoppers", "'many'"),
         ('[stores.giant]\nkind = "online"\nprice = -1.0\n', "stores.giant.price", "-1.0"),
         ('[stores.giant]\nkind = "online"\nservice_quality = 1.5\n', "stores.giant.service_quality", "1.5"),
-        ('[[events]]\ntype = "promotion"\nstore = "gaint"\nstart = 5\ndays = 2\ndiscount = 0.2\n',
-         "events.0.store", "did you mean 'giant'"),
+        (
+            '[[events]]\ntype = "promotion"\nstore = "gaint"\nstart = 5\ndays = 2\ndiscount = 0.2\n',
+            "events.0.store",
+            "did you mean 'giant'",
+        ),
         ('days = 100\n[[events]]\ntype = "lockdown"\nstart = 150\ndays = 10\n', "events.0.start", "150"),
         ('[[events]]\ntype = "lockdwn"\nstart = 5\ndays = 2\n', "events.0.type", "did you mean 'lockdown'"),
-        ('[segments.bargain_hunter]\nshare = 0.9\n', "segments.*.share", "sum to 1"),
+        ("[segments.bargain_hunter]\nshare = 0.9\n", "segments.*.share", "sum to 1"),
     ],
 )
 def test_bad_values_name_file_key_expected_found(tmp_path, text, key, fragment):
@@ -100,19 +110,30 @@ def test_unknown_store_in_override():
 
 
 def test_set_event_checks_attribute_and_value(tmp_path):
-    bad_attr = write(tmp_path, "e1", 'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
-                     'start = 3\nattribute = "prize"\nvalue = 0.8\n')
+    bad_attr = write(
+        tmp_path,
+        "e1",
+        'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
+        'start = 3\nattribute = "prize"\nvalue = 0.8\n',
+    )
     with pytest.raises(ScenarioError, match="did you mean 'price'"):
         load_scenario(bad_attr)
-    bad_value = write(tmp_path, "e2", 'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
-                      'start = 3\nattribute = "service_quality"\nvalue = 3.0\n')
+    bad_value = write(
+        tmp_path,
+        "e2",
+        'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
+        'start = 3\nattribute = "service_quality"\nvalue = 3.0\n',
+    )
     with pytest.raises(ScenarioError, match="events.0.value"):
         load_scenario(bad_value)
 
 
 def test_store_entry_requires_closed_store(tmp_path):
-    path = write(tmp_path, "entry", 'extends = "baseline"\n[[events]]\ntype = "store_entry"\n'
-                 'store = "giant"\nstart = 10\n')
+    path = write(
+        tmp_path,
+        "entry",
+        'extends = "baseline"\n[[events]]\ntype = "store_entry"\nstore = "giant"\nstart = 10\n',
+    )
     with pytest.raises(ScenarioError, match="stores.giant.open"):
         load_scenario(path)
 
