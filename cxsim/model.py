@@ -579,7 +579,7 @@ class CXModel(mesa.Model):
         lowest = float(online.min()) if online.size else 1.0
         for s in self.stores:
             if s.is_open and s.cash < 0:
-                customers = int((self.shoppers.loyalty.argmax(axis=1) == s.index).sum())
+                customers = int((self.shoppers.last_store == s.index).sum())
                 s.close(day)
                 self.log.append((day, f"{s.label} closed: {customers} customers look for a new store"))
                 continue
@@ -658,7 +658,7 @@ class CXModel(mesa.Model):
         """Headline metrics over the run's last ``summary_window_days`` days."""
         a = self.shoppers
         window = self.spec.summary_window_days
-        start = self.day - window
+        start = max(self.day - window, 0)
         active = a.last_purchase > start
         buyers = max(int(active.sum()), 1)
         stats = {
