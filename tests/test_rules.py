@@ -19,6 +19,7 @@ from cxsim import (
     social,
     word_of_mouth,
 )
+from cxsim.model import CHOICE_KEYS
 from cxsim.town import place_homes
 
 rng = np.random.default_rng
@@ -52,28 +53,7 @@ def _utilities(**changes):
         available=np.ones((n, S, 3), bool),
         touch_feel=0.8,
         urgency=0.5,
-        b={
-            k: 1.0
-            for k in (
-                "price",
-                "price_awareness",
-                "service",
-                "personalization",
-                "convenience",
-                "travel_per_km",
-                "crowding",
-                "delivery_per_day",
-                "delivery_hassle",
-                "pickup_hassle",
-                "loyalty",
-                "reputation",
-                "unseen_risk",
-                "return_ease",
-                "walk_out_effort",
-                "digital_habit",
-                "no_purchase",
-            )
-        },
+        b=dict.fromkeys(CHOICE_KEYS, 1.0),
     )
     kw.update(changes)
     return choice.alternative_utilities(**kw)[0]
