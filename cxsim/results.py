@@ -85,6 +85,8 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
         yield tmp
         out.mkdir(exist_ok=True)
         for f in tmp.iterdir():
+            if f.is_dir() and (out / f.name).is_dir():
+                shutil.rmtree(out / f.name)  # a sub-folder (e.g. figures/) replaces the old one
             os.replace(f, out / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
