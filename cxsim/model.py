@@ -27,6 +27,7 @@ from cxsim import (
     research,
     word_of_mouth,
 )
+from cxsim.arrays import row_max, row_min
 from cxsim.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.metrics import (
     STORE_COLUMNS,
@@ -281,9 +282,9 @@ class CXModel(mesa.Model):
         """Pick a research channel; online research updates reputations, a visit meets service."""
         a, b = self.shoppers, self.spec.behaviour
         dist = a.dist_km[who]
-        nearest = np.where(walk_ok, dist, np.inf).min(axis=1)
+        nearest = row_min(np.where(walk_ok, dist, np.inf))
         u = research.research_utilities(
-            max_loyalty=a.loyalty[who].max(axis=1),
+            max_loyalty=row_max(a.loyalty[who]),
             savvy=a.savvy[who],
             recreational=a.recreational[who],
             habit=a.habit[who],
@@ -625,7 +626,7 @@ class CXModel(mesa.Model):
             **channel_shares(p),
             **journey_rates(p),
             "mean_satisfaction": float(p.satisfaction.mean()) if len(p) else float("nan"),
-            "mean_loyalty": float(self.shoppers.loyalty.max(axis=1).mean()),
+            "mean_loyalty": float(row_max(self.shoppers.loyalty).mean()),
             "nps": self.nps.overall(),
             "open_stores": sum(s.is_open for s in self.stores),
             "revenue": self._daily[-1]["revenue"],

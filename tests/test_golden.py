@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxsim.arrays import BLOCK, row_max, row_min
 from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
@@ -134,6 +135,21 @@ def test_fingerprint_sees_a_one_ulp_change() -> None:
     before = table_fingerprint(df)
     df.loc[2, "x"] = np.nextafter(df.loc[2, "x"], 1.0)
     assert table_fingerprint(df) != before
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (7, 3), (BLOCK + 3, 5), (2 * BLOCK, 2)])
+def test_row_reductions_are_bitwise_numpy(shape: tuple[int, int]) -> None:
+    """The fast row max/min used on the hot path give numpy's bits, NaNs and infinities included."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if x.size > 10:
+        x.flat[3] = np.nan
+        x.flat[7] = np.inf
+        x.flat[9] = -np.inf
+    for fast, slow in ((row_max, np.max), (row_min, np.min)):
+        got, want = fast(x), slow(x, axis=1)
+        assert got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes()
 
 
 def update() -> None:
