@@ -30,7 +30,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,6 +97,13 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """An expression evaluated on the pattern's reference run (same seed, same days)."""
+
+    expr: "Expr"
+
+
+@dataclass(frozen=True)
 class Bin:
     """An arithmetic operation: ``+ - * /``."""
 
@@ -112,7 +119,7 @@ class Neg:
     operand: "Expr"
 
 
-Expr = Num | Col | Call | Bin | Neg
+Expr = Num | Col | Call | Ref | Bin | Neg
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -139,7 +146,7 @@ def parse_metric(text: str) -> tuple[Expr, str | None, Expr | None]:
     return _convert(tree), None, None
 
 
-def _convert(node: ast.AST) -> Expr:
+def _convert(node: ast.AST, in_ref: bool = False) -> Expr:
     if (
         isinstance(node, ast.Constant)
         and isinstance(node.value, int | float)
@@ -149,10 +156,14 @@ def _convert(node: ast.AST) -> Expr:
     if isinstance(node, ast.Name):
         return Col(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return Bin(_BINOPS[type(node.op)], _convert(node.left), _convert(node.right))
+        return Bin(_BINOPS[type(node.op)], _convert(node.left, in_ref), _convert(node.right, in_ref))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _convert(node.operand)
+        inner = _convert(node.operand, in_ref)
         return Neg(inner) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "ref":
+        if in_ref or len(node.args) != 1 or node.keywords:
+            raise ExprError("ref() takes one expression and cannot be nested")
+        return Ref(_convert(node.args[0], True))
     if isinstance(node, ast.Call):
         return _convert_call(node)
     if isinstance(node, ast.Compare):
@@ -161,13 +172,13 @@ def _convert(node: ast.AST) -> Expr:
 
 
 def _fn_list() -> str:
-    return ", ".join(f"{name}()" for name in FUNCTIONS)
+    return ", ".join(f"{name}()" for name in (*FUNCTIONS, "ref"))
 
 
 def _convert_call(node: ast.Call) -> Call:
     if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
         name = ast.unparse(node.func)
-        hint = did_you_mean(name, FUNCTIONS)
+        hint = did_you_mean(name, [*FUNCTIONS, "ref"])
         raise ExprError(f"unknown function '{name}' (known: {_fn_list()}){' - ' + hint if hint else ''}")
     fn = node.func.id
     names, defaults, _ = FUNCTIONS[fn]
@@ -203,6 +214,8 @@ def walk(expr: Expr) -> Iterable[Expr]:
         yield from walk(expr.right)
     elif isinstance(expr, Neg):
         yield from walk(expr.operand)
+    elif isinstance(expr, Ref):
+        yield from walk(expr.expr)
 
 
 # =========================================================================== observations
@@ -216,6 +229,8 @@ class Observation:
     timeseries: pd.DataFrame
     lockdown: tuple[int, int] | None  # (first day, number of days) of the first lockdown
     days: int
+    reference: "Observation | None" = None
+    """The reference run with the same seed, for ``ref(...)`` (windows use this run's lockdown)."""
 
 
 def first_lockdown(spec: Scenario) -> tuple[int, int] | None:
@@ -238,7 +253,7 @@ def window(call: Call, lockdown: tuple[int, int] | None) -> tuple[int, int]:
     if call.fn == "during_lockdown":
         return start, end - 1
     after, n = call.args
-    return end + after - n, end + after - 1
+    return end + after, end + after + n - 1
 
 
 def window_mean(ts: pd.DataFrame, column: str, first: int, last: int) -> float:
@@ -265,6 +280,10 @@ def evaluate(expr: Expr, obs: Observation) -> float:
         return window_mean(obs.timeseries, expr.column, first, last)
     if isinstance(expr, Neg):
         return -evaluate(expr.operand, obs)
+    if isinstance(expr, Ref):
+        if obs.reference is None:
+            return math.nan
+        return evaluate(expr.expr, replace(obs.reference, lockdown=obs.lockdown, reference=None))
     a, b = evaluate(expr.left, obs), evaluate(expr.right, obs)
     if expr.op == "+":
         return a + b
@@ -299,6 +318,7 @@ class PatternSpec(_Strict):
     scenario: str
     source: str
     figure: str = ""
+    reference: str | None = None
     checks: list[CheckSpec] | None = None
     metric: str | None = None
     label: str | None = None
@@ -366,14 +386,17 @@ class Pattern:
     checks: tuple[Check, ...]
     origin: Path
     """The patterns file that defined it (scenario paths are relative to it)."""
+    reference: str | None = None
+    """A scenario run with the same seeds and horizon, for ``ref(...)`` in metrics."""
 
-    def scenario_ref(self) -> str | Path:
-        """The scenario as a name, or a path relative to the patterns file when it is one."""
-        local = self.origin.parent / self.scenario
+    def scenario_ref(self, name: str | None = None) -> str | Path:
+        """A scenario as a name, or a path relative to the patterns file when it is one."""
+        name = self.scenario if name is None else name
+        local = self.origin.parent / name
         for candidate in (local, local.with_name(local.name + ".toml")):
             if candidate.is_file() and self.origin != PATTERNS_FILE:
                 return candidate
-        return self.scenario
+        return name
 
 
 def _fmt_pct(v: float) -> str:
@@ -407,7 +430,7 @@ def read_patterns_file(path: Path) -> list[Pattern]:
         seen.add(p.id)
         specs = _check_specs(source, where, p)
         checks = tuple(_parse_check(source, f"{where}.checks.{j}", c) for j, c in enumerate(specs))
-        out.append(Pattern(p.id, p.name, p.scenario, p.source, p.figure, checks, path))
+        out.append(Pattern(p.id, p.name, p.scenario, p.source, p.figure, checks, path, p.reference))
     return out
 
 
@@ -510,6 +533,10 @@ def check_pattern(p: Pattern, spec: Scenario) -> None:
         key = f"{p.id}.checks.{j}.metric"
         for expr in c.expressions():
             for node in walk(expr):
+                if isinstance(node, Ref) and p.reference is None:
+                    raise InputError(
+                        str(p.origin), key, "a `reference` scenario in the pattern for ref()", "none"
+                    )
                 if isinstance(node, Col) and node.name not in known:
                     raise InputError(
                         str(p.origin),
@@ -587,7 +614,8 @@ def run_jobs(
             if progress:
                 progress(1)
         return out
-    ctx = multiprocessing.get_context("forkserver")
+    ctx = multiprocessing.get_context("forkserver")  # safe with threads; workers import cxsim once
+    ctx.set_forkserver_preload(["cxsim.validation"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
         for fut in as_completed(futures):
@@ -598,29 +626,68 @@ def run_jobs(
     return out
 
 
+@dataclass
+class Plan:
+    """The resolved scenarios of a set of patterns, and which one each pattern uses."""
+
+    specs: dict[str, Scenario] = field(default_factory=dict)
+    main: dict[str, str] = field(default_factory=dict)
+    """Pattern id -> key of its scenario in ``specs``."""
+    reference: dict[str, str] = field(default_factory=dict)
+    """Pattern id -> key of its reference scenario (same horizon), when it has one."""
+    fixed_seeds: list[int] | None = None
+    """Seeds for every pattern (common random numbers), instead of seed, seed + 1, ..."""
+
+    def seeds(self, pattern_id: str, reps: int) -> list[int]:
+        """Replication seeds of a pattern: its scenario's seed, seed + 1, ... (or the fixed seeds)."""
+        if self.fixed_seeds is not None:
+            return list(self.fixed_seeds)
+        base = self.specs[self.main[pattern_id]].seed
+        return [base + i for i in range(reps)]
+
+    def label(self, key: str) -> str:
+        """A short name for a scenario key (file stem, plus ``@days`` for references)."""
+        return Path(key).stem if "@" not in key else f"{Path(key.split('@')[0]).stem}@{key.split('@')[1]}"
+
+
+def _load_for(p: Pattern, name: str, field_name: str, overrides: Sequence[str], days: int | None) -> Scenario:
+    ref = p.scenario_ref(name)
+    try:
+        find_scenario_file(ref)
+    except InputError as exc:
+        raise InputError(str(p.origin), f"{p.id}.{field_name}", exc.expected, name, exc.hint) from None
+    return load_scenario(ref, list(overrides), days=days)
+
+
 def resolve_scenarios(
     patterns: Sequence[Pattern], overrides: Sequence[str] = (), days: int | None = None
-) -> dict[str, Scenario]:
-    """Load each pattern's scenario once (with overrides) and check the pattern against it."""
-    specs: dict[str, Scenario] = {}
+) -> Plan:
+    """Load each pattern's scenario (and reference) once, with overrides, and check the pattern."""
+    plan = Plan()
     for p in patterns:
-        ref = p.scenario_ref()
-        key = str(ref)
-        if key not in specs:
-            try:
-                find_scenario_file(ref)
-            except InputError as exc:
-                raise InputError(
-                    str(p.origin), f"{p.id}.scenario", exc.expected, p.scenario, exc.hint
-                ) from None
-            specs[key] = load_scenario(ref, list(overrides), days=days)
-        check_pattern(p, specs[key])
-    return specs
+        key = str(p.scenario_ref())
+        if key not in plan.specs:
+            plan.specs[key] = _load_for(p, p.scenario, "scenario", overrides, days)
+        plan.main[p.id] = key
+        check_pattern(p, plan.specs[key])
+        if p.reference is not None:
+            horizon = plan.specs[key].days
+            rkey = f"{p.scenario_ref(p.reference)}@{horizon}"
+            if rkey not in plan.specs:
+                plan.specs[rkey] = _load_for(p, p.reference, "reference", overrides, horizon)
+            plan.reference[p.id] = rkey
+    return plan
 
 
-def plan_jobs(specs: dict[str, Scenario], reps: int) -> list[Job]:
-    """``reps`` replications of each scenario, seeds ``seed, seed + 1, ...``."""
-    return [Job(key, spec, spec.seed + i) for key, spec in specs.items() for i in range(reps)]
+def plan_jobs(plan: Plan, patterns: Sequence[Pattern], reps: int) -> list[Job]:
+    """The runs the patterns need: ``reps`` seeds of each scenario, shared by its reference."""
+    wanted: dict[tuple[str, int], None] = {}
+    for p in patterns:
+        for seed in plan.seeds(p.id, reps):
+            wanted[plan.main[p.id], seed] = None
+            if p.id in plan.reference:
+                wanted[plan.reference[p.id], seed] = None
+    return [Job(key, plan.specs[key], seed) for key, seed in wanted]
 
 
 # =========================================================================== statistics
@@ -671,25 +738,35 @@ def band_distance(check: Check, value: float, left: float = math.nan, right: flo
     return gap / width
 
 
+def observation(
+    plan: Plan, pattern: Pattern, seed: int, observations: dict[tuple[str, int], Observation]
+) -> Observation:
+    """A pattern's observation of one replication, with its reference run attached."""
+    obs = observations[plan.main[pattern.id], seed]
+    if pattern.id in plan.reference:
+        obs = replace(obs, reference=observations[plan.reference[pattern.id], seed])
+    return obs
+
+
 def replication_table(
     patterns: Sequence[Pattern],
-    specs: dict[str, Scenario],
+    plan: Plan,
     observations: dict[tuple[str, int], Observation],
+    reps: int,
 ) -> pd.DataFrame:
     """One row per pattern check and replication: the value (and both sides of comparisons)."""
     rows = []
     for p in patterns:
-        key = str(p.scenario_ref())
-        seeds = sorted(s for k, s in observations if k == key)
-        for j, c in enumerate(p.checks):
-            for rep, seed in enumerate(seeds):
-                value, left, right = c.value(observations[key, seed])
+        for rep, seed in enumerate(plan.seeds(p.id, reps)):
+            obs = observation(plan, p, seed, observations)
+            for j, c in enumerate(p.checks):
+                value, left, right = c.value(obs)
                 rows.append(
                     {
                         "pattern": p.id,
                         "check": j,
                         "label": c.label,
-                        "scenario": Path(key).stem,
+                        "scenario": plan.label(plan.main[p.id]),
                         "rep": rep,
                         "seed": seed,
                         "value": value,
@@ -697,7 +774,7 @@ def replication_table(
                         "right": right,
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values(["pattern", "check", "rep"], kind="stable").reset_index(drop=True)
 
 
 def pattern_table(patterns: Sequence[Pattern], reps: pd.DataFrame) -> pd.DataFrame:
@@ -889,6 +966,24 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
     plt.close(fig)
 
 
+def git_dirty() -> bool | None:
+    """Whether the model's code or scenarios differ from the recorded commit."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "cxsim", "scenarios"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
 def machine() -> str:
     """A one-line description of this machine."""
     cpu = platform.processor() or ""
@@ -952,16 +1047,13 @@ def validate_patterns(
     Python entry point of ``cxsim validate``; nothing is written.
     """
     started = time.time()
-    specs = resolve_scenarios(patterns, overrides, days)
-    jobs = plan_jobs(specs, reps)
+    plan = resolve_scenarios(patterns, overrides, days)
+    jobs = plan_jobs(plan, patterns, reps)
     observations = run_jobs(jobs, workers, progress)
-    reps_df = replication_table(patterns, specs, observations)
+    reps_df = replication_table(patterns, plan, observations, reps)
     table = pattern_table(patterns, reps_df)
     runs = pd.DataFrame(
-        [
-            {"scenario_ref": k, **{c: v for c, v in obs.summary.items()}}
-            for (k, _), obs in sorted(observations.items())
-        ]
+        [{"run": plan.label(k), **obs.summary} for (k, _), obs in sorted(observations.items())]
     )
     info = {
         "command": " ".join(["cxsim", *sys.argv[1:]]) if sys.argv else "",
@@ -972,9 +1064,10 @@ def validate_patterns(
         "overrides": list(overrides),
         "days": days,
         "scenarios": {
-            k: {"name": Path(k).stem, "days": s.days, "shoppers": s.town.shoppers, "seed": s.seed}
-            for k, s in specs.items()
+            k: {"name": plan.label(k), "days": s.days, "shoppers": s.town.shoppers, "seed": s.seed}
+            for k, s in plan.specs.items()
         },
+        "runs": len(jobs),
         "patterns_files": sorted({str(p.origin) for p in patterns}),
         "seconds": round(time.time() - started, 1),
         "all_passed": bool(table["passed"].all()),
@@ -985,6 +1078,7 @@ def validate_patterns(
 
         info["cxsim_version"] = cxsim.__version__
         info["git_commit"] = git_commit()
+        info["git_dirty"] = git_dirty()
     except Exception:  # pragma: no cover - provenance is best effort
         pass
     return Validation(list(patterns), table, reps_df, runs, info)
@@ -1032,8 +1126,8 @@ def register(app: Any) -> None:
 
         chosen = load_patterns(patterns or (), only or ())
         check_writable(out)
-        specs = resolve_scenarios(chosen, set_ or (), days)
-        n_jobs = len(specs) * reps
+        plan = resolve_scenarios(chosen, set_ or (), days)
+        n_jobs = len(plan_jobs(plan, chosen, reps))
         bar = None
         if progress_enabled(quiet):
             from tqdm import tqdm
