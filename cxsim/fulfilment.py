@@ -26,7 +26,7 @@ def lateness_days(rng: np.random.Generator, reliability: np.ndarray, extra_days:
     """Days a delivery arrives late (0 when on time).
 
     A delivery misses its promised date with probability ``1 - reliability``
-    and is then 1 + geometric(0.5) days late; a logistics disruption adds
+    and is then late by a geometric(0.5) number of days (1, 2, ...; mean 2); a disruption adds
     ``extra_days`` to every delivery.
     """
     late = rng.random(reliability.shape[0]) >= reliability

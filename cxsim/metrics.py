@@ -114,6 +114,16 @@ def empty_purchases() -> DayPurchases:
     kw = {f.name: np.zeros(0) for f in fields(DayPurchases)}
     for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr"):
         kw[name] = np.zeros(0, dtype=np.int64)
+    for name in (
+        "misfit",
+        "returned",
+        "after_sales",
+        "showroomed",
+        "competitive_showroomed",
+        "webroomed",
+        "churned",
+    ):
+        kw[name] = np.zeros(0, dtype=bool)
     return DayPurchases(**kw)
 
 

@@ -42,6 +42,7 @@ from cxsim.metrics import (
 from cxsim.scenario import Scenario, load_scenario
 from cxsim.shoppers import Shopper, ShopperArrays, create_shoppers
 from cxsim.stores import STRATEGIES, Market, Store, StoreArrays
+from cxsim.town import distances_km
 
 CHOICE_KEYS = (
     "price",
@@ -207,7 +208,10 @@ class CXModel(mesa.Model):
             if ev.type == "store_entry":
                 store.is_open = True
             else:
-                setattr(store, ev.attribute, ev.value)
+                store.set_attribute(ev.attribute, ev.value)
+                if ev.attribute in ("x", "y"):
+                    xy = np.array([[store.x, store.y]])
+                    self.shoppers.dist_km[:, store.index] = distances_km(self.shoppers.home, xy)[:, 0]
             self.log.append((day, events.describe(ev, store.label)))
         for text in events.span_messages(self.spec.events, day, self.store_labels):
             self.log.append((day, text))
@@ -246,6 +250,8 @@ class CXModel(mesa.Model):
         """Research, choice, fulfilment, evaluation and sharing for today's shoppers."""
         a = self.shoppers
         if who.size == 0:
+            self.crowding = np.zeros(len(self.stores))
+            self.nps.add(np.zeros(0, dtype=np.int64), np.zeros(0, bool), np.zeros(0, bool))
             return empty_purchases(), {
                 "wom_positive": 0,
                 "wom_negative": 0,
@@ -253,8 +259,9 @@ class CXModel(mesa.Model):
                 "churn_events": 0,
             }
         avoided = a.avoid_until[who] > day
-        walk_ok = (st.is_open & st.walk_in)[None, :] & ~avoided & cond.walk_in_open
-        channel, visited, encounter = self._research(who, walk_ok, st, cond)
+        open_ok = st.is_open[None, :] & ~avoided
+        walk_ok = open_ok & st.walk_in & cond.walk_in_open
+        channel, visited, encounter = self._research(who, open_ok, walk_ok, st, cond)
         store, fulfil, price = self._choose(who, channel, visited, encounter, avoided, st, cond)
         bought = store >= 0
         postponed = who[~bought]
@@ -271,20 +278,27 @@ class CXModel(mesa.Model):
             price[bought],
             impulse[bought],
         )
+        walk_ins = np.bincount(store[fulfil == WALK_IN], minlength=len(self.stores))
+        self.crowding = walk_ins / np.array([s.capacity for s in self.stores])
         p = self._evaluate(day, who, channel, visited, encounter, store, fulfil, price, impulse, st, cond)
         counts = self._share(day, p)
         self._after_purchase(day, p, cond)
         return p, counts
 
     def _research(
-        self, who: np.ndarray, walk_ok: np.ndarray, st: StoreArrays, cond: events.DayConditions
+        self,
+        who: np.ndarray,
+        open_ok: np.ndarray,
+        walk_ok: np.ndarray,
+        st: StoreArrays,
+        cond: events.DayConditions,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pick a research channel; online research updates reputations, a visit meets service."""
         a, b = self.shoppers, self.spec.behaviour
         dist = a.dist_km[who]
         nearest = row_min(np.where(walk_ok, dist, np.inf))
         u = research.research_utilities(
-            max_loyalty=row_max(a.loyalty[who]),
+            max_loyalty=row_max(np.where(open_ok, a.loyalty[who], 0.0)),
             savvy=a.savvy[who],
             recreational=a.recreational[who],
             habit=a.habit[who],
@@ -530,9 +544,6 @@ class CXModel(mesa.Model):
         a.next_need[p.shopper] = needs.draw_next_need(
             self.rng, day, a.need_interval[p.shopper], cond.need_factor
         )
-        walk = np.bincount(p.store[p.fulfilment == WALK_IN], minlength=len(self.stores))
-        cap = np.array([s.capacity for s in self.stores])
-        self.crowding = walk / cap
 
     # ------------------------------------------------------------------ stores
     def _book(self, day: int, p: DayPurchases, st: StoreArrays) -> None:
@@ -573,11 +584,9 @@ class CXModel(mesa.Model):
             s.market_share = s.purchases / n if n else 0.0
             s.nps = float(nps[i])
             s.mean_loyalty = float(mean_loyalty[i])
-        self._review_strategies(day, st)
+        self._review_strategies(day)
 
-    def _review_strategies(self, day: int, st: StoreArrays) -> None:
-        online = st.online_price[st.is_open & st.delivery]
-        lowest = float(online.min()) if online.size else 1.0
+    def _review_strategies(self, day: int) -> None:
         for s in self.stores:
             if s.is_open and s.cash < 0:
                 customers = int((self.shoppers.last_store == s.index).sum())
@@ -585,7 +594,8 @@ class CXModel(mesa.Model):
                 self.log.append((day, f"{s.label} closed: {customers} customers look for a new store"))
                 continue
             if s.is_open and day % s.strategy_every == 0:
-                market = Market(day, lowest, s.market_share, s.market_share)
+                rivals = [r.online_price for r in self.stores if r is not s and r.is_open and r.has_delivery]
+                market = Market(day, min(rivals, default=s.price), s.market_share)
                 message = STRATEGIES[s.strategy](s, market)
                 if message:
                     self.log.append((day, message))

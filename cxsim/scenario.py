@@ -9,8 +9,9 @@ expected and what was found.
 
 Units: days for time, kilometres for distance, a price *index* for prices
 (1.0 is the town's reference price for the category), and 0..1 for qualities.
-Money (costs, cash) is in currency units **per 1,000 shoppers** in the town, so
-that a store's economics do not depend on how many shoppers are simulated.
+A store's fixed costs, cash and capacity are given **per 1,000 shoppers** in the
+town, so that its economics do not depend on how many shoppers are simulated;
+per-order costs (delivery, returns, after-sales) are per order, in currency units.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Town(_Strict):
     """Share of homes clustered around the town centre (the rest spread evenly)."""
     centre_spread_km: Pos = 2.5
     social_degree: Annotated[int, Field(ge=0, le=64)] = 8
-    """Acquaintances each shopper talks to (word of mouth), half near home."""
+    """Acquaintances each shopper talks to (word of mouth); most live nearby, see social_rewire."""
     social_rewire: Unit = 0.2
     """Share of acquaintances drawn from anywhere in town (small-world shortcuts)."""
 
@@ -148,7 +149,8 @@ class Category(_Strict):
     base_return_rate: Unit = 0.07
     """Probability a product that fits is returned anyway (changed mind, defect)."""
     misfit_unseen: Unit = 0.30
-    """Probability a product bought unseen does not fit, at touch_feel = 1."""
+    """Extra misfit probability of a product bought unseen, at touch_feel = 1
+    (unseen misfit = misfit_seen + touch_feel x misfit_unseen)."""
     misfit_seen: Unit = 0.04
     """Probability a product inspected before purchase does not fit."""
     misfit_return: Unit = 0.70
@@ -169,7 +171,7 @@ class Behaviour(_Strict):
     research_habit: float = 2.0
     research_online: float = -1.3
     research_online_savvy: float = 3.0
-    research_visit: float = -0.6
+    research_visit: float = -0.45
     research_visit_touch: float = 1.5
     research_visit_recreational: float = 0.8
     research_visit_km: NonNeg = 0.25
@@ -317,7 +319,8 @@ class Promotion(_SpanEvent):
     online_only: bool = False
     pull_forward_days: Annotated[int, Field(ge=0)] = 30
     response: Unit = 0.5
-    """Probability a shopper with a need due within the window buys early."""
+    """Daily probability that a shopper of average price weight (1.0) with a need due
+    within the window buys early; scaled by price weight / 2 (bargain hunters respond most)."""
 
 
 class Recession(_SpanEvent):
@@ -415,7 +418,7 @@ def _default_stores() -> dict[str, Store]:
             after_sales=0.55,
             return_leniency=0.6,
             margin=0.30,
-            fixed_cost=75.0,
+            fixed_cost=69.0,
             cash=60_000.0,
         ),
         "omni": Store(
@@ -454,7 +457,7 @@ def _default_stores() -> dict[str, Store]:
             return_leniency=0.8,
             after_sales=0.35,
             margin=0.30,
-            fixed_cost=8.0,
+            fixed_cost=5.0,
             cash=200_000.0,
         ),
     }

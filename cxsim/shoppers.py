@@ -96,7 +96,7 @@ def create_shoppers(
         expectation=np.full((n, S), s.behaviour.experience_base + 0.1, dtype=np.float32),
         familiarity=np.zeros((n, S), dtype=np.float32),
         reputation=reputation,
-        avoid_until=np.zeros((n, S), dtype=np.int32),
+        avoid_until=np.full((n, S), NEVER, dtype=np.int32),
         last_store=np.full(n, -1, dtype=np.int16),
         last_fulfilment=np.full(n, -1, dtype=np.int8),
         last_purchase=np.full(n, NEVER, dtype=np.int32),

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from cxsim.model import CXModel
 
 KINDS = ("physical", "online", "omnichannel")
+SCALED = ("fixed_cost", "cash", "capacity")
+"""Scenario fields given per 1,000 shoppers, held scaled to the town."""
 
 
 class Store(mesa.Agent):
@@ -34,9 +36,8 @@ class Store(mesa.Agent):
         if self.target_service is None:
             self.target_service = self.service_quality
         self.label = spec.label or name
-        self.fixed_cost *= scale
-        self.cash *= scale
-        self.capacity *= scale
+        for field in SCALED:
+            setattr(self, field, getattr(self, field) * scale)
         self.is_open = bool(spec.open)
         self.closed_on: int | None = None
         self.rating = 0.75
@@ -84,6 +85,18 @@ class Store(mesa.Agent):
         self.nps = float("nan")
         self.mean_loyalty = 0.0
 
+    def set_attribute(self, name: str, value: float | int | bool | str) -> None:
+        """Change one attribute as a ``set`` event does, in scenario units.
+
+        Money and capacity are given per 1,000 shoppers and scaled to the town;
+        a new ``service_quality`` becomes the target too (the new level holds).
+        """
+        if name in SCALED:
+            value = float(value) * self.scale
+        setattr(self, name, value)
+        if name == "service_quality":
+            self.target_service = float(value)
+
     def adjust_service(self) -> None:
         """Service quality moves slowly toward its target: culture and training take time."""
         assert self.target_service is not None
@@ -107,8 +120,8 @@ class Market:
 
     day: int
     lowest_online_price: float
+    """Cheapest regular (not promotional) online price among open rivals."""
     own_share: float
-    previous_share: float
 
 
 def _affordable(store: Store, days_of_costs: float) -> bool:

@@ -61,8 +61,10 @@ def spread_word_of_mouth(
 
     Each sender talks to ``reach`` distinct acquaintances drawn from its ties; each
     hearer's perceived reputation of the store moves toward 1 (praise) or 0
-    (complaint), complaints weighing more (negative WOM has the stronger
-    effect: Arndt 1967; East, Hammond and Wright 2007, IJRM 24:175).
+    (complaint). Complaints weigh more by default (``weight_negative``), a
+    common modelling assumption after Arndt (1967, JMR 4:291); East, Hammond
+    and Lomax (2008, IJRM 25:215) found positive WOM usually has the larger
+    impact, so the asymmetry is a parameter to explore, not a settled fact.
     Updates ``reputation`` (``(n, S)``) in place.
     """
     degree = acquaintances.shape[1]
