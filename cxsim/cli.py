@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cxsim.errors import InputError
@@ -53,7 +54,8 @@ def fail_cleanly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            message = escape(exc.message)  # keep "[low, high]" and the like: not rich markup
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
