@@ -1,0 +1,351 @@
+"""`cxsim validate`: patterns as data, the metric language, pass rules, output and bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxsim.cli import app
+from cxsim.errors import InputError
+from cxsim.validation import (
+    Call,
+    Check,
+    ExprError,
+    Observation,
+    band_distance,
+    check_passes,
+    load_patterns,
+    mean_ci,
+    parse_metric,
+    resolve_scenarios,
+    window,
+    window_mean,
+)
+
+SMALL = ["--reps", "2", "--workers", "1", "--set", "town.shoppers=1500", "--days", "120", "-q"]
+
+PASSING = """
+[[patterns]]
+id = "T1"
+name = "Some purchases are online"
+scenario = "baseline"
+source = "a test"
+figure = "anything between 0 and 100%"
+metric = "online_share"
+band = [0.0, 1.0]
+percent = true
+
+[[patterns]]
+id = "T2"
+name = "A comparison that always holds"
+scenario = "baseline"
+source = "arithmetic"
+
+  [[patterns.checks]]
+  label = "one more than webrooming"
+  metric = "webrooming_rate + 1 > webrooming_rate"
+
+  [[patterns.checks]]
+  label = "walk-in and online add up"
+  metric = "share_walk_in + online_share"
+  band = [0.999, 1.001]
+"""
+
+FAILING = """
+[[patterns]]
+id = "F1"
+name = "An impossible online share"
+scenario = "baseline"
+source = "nowhere"
+metric = "online_share"
+band = [2.0, 3.0]
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def wide_console():
+    """A wide console, so that table cells are not wrapped in the captured output."""
+    from cxsim.cli import console
+
+    old = console._width
+    console.width = 220
+    yield
+    console._width = old
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["validate", *args])
+
+
+# ------------------------------------------------------------------ the language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "online_share",
+        "wom_positive / wom_negative",
+        "-(a - 2 * b) / 3",
+        "a > b",
+        "before_lockdown(online_share)",
+        "after_lockdown(online_share, 365, 30) > ref(after_lockdown(online_share, 365, 30))",
+        "days_mean(webrooming_rate, 10, 20) - 0.5",
+    ],
+)
+def test_metric_language_accepts(text):
+    parse_metric(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("__import__('os').system('true')", "unknown function"),
+        ("online_share.real", "not allowed"),
+        ("a ** 2", "not allowed"),
+        ("a > b > c", "one '>' or '<'"),
+        ("(a > b) + 1", "only once"),
+        ("a >= b", "one '>' or '<'"),
+        ("lambda: 1", "not allowed"),
+        ("online_share[0]", "not allowed"),
+        ("during_lockdown(online_shar)", "did you mean 'online_share'"),
+        ("before_lockdown(online_share, -3)", "whole number"),
+        ("days_mean(online_share, 5)", "needs first, last"),
+        ("ref(ref(online_share))", "cannot be nested"),
+        ("'text'", "not allowed"),
+        ("a +", "not a valid expression"),
+    ],
+)
+def test_metric_language_rejects(text, fragment):
+    with pytest.raises(ExprError, match=None) as info:
+        parse_metric(text)
+    assert fragment in str(info.value)
+
+
+def test_windows_around_the_lockdown():
+    lockdown = (90, 90)  # days 90..179
+    assert window(Call("before_lockdown", "online_share", (60,)), lockdown) == (30, 89)
+    assert window(Call("before_lockdown", "online_share", (200,)), lockdown) == (1, 89)
+    assert window(Call("during_lockdown", "online_share", ()), lockdown) == (90, 179)
+    assert window(Call("after_lockdown", "online_share", (365, 30)), lockdown) == (545, 574)
+    assert window(Call("days_mean", "online_share", (3, 7)), None) == (3, 7)
+
+
+def test_window_mean_weights_shares_by_purchases():
+    ts = pd.DataFrame(
+        {"day": [1, 2, 3], "purchases": [100, 300, 0], "online_share": [0.1, 0.5, 0.9], "nps": [10, 20, 90]}
+    )
+    assert window_mean(ts, "online_share", 1, 3) == pytest.approx((10 + 150) / 400)
+    assert window_mean(ts, "nps", 1, 3) == pytest.approx(40.0)
+    assert math.isnan(window_mean(ts, "online_share", 3, 3))
+
+
+def test_ref_reads_the_reference_run_with_the_pattern_lockdown():
+    from cxsim.validation import Ref, evaluate
+
+    ts = pd.DataFrame({"day": [1, 2, 3, 4], "purchases": [1, 1, 1, 1], "online_share": [0.1, 0.2, 0.3, 0.4]})
+    other = ts.assign(online_share=[0.5, 0.6, 0.7, 0.8])
+    ref_obs = Observation({}, other, None, 4)
+    obs = Observation({}, ts, (2, 2), 4, reference=ref_obs)
+    during = Call("during_lockdown", "online_share", ())
+    assert evaluate(during, obs) == pytest.approx(0.25)
+    assert evaluate(Ref(during), obs) == pytest.approx(0.65)
+
+
+# ------------------------------------------------------------------ statistics and rules
+
+
+def test_mean_ci_and_pass_rules():
+    mean, lo, hi, sd, n = mean_ci([1.0, 2.0, 3.0, float("nan")])
+    assert (mean, n) == (2.0, 3) and lo < 2.0 < hi and sd == pytest.approx(1.0)
+    band = Check("x", "x", None, None, None, (0.1, 0.2), False)  # type: ignore[arg-type]
+    comparison = Check("x", "a > b", None, ">", None, None, False)  # type: ignore[arg-type]
+    assert check_passes(band, 0.15, math.nan) and not check_passes(band, 0.25, 0.2)
+    assert check_passes(comparison, 0.1, 0.01) and not check_passes(comparison, 0.1, -0.01)
+    assert band_distance(band, 0.15) == 0.0
+    assert band_distance(band, 0.30) == pytest.approx(1.0)
+    assert band_distance(comparison, -0.1, 0.2, 0.3) == pytest.approx(0.4)
+    assert band_distance(comparison, 0.1, 0.3, 0.2) == 0.0
+
+
+# ------------------------------------------------------------------ shipped patterns
+
+
+def test_shipped_patterns_cover_calibration_md_and_fit_their_scenarios():
+    patterns = load_patterns()
+    assert [p.id for p in patterns] == ["P1", "P2", "P3", "P4", "P5", "P6"]
+    assert all(p.source and p.figure for p in patterns)
+    plan = resolve_scenarios(patterns)  # names, lockdown windows and horizons are checked here
+    assert plan.specs[plan.main["P6"]].name  # the pandemic scenario resolves
+    assert "P6" in plan.reference
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_passing_patterns_exit_0_with_table_figures_and_files(tmp_path):
+    patterns = write(tmp_path, "ok.toml", PASSING)
+    out = tmp_path / "out"
+    res = invoke("--patterns", str(patterns), "--only", "T1", "--only", "T2", "--out", str(out), *SMALL)
+    assert res.exit_code == 0, res.output
+    for text in ("T1", "T2", "a test", "arithmetic", "0.0% – 100.0%", "difference > 0", "pass", "all patterns pass"):
+        assert text in res.output
+    table = pd.read_csv(out / "patterns.csv")
+    assert list(table["pattern"]) == ["T1", "T2", "T2"]
+    for col in ("value", "ci_low", "ci_high", "band_low", "band_high", "passed", "source", "figure", "reps"):
+        assert col in table.columns
+    assert table["passed"].all() and (table["reps"] == 2).all()
+    assert table.loc[1, "value"] == pytest.approx(1.0) and table.loc[1, "ci_low"] == pytest.approx(1.0)
+    reps = pd.read_parquet(out / "replications.parquet")
+    assert len(reps) == 3 * 2 and set(reps["seed"]) == {42, 43}
+    assert (out / "figures" / "T1.png").stat().st_size > 1000
+    assert (out / "figures" / "T2.png").is_file()
+    assert (out / "validation.json").is_file() and (out / "runs.parquet").is_file()
+
+
+def test_a_failing_pattern_exits_1_and_still_writes(tmp_path):
+    patterns = write(tmp_path, "both.toml", PASSING + FAILING)
+    out = tmp_path / "out"
+    res = invoke("--patterns", str(patterns), "--only", "T1", "--only", "F1", "--out", str(out), *SMALL)
+    assert res.exit_code == 1, res.output
+    assert "FAIL" in res.output and "1 pattern(s) fail" in res.output
+    table = pd.read_csv(out / "patterns.csv").set_index("pattern")
+    assert bool(table.loc["T1", "passed"]) and not bool(table.loc["F1", "passed"])
+
+
+def test_researcher_pattern_is_added_and_shipped_one_replaced(tmp_path):
+    extra = write(
+        tmp_path,
+        "mine.toml",
+        FAILING.replace('id = "F1"', 'id = "P4"').replace("[2.0, 3.0]", "[0.0, 1.0]")
+        + """
+[[patterns]]
+id = "R1"
+name = "A researcher's pattern"
+scenario = "baseline"
+source = "my survey"
+metric = "webrooming_rate"
+band = [0.0, 0.5]
+""",
+    )
+    patterns = load_patterns([extra])
+    ids = [p.id for p in patterns]
+    assert ids == ["P1", "P2", "P3", "P4", "P5", "P6", "R1"]
+    p4 = next(p for p in patterns if p.id == "P4")
+    assert p4.checks[0].band == (0.0, 1.0) and p4.source == "nowhere"
+    res = invoke("--patterns", str(extra), "--only", "R1", "--only", "P4", "--out", str(tmp_path / "o"), *SMALL)
+    assert res.exit_code == 0, res.output
+    assert "R1" in res.output and "my survey" in res.output and "nowhere" in res.output
+
+
+def test_a_pandemic_like_scenario_with_a_reference_run(tmp_path):
+    write(
+        tmp_path,
+        "lock.toml",
+        'extends = "baseline"\nname = "lock"\n[[events]]\ntype = "lockdown"\nstart = 40\ndays = 30\n',
+    )
+    patterns = write(
+        tmp_path,
+        "p6.toml",
+        """
+[[patterns]]
+id = "L1"
+name = "A lockdown moves sales online"
+scenario = "lock.toml"
+reference = "baseline"
+source = "a test"
+
+  [[patterns.checks]]
+  label = "during > before"
+  metric = "during_lockdown(online_share) > before_lockdown(online_share, 30)"
+  percent = true
+
+  [[patterns.checks]]
+  label = "during > same days without lockdown"
+  metric = "during_lockdown(online_share) - ref(during_lockdown(online_share))"
+  band = [0.05, 1.0]
+  percent = true
+
+  [[patterns.checks]]
+  label = "after, measured"
+  metric = "after_lockdown(online_share, 30, 20)"
+  band = [0.0, 1.0]
+""",
+    )
+    out = tmp_path / "out"
+    res = invoke("--patterns", str(patterns), "--only", "L1", "--out", str(out), *SMALL)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "patterns.csv")
+    assert table.loc[0, "value"] > 0.3  # walk-in is closed: nearly every purchase is online
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(set(runs["run"])) == ["baseline@120", "lock"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n"
+         "bnd = [0, 1]\n", "did you mean 'band'"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n",
+         "a band [low, high]"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'a > b'\n"
+         "band = [0, 1]\n", "no band for a comparison"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\n"
+         "metric = \"__import__('os').system('echo hi')\"\nband = [0, 1]\n", "unknown function"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'onlin_share'\n"
+         "band = [0, 1]\n", "did you mean 'online_share'"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n"
+         "band = [1, 0]\n", "low <= high"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\n"
+         "metric = 'during_lockdown(online_share)'\nband = [0, 1]\n", "lockdown event"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'pandemic'\nsource = 's'\n"
+         "metric = 'after_lockdown(online_share, 365, 30)'\nband = [0, 1]\n", "long enough"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baselin'\nsource = 's'\nmetric = 'online_share'\n"
+         "band = [0, 1]\n", "did you mean 'baseline'"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'ref(online_share)'\n"
+         "band = [0, 1]\n", "reference"),
+        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nmetric = 'online_share'\nband = [0, 1]\n",
+         "patterns.0.source: expected a value"),
+        ("patterns = 3\n", "patterns"),
+        ("[[patterns]\n", "valid TOML"),
+    ],
+)
+def test_bad_patterns_file_exits_2_with_one_clear_line(tmp_path, text, fragment):
+    bad = write(tmp_path, "bad.toml", text)
+    out = tmp_path / "out"
+    res = invoke("--patterns", str(bad), "--only", "X", "--out", str(out), *SMALL)
+    if "patterns = 3" in text or "[[patterns]\n" == text:
+        res = invoke("--patterns", str(bad), "--out", str(out), *SMALL)
+    assert res.exit_code == 2, res.output
+    assert "error:" in res.output and str(bad) in res.output
+    assert fragment in res.output.replace("\n", " ")
+    assert not out.exists()
+
+
+def test_unknown_only_id_and_missing_file_exit_2(tmp_path):
+    res = invoke("--only", "P9", "--out", str(tmp_path / "o"), *SMALL)
+    assert res.exit_code == 2 and "P9" in res.output
+    res = invoke("--patterns", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o"), *SMALL)
+    assert res.exit_code == 2 and "nope.toml" in res.output
+
+
+def test_python_api_matches_the_command(tmp_path):
+    from cxsim.validation import validate_patterns
+
+    patterns = load_patterns([write(tmp_path, "ok.toml", PASSING)], ["T1"])
+    result = validate_patterns(patterns, 2, overrides=["town.shoppers=1500"], days=120, workers=1)
+    assert result.passed and len(result.table) == 1
+    assert 0.0 < result.table.loc[0, "value"] < 1.0
+    assert np.isfinite(result.table.loc[0, "ci_low"])
+    with pytest.raises(InputError):
+        load_patterns([tmp_path / "missing.toml"])
