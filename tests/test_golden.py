@@ -129,6 +129,19 @@ def test_results_unchanged(name: str) -> None:
     assert not changed, f"{hint} Final shopper state differs in: {changed}"
 
 
+def test_results_unchanged_in_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working on blocks of shoppers for speed (``cxsim.arrays``) must not change a bit.
+
+    The golden towns are small, so the blocks never split them; with tiny blocks
+    every array is split into many, and the results must still match.
+    """
+    import cxsim.arrays
+
+    monkeypatch.setattr(cxsim.arrays, "BLOCK", 29)
+    expected, got = _stored()["events"], fingerprint("events")
+    assert got == expected, "splitting shoppers into blocks changed the results"
+
+
 def test_fingerprint_sees_a_one_ulp_change() -> None:
     """The fingerprint is bitwise: a change in the last bit of one float is seen."""
     df = pd.DataFrame({"x": np.linspace(0.0, 1.0, 5)})
