@@ -198,7 +198,16 @@ def test_passing_patterns_exit_0_with_table_figures_and_files(tmp_path):
     out = tmp_path / "out"
     res = invoke("--patterns", str(patterns), "--only", "T1", "--only", "T2", "--out", str(out), *SMALL)
     assert res.exit_code == 0, res.output
-    for text in ("T1", "T2", "a test", "arithmetic", "0.0% – 100.0%", "difference > 0", "pass", "all patterns pass"):
+    for text in (
+        "T1",
+        "T2",
+        "a test",
+        "arithmetic",
+        "0.0% – 100.0%",
+        "difference > 0",
+        "pass",
+        "all patterns pass",
+    ):
         assert text in res.output
     table = pd.read_csv(out / "patterns.csv")
     assert list(table["pattern"]) == ["T1", "T2", "T2"]
@@ -243,7 +252,9 @@ band = [0.0, 0.5]
     assert ids == ["P1", "P2", "P3", "P4", "P5", "P6", "R1"]
     p4 = next(p for p in patterns if p.id == "P4")
     assert p4.checks[0].band == (0.0, 1.0) and p4.source == "nowhere"
-    res = invoke("--patterns", str(extra), "--only", "R1", "--only", "P4", "--out", str(tmp_path / "o"), *SMALL)
+    res = invoke(
+        "--patterns", str(extra), "--only", "R1", "--only", "P4", "--out", str(tmp_path / "o"), *SMALL
+    )
     assert res.exit_code == 0, res.output
     assert "R1" in res.output and "my survey" in res.output and "nowhere" in res.output
 
@@ -291,31 +302,30 @@ source = "a test"
     assert sorted(set(runs["run"])) == ["baseline@120", "lock"]
 
 
+HEAD = "[[patterns]]\nid = 'X'\nname = 'x'\nsource = 's'\n"
+BASE = HEAD + "scenario = 'baseline'\n"
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n"
-         "bnd = [0, 1]\n", "did you mean 'band'"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n",
-         "a band [low, high]"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'a > b'\n"
-         "band = [0, 1]\n", "no band for a comparison"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\n"
-         "metric = \"__import__('os').system('echo hi')\"\nband = [0, 1]\n", "unknown function"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'onlin_share'\n"
-         "band = [0, 1]\n", "did you mean 'online_share'"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'online_share'\n"
-         "band = [1, 0]\n", "low <= high"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\n"
-         "metric = 'during_lockdown(online_share)'\nband = [0, 1]\n", "lockdown event"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'pandemic'\nsource = 's'\n"
-         "metric = 'after_lockdown(online_share, 365, 30)'\nband = [0, 1]\n", "long enough"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baselin'\nsource = 's'\nmetric = 'online_share'\n"
-         "band = [0, 1]\n", "did you mean 'baseline'"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nsource = 's'\nmetric = 'ref(online_share)'\n"
-         "band = [0, 1]\n", "reference"),
-        ("[[patterns]]\nid = 'X'\nname = 'x'\nscenario = 'baseline'\nmetric = 'online_share'\nband = [0, 1]\n",
-         "patterns.0.source: expected a value"),
+        (BASE + "metric = 'online_share'\nbnd = [0, 1]\n", "did you mean 'band'"),
+        (BASE + "metric = 'online_share'\n", "a band [low, high]"),
+        (BASE + "metric = 'a > b'\nband = [0, 1]\n", "no band for a comparison"),
+        (BASE + "metric = \"__import__('os').system('echo hi')\"\nband = [0, 1]\n", "unknown function"),
+        (BASE + "metric = 'onlin_share'\nband = [0, 1]\n", "did you mean 'online_share'"),
+        (BASE + "metric = 'online_share'\nband = [1, 0]\n", "low <= high"),
+        (BASE + "metric = 'during_lockdown(online_share)'\nband = [0, 1]\n", "lockdown event"),
+        (BASE + "metric = 'ref(online_share)'\nband = [0, 1]\n", "reference"),
+        (
+            HEAD + "scenario = 'pandemic'\nmetric = 'after_lockdown(online_share, 365, 30)'\nband = [0, 1]\n",
+            "long enough",
+        ),
+        (HEAD + "scenario = 'baselin'\nmetric = 'online_share'\nband = [0, 1]\n", "did you mean 'baseline'"),
+        (
+            BASE.replace("source = 's'\n", "") + "metric = 'online_share'\nband = [0, 1]\n",
+            "patterns.0.source: expected a value",
+        ),
         ("patterns = 3\n", "patterns"),
         ("[[patterns]\n", "valid TOML"),
     ],
@@ -323,9 +333,8 @@ source = "a test"
 def test_bad_patterns_file_exits_2_with_one_clear_line(tmp_path, text, fragment):
     bad = write(tmp_path, "bad.toml", text)
     out = tmp_path / "out"
-    res = invoke("--patterns", str(bad), "--only", "X", "--out", str(out), *SMALL)
-    if "patterns = 3" in text or "[[patterns]\n" == text:
-        res = invoke("--patterns", str(bad), "--out", str(out), *SMALL)
+    only = ["--only", "X"] if "id = 'X'" in text else []
+    res = invoke("--patterns", str(bad), *only, "--out", str(out), *SMALL)
     assert res.exit_code == 2, res.output
     assert "error:" in res.output and str(bad) in res.output
     assert fragment in res.output.replace("\n", " ")
