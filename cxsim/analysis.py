@@ -645,9 +645,10 @@ def register(app: Any) -> None:
 
 
 def _print_stats(console: Any, table_cls: Any, stats: pd.DataFrame, params: list[str], rows: int) -> None:
+    """Means by point (compact), then the typical 95% CI half-width of each metric."""
     metrics = list(dict.fromkeys(stats["metric"]))
-    wide = stats.pivot_table(index=["point", *params], columns="metric", values=["mean", "ci_low", "ci_high"])
-    t = table_cls(title="mean ± 95% CI half-width across replications, by point", title_justify="left")
+    wide = stats.pivot_table(index=["point", *params], columns="metric", values="mean", sort=True)
+    t = table_cls(title="mean across replications, by point", title_justify="left")
     for p in params:
         t.add_column(_label(p), justify="right")
     n = stats.groupby("point")["n"].max()
@@ -655,16 +656,17 @@ def _print_stats(console: Any, table_cls: Any, stats: pd.DataFrame, params: list
     for m in metrics:
         t.add_column(_label(m), justify="right")
     for (point, *values), row in list(wide.iterrows())[:rows]:
-        cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+        cells = [_fmt_value(v) for v in values]
         cells.append(str(int(n.loc[point])))
-        for m in metrics:
-            mean, hi = row[("mean", m)], row[("ci_high", m)]
-            ci = f" ± {_fmt(hi - mean)}" if np.isfinite(hi) else ""
-            cells.append(f"{_fmt(mean)}{ci}")
+        cells += [_fmt(row[m]) for m in metrics]
         t.add_row(*cells)
     console.print(t)
     if len(wide) > rows:
         console.print(f"... {len(wide) - rows:,} more points in point_stats.csv", highlight=False)
+    half = (stats["ci_high"] - stats["mean"]).groupby(stats["metric"]).median()
+    if half.notna().any():
+        typical = ", ".join(f"{_label(m)} ±{_fmt(half[m])}" for m in metrics if np.isfinite(half[m]))
+        console.print(f"typical 95% CI half-width: {typical} (per point: point_stats.csv)", highlight=False)
 
 
 def _print_indices(console: Any, table_cls: Any, idx: pd.DataFrame, kind: str) -> None:

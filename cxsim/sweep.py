@@ -240,7 +240,7 @@ def _dask_executor(
                 n_workers=max(n, 1),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 host="127.0.0.1",
             )
             client = Client(cluster)
@@ -706,7 +706,10 @@ def run_sweep(
             try:
                 with _sigterm_as_interrupt():
                     _drive(sweep, design, backend, tasks, session, size, every, report, progress, log)
-                status = "complete" if report.complete else "incomplete"
+                if report.interrupted:
+                    status = "interrupted"
+                else:
+                    status = "complete" if report.complete else "incomplete"
             except SweepError:
                 status = "failed"
                 raise
