@@ -27,7 +27,7 @@ from cxsim import (
     research,
     word_of_mouth,
 )
-from cxsim.arrays import row_max, row_min
+from cxsim.arrays import column_means, row_max, row_min
 from cxsim.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.metrics import (
     STORE_COLUMNS,
@@ -566,7 +566,7 @@ class CXModel(mesa.Model):
         n = len(p)
         counts = [per_store(mask=p.fulfilment == f) for f in (WALK_IN, DELIVERY, PICKUP)]
         nps = self.nps.by_store()
-        mean_loyalty = self.shoppers.loyalty.mean(axis=0)
+        mean_loyalty = column_means(self.shoppers.loyalty)
         for s in self.stores:
             i = s.index
             costs = (

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxsim.arrays import BLOCK, row_max, row_min
+from cxsim.arrays import BLOCK, column_means, row_max, row_min
 from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
@@ -163,6 +163,15 @@ def test_row_reductions_are_bitwise_numpy(shape: tuple[int, int]) -> None:
         got, want = fast(x), slow(x, axis=1)
         assert got.dtype == want.dtype
         assert got.tobytes() == want.tobytes()
+
+
+def test_column_means_are_accurate() -> None:
+    """The per-store mean loyalty is within float32 rounding of the exact mean (numpy's drifts)."""
+    rng = np.random.default_rng(3)
+    x = (0.3 * rng.random((300_000, 4))).astype(np.float32)
+    exact = x.astype(np.float64).mean(axis=0)
+    assert np.allclose(column_means(x), exact, rtol=1e-6, atol=0)
+    assert np.isnan(column_means(np.zeros((0, 3), dtype=np.float32))).all()
 
 
 def update() -> None:
