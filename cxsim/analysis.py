@@ -134,11 +134,12 @@ def load_sweep(path: str | Path) -> Sweep:
     )
 
 
-def _frame(source: Sweep | pd.DataFrame, table: str = "summary") -> tuple[pd.DataFrame, list[str]]:
+def _frame(
+    source: Sweep | pd.DataFrame, table: str = "summary", params: list[str] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     if isinstance(source, Sweep):
-        return source.table(table), source.parameters
-    params = [c for c in source.columns if c not in KEY_COLUMNS]
-    return source, params
+        return source.table(table), source.parameters if params is None else params
+    return source, list(params or [])
 
 
 def _check_metrics(df: pd.DataFrame, metrics: list[str], source: str) -> None:
@@ -176,14 +177,16 @@ def point_stats(
     *,
     table: str = "summary",
     conf: float = 0.95,
+    params: list[str] | None = None,
 ) -> pd.DataFrame:
     """Per parameter point (and per day/store for those tables): statistics across replications.
 
-    Returns a long table: ``point``, the parameter columns (and ``day``,
-    ``store`` when the table has them), ``metric``, ``n``, ``mean``, ``sd``,
-    ``sem``, ``ci_low``, ``ci_high``.
+    ``source`` is a :class:`Sweep` or any DataFrame with a ``point`` column
+    (then name its parameter columns in ``params``). Returns a long table:
+    ``point``, the parameter columns (and ``day``, ``store`` when the table
+    has them), ``metric``, ``n``, ``mean``, ``sd``, ``sem``, ``ci_low``, ``ci_high``.
     """
-    df, params = _frame(source, table)
+    df, params = _frame(source, table, params)
     if metrics is None:
         metrics = default_metrics(source) if isinstance(source, Sweep) else []
     if df.empty:
@@ -243,6 +246,16 @@ def _require_all_points(sweep: Sweep, means: pd.DataFrame, metrics: list[str]) -
         )
 
 
+def _bootstrap_seed(sweep: Sweep, seed: int | None) -> int:
+    """The seed of SALib's bootstrap: given, or the experiment's root seed + 1.
+
+    Never 0: SALib's Sobol analysis treats a seed of 0 as no seed at all.
+    """
+    if seed is None:
+        seed = int(sweep.info.get("seed", 0)) + 1
+    return seed if seed != 0 else 1
+
+
 def _salib_problem(sweep: Sweep) -> dict[str, Any]:
     prob = sweep.info["problem"]
     return {"num_vars": prob["num_vars"], "names": list(prob["names"]), "bounds": prob["bounds"]}
@@ -254,12 +267,13 @@ def sobol_indices(
     *,
     conf: float = 0.95,
     resamples: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Sobol' first-order and total indices (SALib.analyze.sobol) of each metric.
 
     Computed on the replication mean of each point, in design order; confidence
-    intervals by bootstrap (``conf`` level, ``resamples`` resamples).
+    intervals by bootstrap (``conf`` level, ``resamples`` resamples, seeded by
+    ``seed`` or the experiment's root seed, so they are reproducible).
 
     Returns:
         ``(indices, second_order)``: indices has ``metric``, ``parameter``,
@@ -289,7 +303,7 @@ def sobol_indices(
                 calc_second_order=second,
                 num_resamples=resamples,
                 conf_level=conf,
-                seed=seed,
+                seed=_bootstrap_seed(sweep, seed),
             )
         noise = noise_share(sweep, m)
         for i, name in enumerate(problem["names"]):
@@ -326,7 +340,7 @@ def morris_indices(
     *,
     conf: float = 0.95,
     resamples: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """Morris elementary-effect statistics (SALib.analyze.morris) of each metric.
 
@@ -350,7 +364,13 @@ def morris_indices(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             res = morris.analyze(
-                problem, x, y, num_resamples=resamples, conf_level=conf, num_levels=levels, seed=seed
+                problem,
+                x,
+                y,
+                num_resamples=resamples,
+                conf_level=conf,
+                num_levels=levels,
+                seed=_bootstrap_seed(sweep, seed),
             )
         noise = noise_share(sweep, m)
         for i, name in enumerate(problem["names"]):
