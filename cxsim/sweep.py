@@ -28,6 +28,7 @@ are submitted.
 
 import contextlib
 import fcntl
+import functools
 import json
 import math
 import multiprocessing
@@ -175,6 +176,14 @@ class Backend:
     """Tasks to keep in flight."""
 
 
+def available_cores() -> int:
+    """Cores this process may use (respects CPU affinity, e.g. a SLURM allocation)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def make_executor(
     workers: int | None = None,
@@ -191,7 +200,7 @@ def make_executor(
         scheduler_file: a Dask scheduler file (``dask scheduler --scheduler-file``).
         local_dask: start a Dask ``LocalCluster`` of ``workers`` processes.
     """
-    n = (os.cpu_count() or 1) if workers is None else workers
+    n = available_cores() if workers is None else workers
     if scheduler or scheduler_file or local_dask:
         with _dask_executor(n, scheduler, scheduler_file, local_dask) as backend:
             yield backend
@@ -298,6 +307,7 @@ class SweepDir:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self._lookup: tuple[Design, pd.DataFrame] | None = None
         self.next_batch = 0
 
     # -- layout
@@ -442,7 +452,9 @@ class SweepDir:
             return
         batch = self.next_batch
         self.next_batch += 1
-        lookup = design.runs.set_index("run_id")
+        if self._lookup is None or self._lookup[0] is not design:
+            self._lookup = (design, design.runs.set_index("run_id"))
+        lookup = self._lookup[1]
         params = [c for c in design.runs.columns if c not in ("run_id", "point", "replication", "seed")]
         for table in DATA_TABLES:
             frames = []
@@ -695,7 +707,7 @@ def run_sweep(
         every = flush_seconds or exp.spec.output.flush_seconds
         tasks = make_tasks(exp, design, todo)
         backend_cm = (
-            contextlib.nullcontext(Backend(executor, type(executor).__name__, 2 * (os.cpu_count() or 1)))
+            contextlib.nullcontext(Backend(executor, type(executor).__name__, 2 * available_cores()))
             if executor is not None
             else make_executor(workers, scheduler, scheduler_file, local_dask)
         )
@@ -753,6 +765,8 @@ def _drive(
 
     def flush() -> None:
         nonlocal last_flush
+        if not buffer:
+            return
         with _signals_deferred():
             sweep.write_batch(buffer, design, session)
             buffer.clear()
@@ -870,13 +884,22 @@ def register(app: typer.Typer) -> None:
         quiet: Quiet = False,
     ) -> None:
         """Run a parameter sweep or sensitivity design; rerun the same command to resume."""
+        say = functools.partial(console.print, highlight=False, soft_wrap=True)
+        warn = functools.partial(err_console.print, highlight=False, soft_wrap=True)
         exp = load_experiment(experiment)
         if sum(bool(x) for x in (scheduler, scheduler_file, local_dask)) > 1:
             raise InputError(
                 "sweep", "--scheduler", "one of --scheduler, --scheduler-file, --local-dask", "several"
             )
+        if workers is not None and (scheduler or scheduler_file):
+            raise InputError(
+                "sweep",
+                "--workers",
+                "no --workers with a Dask scheduler (its workers are started with the cluster)",
+                workers,
+            )
         if not quiet:
-            console.print(exp.describe(), highlight=False)
+            say(exp.describe())
         if check:
             return
         bar = progress_enabled(quiet)
@@ -893,35 +916,30 @@ def register(app: typer.Typer) -> None:
                 batch_size=batch_size,
                 retry_errors=retry_errors,
                 progress=bar,
-                log=None if (bar or quiet) else (lambda line: console.print(line, highlight=False)),
+                log=None if (bar or quiet) else say,
             )
         except SweepError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         if report.interrupted:
-            err_console.print(
-                f"stopped: {report.done:,} of {report.total:,} runs are saved in {target}. "
-                f"Resume with: {cmd}",
-                highlight=False,
-                soft_wrap=True,
+            warn(
+                f"stopped: {report.done:,} of {report.total:,} runs are saved in {target}. Resume with: {cmd}"
             )
             raise typer.Exit(130)
         if not quiet:
             if report.ran == 0:
-                console.print(f"nothing to do: all {report.total:,} runs are in {target}", highlight=False)
+                say(f"nothing to do: all {report.total:,} runs are in {target}")
             else:
-                console.print(
+                say(
                     f"{report.ran:,} runs ({report.errors:,} errors) in {report.wall_s:,.1f} s "
                     f"on {report.executor}; {report.done:,}/{report.total:,} done in {target}",
-                    highlight=False,
                 )
             if report.complete:
-                console.print(f"analyze with: cxsim analyze {target}", highlight=False)
+                say(f"analyze with: cxsim analyze {target}")
         if report.errors:
-            err_console.print(
+            warn(
                 f"{report.errors:,} runs raised: see the `error` column of {target}/runs "
-                "(rerun them with --retry-errors)",
-                highlight=False,
+                "(rerun them with --retry-errors)"
             )
 
 
