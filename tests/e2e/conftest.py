@@ -94,6 +94,8 @@ def offline_solara_env(base: dict[str, str] | None = None) -> dict[str, str]:
             "SOLARA_ASSETS_PROXY_CACHE_DIR": str(assets_cache_dir()),
             "SOLARA_ASSETS_CDN": UNREACHABLE_CDN,
             "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+            # no "This website runs on Solara" badge over the page
+            "SOLARA_THEME_SHOW_BANNER": "False",
             "PYTHONUNBUFFERED": "1",
         }
     )
