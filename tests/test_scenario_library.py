@@ -1,0 +1,265 @@
+"""The scenario library: every scenario loads, runs, and its headline claim holds.
+
+Each claim test runs small towns (3,000 shoppers) with a few seeds and compares
+with the baseline under common random numbers (the same seed), so that the
+difference is the scenario's effect rather than chance. The claims are those
+written at the top of each scenario file and in docs/SCENARIOS.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxsim
+from cxsim.scenario import load_raw, load_scenario, scenario_names, scenarios_dir, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = {
+    "baseline",
+    "price_war",
+    "personal_touch",
+    "service_culture",
+    "go_omnichannel",
+    "inconsistent_omnichannel",
+    "pandemic",
+    "singles_day",
+    "delivery_crunch",
+    "recession",
+    "giant_enters",
+}
+SHOPPERS = 3000
+SEEDS = (11, 12)
+
+
+@functools.cache
+def run(name: str, seed: int, days: int | None = None, shoppers: int = SHOPPERS) -> cxsim.RunResult:
+    """One run of a library scenario (cached: baseline runs serve several claims)."""
+    return cxsim.run(name, seed=seed, days=days, overrides=[f"town.shoppers={shoppers}"])
+
+
+def window(ts: pd.DataFrame, first: int, last: int, col: str) -> float:
+    """Purchase-weighted mean of a daily share over days first..last (inclusive)."""
+    w = ts[(ts["day"] >= first) & (ts["day"] <= last)]
+    if col == "purchases":
+        return float(w["purchases"].mean())
+    return float((w[col] * w["purchases"]).sum() / w["purchases"].sum())
+
+
+def share(result: cxsim.RunResult, stores: str | tuple[str, ...], first: int = 1, last: int = 10**6) -> float:
+    """Combined market share of ``stores`` over days first..last."""
+    names = (stores,) if isinstance(stores, str) else stores
+    st = result.stores[(result.stores["day"] >= first) & (result.stores["day"] <= last)]
+    return float(st[st["store"].isin(names)]["purchases"].sum() / st["purchases"].sum())
+
+
+def store_nps(result: cxsim.RunResult, store: str, first: int = 1, last: int = 10**6) -> float:
+    """Mean of a store's 30-day NPS over days first..last."""
+    st = result.stores
+    sel = st[(st["store"] == store) & (st["day"] >= first) & (st["day"] <= last)]
+    return float(sel["nps"].mean())
+
+
+def cash(result: cxsim.RunResult, store: str) -> float:
+    """A store's cash on the last day."""
+    st = result.stores
+    return float(st[(st["store"] == store) & (st["day"] == st["day"].max())]["cash"].iloc[0])
+
+
+def paired(name: str, metric, seeds=SEEDS, days: int | None = None, reference: str = "baseline") -> np.ndarray:
+    """``metric(scenario run) - metric(reference run)`` per seed (common random numbers)."""
+    return np.array([metric(run(name, s, days)) - metric(run(reference, s, days)) for s in seeds])
+
+
+# ----------------------------------------------------------------------------- the library
+
+
+def test_library_has_every_scenario_of_the_issue() -> None:
+    assert LIBRARY <= set(scenario_names())
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_scenario_is_documented(name: str) -> None:
+    raw, path = load_raw(name)
+    assert path.parent == scenarios_dir().resolve()
+    assert raw.get("description") and raw.get("question"), "each scenario says what it is and asks"
+    text = path.read_text()
+    assert "# Headline claim" in text, "the claim is written at the top of the file"
+    assert "# Figure:" in text or name == "baseline"
+    if name != "baseline":
+        assert raw.get("extends") == "baseline" or name in ("giant_enters", "inconsistent_omnichannel")
+    doc = (ROOT / "docs" / "SCENARIOS.md").read_text()
+    assert f"`{name}`" in doc
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_scenario_runs(name: str) -> None:
+    days = min(load_scenario(name).days, 400)  # every event starts within 400 days
+    result = cxsim.run(name, days=days, overrides=["town.shoppers=300", "warmup_days=10"])
+    assert len(result.timeseries) == days
+    assert result.summary["purchases"].iloc[0] > 0
+
+
+def test_children_change_only_what_they_say() -> None:
+    base = load_scenario("baseline").to_toml_dict()
+    for name in ("price_war", "recession", "delivery_crunch", "singles_day"):
+        child = load_scenario(name).to_toml_dict()
+        for key in ("stores", "segments", "behaviour", "category", "town"):
+            assert child[key] == base[key], f"{name} changes {key} only through its events"
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def test_baseline_claim() -> None:
+    """Webroomers outnumber showroomers; online purchases come back more often (P2, P3, P5)."""
+    s = run("baseline", SEEDS[0]).summary.iloc[0]
+    assert 0.10 < s["online_share"] < 0.25
+    assert s["webrooming_rate"] > s["showrooming_rate"]
+    assert s["share_shoppers_webroomed"] > s["share_shoppers_showroomed"]
+    assert s["return_rate_delivery"] > s["return_rate_walk_in"]
+
+
+def test_price_war_claim() -> None:
+    """The giant's cut wins it share, moves purchases online, and costs the independents share."""
+    giant = paired("price_war", lambda r: share(r, "giant"))
+    online = paired("price_war", lambda r: float(r.summary["online_share"].iloc[0]))
+    indep = paired("price_war", lambda r: share(r, ("corner_shop", "boutique")))
+    assert (giant > 0.04).all(), giant
+    assert (online > 0.03).all(), online
+    assert (indep < 0).all(), indep
+
+
+def test_personal_touch_claim() -> None:
+    """Personalization and after-sales care raise the independents' NPS and market share."""
+    indep = ("corner_shop", "boutique")
+    for store in indep:
+        nps = paired("personal_touch", lambda r, s=store: store_nps(r, s, 180))
+        assert (nps > 2).all(), (store, nps)
+    gain = paired("personal_touch", lambda r: share(r, indep, 180))
+    assert (gain > 0).all(), gain
+    cost = paired("personal_touch", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
+    assert (cost < 0).all(), "in the first year the investment costs more than it earns"
+
+
+@pytest.mark.slow
+def test_service_culture_claim() -> None:
+    """Training pays off slowly: service lags its target, and the gains grow in year two."""
+    r = run("service_culture", SEEDS[0], 730)
+    chain = r.stores[r.stores["store"] == "chain"].set_index("day")
+    assert chain.loc[1, "service_quality"] == pytest.approx(0.55, abs=0.01)
+    assert chain.loc[90, "service_quality"] < 0.65, "after three months, still well short of the target"
+    assert chain.loc[730, "service_quality"] > 0.8
+    y1 = paired("service_culture", lambda r: store_nps(r, "chain", 1, 365), days=730)
+    y2 = paired("service_culture", lambda r: store_nps(r, "chain", 366, 730), days=730)
+    assert (y1 > 0).all() and (y2 > y1).all(), (y1, y2)
+    s1 = paired("service_culture", lambda r: share(r, "chain", 1, 365), days=730)
+    s2 = paired("service_culture", lambda r: share(r, "chain", 366, 730), days=730)
+    assert (s1 > 0).all() and (s2 > s1).all(), (s1, s2)
+
+
+def test_go_omnichannel_claim() -> None:
+    """The chain's online channel wins it share and pick-ups, mostly from the other omnichannel store."""
+    chain = paired("go_omnichannel", lambda r: share(r, "chain", 60))
+    pickup = paired("go_omnichannel", lambda r: window(r.timeseries, 60, 365, "share_pickup"))
+    omni = paired("go_omnichannel", lambda r: share(r, "omni", 60))
+    assert (chain > 0.02).all(), chain
+    assert (pickup > 0).all(), pickup
+    assert (omni < 0).all(), omni
+    others = {s: paired("go_omnichannel", lambda r, s=s: share(r, s, 60)).mean() for s in ("giant", "corner_shop")}
+    assert all(omni.mean() < v for v in others.values()), "the incumbent omnichannel store loses most"
+    log = run("go_omnichannel", SEEDS[0]).log
+    assert any(day == 30 and "opens an online channel" in msg for day, msg in log)
+
+
+def test_inconsistent_omnichannel_claim() -> None:
+    """Inconsistent channels buy volume but cost the chain its NPS and cash (vs go_omnichannel)."""
+
+    def vs(metric):
+        return paired("inconsistent_omnichannel", metric, reference="go_omnichannel")
+
+    volume = vs(lambda r: share(r, "chain", 60))
+    nps = vs(lambda r: store_nps(r, "chain", 60))
+    money = vs(lambda r: cash(r, "chain"))
+    assert (volume > 0).all(), volume
+    assert (nps < -2).all(), nps
+    assert (money < 0).all(), money
+
+
+@pytest.mark.slow
+def test_pandemic_claim() -> None:
+    """P6: a lockdown moves purchases online and part of the move stays a year later."""
+    seeds = (11, 12, 13)
+    rows = []
+    for s in seeds:
+        ts = run("pandemic", s, 730).timeseries
+        base = run("baseline", s, 730).timeseries
+        lock = ts[ts["events"].str.contains("lockdown")]["day"]
+        start, end = int(lock.min()), int(lock.max())
+        assert (start, end) == (60, 149)
+        rows.append(
+            {
+                "pre": window(ts, 1, start - 1, "online_share"),
+                "during": window(ts, start, end, "online_share"),
+                "year_after": window(ts, end + 366, end + 395, "online_share"),
+                "baseline_same_days": window(base, end + 366, end + 395, "online_share"),
+            }
+        )
+    df = pd.DataFrame(rows)
+    assert (df["during"] > df["pre"] + 0.3).all(), "well above pre-lockdown"
+    assert (df["year_after"] < df["during"]).all(), "below the lockdown peak a year later"
+    assert (df["year_after"] > df["baseline_same_days"]).all(), "above the no-lockdown town"
+    assert df["year_after"].mean() > df["pre"].mean(), "still above pre-lockdown on average"
+
+
+def test_singles_day_claim() -> None:
+    """A one-day online promotion: a spike that day, a dip after, more returns of that day's buys."""
+    day = 315
+    for s in SEEDS:
+        ts = run("singles_day", s).timeseries.set_index("day")
+        base = run("baseline", s).timeseries.set_index("day")
+        assert ts.loc[day, "purchases"] > 3 * base.loc[day, "purchases"], "a sales spike that day"
+        after = ts.loc[day + 1 : day + 30, "purchases"].mean()
+        assert after < 0.95 * base.loc[day + 1 : day + 30, "purchases"].mean(), "a dip after"
+        normal = window(ts.reset_index(), 1, day - 1, "return_rate")
+        assert ts.loc[day, "return_rate"] > 1.3 * normal, "that day's purchases come back more"
+        assert "promotion:giant" in ts.loc[day, "events"]
+
+
+def test_delivery_crunch_claim() -> None:
+    """A logistics crunch moves shoppers back to shops and sinks the giant's NPS while it lasts."""
+    online = paired("delivery_crunch", lambda r: window(r.timeseries, 120, 179, "online_share"))
+    nps = paired("delivery_crunch", lambda r: store_nps(r, "giant", 140, 185))
+    assert (online < -0.03).all(), online
+    assert (nps < -10).all(), nps
+
+
+def test_recession_claim() -> None:
+    """A recession: fewer purchases, the cheapest seller gains, the dear independents' cash suffers."""
+    purchases = paired("recession", lambda r: float(r.summary["purchases"].iloc[0]))
+    giant = paired("recession", lambda r: share(r, "giant", 60, 330))
+    money = paired("recession", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
+    assert (purchases < 0).all(), purchases
+    assert (giant > 0).all(), giant
+    assert (money < 0).all(), money
+
+
+@pytest.mark.slow
+def test_giant_enters_claim() -> None:
+    """The giant takes a large share of a town of small shops; the weakest shop closes."""
+    for s in SEEDS:
+        r = run("giant_enters", s)
+        assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
+        assert share(r, "giant", 366, 730) > 0.10, "a large share in the second year"
+        closed = [day for day, msg in r.log if msg.startswith("Home & Co closed")]
+        assert closed and 60 < closed[0] <= 730, "Home & Co runs out of money"
+    # the counterfactual: the same town without the giant keeps Home & Co open
+    data, _ = load_raw("giant_enters")
+    data.update(events=[], seed=SEEDS[0])
+    data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
+    quiet = cxsim.run(validate(data, "giant_enters without the giant"))
+    assert not any("closed" in msg for _, msg in quiet.log), "without the giant no shop closes"
