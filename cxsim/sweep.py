@@ -174,6 +174,17 @@ class Backend:
     description: str
     slots: int
     """Tasks to keep in flight."""
+    refresh: Callable[[], int] | None = None
+    """Recomputes ``slots`` (a cluster that scales up gets more tasks in flight)."""
+    refreshed: float = 0.0
+
+    def capacity(self) -> int:
+        """Tasks to keep in flight now (refreshed every few seconds)."""
+        if self.refresh is not None and time.monotonic() - self.refreshed > 5.0:
+            with contextlib.suppress(Exception):
+                self.slots = self.refresh()
+            self.refreshed = time.monotonic()
+        return self.slots
 
 
 def available_cores() -> int:
@@ -267,11 +278,15 @@ def _dask_executor(
         raise InputError(
             key, str(scheduler_file or scheduler), "a reachable Dask scheduler", str(exc)
         ) from None
+
+    def slots() -> int:
+        # many tasks in flight, so that adaptive clusters (dask-jobqueue, KubeCluster) see demand
+        return max(4 * sum(client.nthreads().values()), 256)
+
     threads = sum(client.nthreads().values())
     executor = client.get_executor(pure=False)
     try:
-        # many tasks in flight so that adaptive clusters (dask-jobqueue) see demand and scale up
-        yield Backend(executor, f"{what}, {threads} threads", max(4 * threads, 64))
+        yield Backend(executor, f"{what}, {threads} threads at start", slots(), slots, time.monotonic())
     finally:
         executor.shutdown(wait=False)
         client.close()
@@ -808,7 +823,7 @@ def _drive(
             bar.set_postfix(errors=report.errors, refresh=False)
 
     def submit_more() -> None:
-        while len(pending) < backend.slots:
+        while len(pending) < backend.capacity():
             task = next(queue, None)
             if task is None:
                 return

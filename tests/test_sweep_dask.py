@@ -147,7 +147,7 @@ def test_dask_cluster_gives_the_same_results_as_the_process_pool(
     # the runs happened in the two Dask worker processes, not in the driver
     assert runs["worker"].nunique() == 2
     session = json.loads((out / "provenance.json").read_text())["sessions"][0]
-    assert session["executor"].startswith(f"Dask scheduler {address}")
+    assert session["executor"].startswith(f"Dask scheduler {address}, 2 threads")
 
 
 def test_resume_on_dask_what_the_pool_started(
