@@ -1,0 +1,388 @@
+"""Write docs/PERFORMANCE.md from the results of one run of the benchmark suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+NARRATIVE = Path(__file__).with_name("narrative.md")
+
+
+def _m(x: float) -> str:
+    return f"{x / 1e6:.2f}"
+
+
+def _row(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = [_row(header), _row(["---"] * len(header))]
+    out += [_row(r) for r in rows]
+    return [*out, ""]
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.0f}%"
+
+
+def _mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def targets(results: dict[str, Any]) -> list[list[Any]]:
+    """The issue's targets against the measured figures."""
+    rows: list[list[Any]] = []
+    full = {r["shoppers"]: r for r in results.get("full", [])}
+    r100 = full.get(100_000)
+    if r100:
+        rate = r100["shopper_days_per_s"]
+        rows.append(
+            [
+                "full model, 100,000 shoppers, one core",
+                ">= 3 M shopper-days/s",
+                f"{_m(rate)} M/s",
+                _mark(rate >= 3e6),
+            ]
+        )
+    r1m = full.get(1_000_000)
+    if r1m:
+        rows.append(
+            [
+                "1,000,000 shoppers x 365 days: time",
+                "< 180 s",
+                f"{r1m['total_s']:.0f} s",
+                _mark(r1m["total_s"] < 180),
+            ]
+        )
+        peak = r1m["peak_rss_mb"]
+        rows.append(
+            [
+                "1,000,000 shoppers x 365 days: peak memory",
+                "< 2 GB",
+                f"{peak / 1024:.2f} GB",
+                _mark(peak < 2048),
+            ]
+        )
+    mesa = results.get("mesa")
+    if mesa:
+        rows.append(
+            [
+                "vectorized core vs Mesa per-agent",
+                ">= 30x",
+                f"{mesa['speedup']:.0f}x",
+                _mark(mesa["speedup"] >= 30),
+            ]
+        )
+    sweep = results.get("sweep")
+    if sweep:
+        for r in sweep["results"]:
+            if r["workers"] == 2:
+                rows.append(
+                    [
+                        f"2-worker parallel efficiency, {r['backend']}",
+                        ">= 85%",
+                        f"{_pct(r['efficiency'])} ({_pct(r['efficiency_with_startup'])} with start-up)",
+                        _mark(None if r["efficiency"] != r["efficiency"] else r["efficiency"] >= 0.85),
+                    ]
+                )
+    for n, r in sorted(full.items()):
+        share = r["collection_share"]
+        rows.append(
+            [
+                f"data collection, {n:,} shoppers",
+                "< 10% of run time",
+                f"{100 * share:.1f}%",
+                _mark(share < 0.10),
+            ]
+        )
+    return rows
+
+
+def write_report(results: dict[str, Any], out: Path, command: str) -> None:
+    """Render every section of ``results`` as Markdown into ``out``."""
+    m = results["machine"]
+    plan = results["plan"]
+    lines = [
+        "# Performance",
+        "",
+        f"Every figure below comes from one run of `{command}` "
+        f"({results['wall_s'] / 60:.1f} minutes, finished {m['date']}); rerun it to refresh this file "
+        "(see `benchmarks/README.md`). The text after the figures is `benchmarks/narrative.md`.",
+        "",
+    ]
+    if plan.get("quick"):
+        lines += [
+            "> **Quick run** (tiny sizes, for the smoke test): "
+            "the figures are not comparable with the targets.",
+            "",
+        ]
+    lines += ["## Machine", ""]
+    lines += _table(
+        ["", ""],
+        [
+            ["CPU", f"{m['cpu']} ({', '.join(m['cpu_flags'])})"],
+            ["cores / memory", f"{m['cores']} / {m['memory_gb']} GB"],
+            ["load average (1, 5, 15 min) at start / end", f"{m['load_at_start']} / {m.get('load_at_end')}"],
+            ["OS", m["os"]],
+            [
+                "Python / numpy / Mesa / pandas / Dask",
+                f"{m['python']} / {m['numpy']} / {m['mesa']} / {m['pandas']} / {m['dask']}",
+            ],
+            ["BLAS", f"{m['blas']}; OPENBLAS_* set: {m['openblas_env'] or 'none'}"],
+        ],
+    )
+    lines += [
+        "The machine is shared (2 cores, several engineers running tests): the load average says how busy "
+        "it was. Each full-model size runs in a fresh process; sizes with several runs report the median.",
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _table(["what", "target", "measured", ""], targets(results))
+
+    if "full" in results:
+        lines += [
+            "## Full model",
+            "",
+            f"Baseline scenario, every mechanism on, {plan['days']} days after the "
+            "90-day warm-up, one process, one core. *End to end* divides the shopper-days of the reported "
+            "days by the whole wall time of the run (town creation, warm-up, the days, building the tables), "
+            "as `cxsim.run` does it; *simulated* counts the warm-up days too.",
+            "",
+        ]
+        rows = []
+        for r in results["full"]:
+            rows.append(
+                [
+                    f"{r['shoppers']:,}",
+                    r["repeats"],
+                    f"{r['total_s']:.2f}",
+                    _m(r["shopper_days_per_s"]),
+                    _m(r["sim_shopper_days_per_s"]),
+                    f"{r['peak_rss_mb']:.0f}",
+                    f"{r['shopper_array_mb']:.0f}",
+                    f"{r['bytes_per_shopper']:.0f}",
+                    f"{100 * r['collection_share']:.1f}%",
+                    r["load_after"],
+                ]
+            )
+        lines += _table(
+            [
+                "shoppers",
+                "runs",
+                "wall s (median)",
+                "M shopper-days/s end to end",
+                "M shopper-days/s simulated",
+                "peak RSS MB",
+                "shopper arrays MB",
+                "bytes/shopper",
+                "data collection",
+                "load after",
+            ],
+            rows,
+        )
+        base = results["full"][0]["rss_before_model_mb"]
+        lines += [
+            f"Peak RSS includes the interpreter with numpy, pandas and Mesa imported (about {base:.0f} MB "
+            "before the model is built).",
+            "",
+        ]
+        lines += [
+            "### Where the data-collection time goes",
+            "",
+            "Collection = today's metrics row (`CXModel._record`), Mesa's `DataCollector.collect`, the "
+            "per-store mean loyalty over all shoppers, and building the tables at the end.",
+            "",
+        ]
+        rows = []
+        for r in results["full"]:
+            p = r["collection_parts_s"]
+            rows.append(
+                [
+                    f"{r['shoppers']:,}",
+                    f"{p['record']:.3f}",
+                    f"{p['collect']:.3f}",
+                    f"{p['store_loyalty']:.3f}",
+                    f"{p['tables']:.3f}",
+                    f"{r['collection_s']:.3f}",
+                    f"{r['total_s']:.2f}",
+                    f"{100 * r['collection_share']:.1f}%",
+                ]
+            )
+        lines += _table(
+            [
+                "shoppers",
+                "metrics row s",
+                "DataCollector s",
+                "store loyalty s",
+                "tables s",
+                "collection s",
+                "run s",
+                "share",
+            ],
+            rows,
+        )
+
+    if "mesa" in results:
+        r = results["mesa"]
+        v, a, g = r["vectorized"], r["mesa"], r["agreement"]
+        lines += [
+            "## Mesa, one Agent per shopper, vs the vectorized engine",
+            "",
+            f"The same core (utility of every store and fulfilment, logit choice, experience, "
+            f"satisfaction, expectation, loyalty and familiarity updates, daily fading) on the same "
+            f"{r['shoppers']:,} shoppers and stores over {r['days']} days: `benchmarks/mesa_core.py`.",
+            "",
+        ]
+        lines += _table(
+            ["implementation", "seconds", "M shopper-days/s", "decisions", "purchases", "mean satisfaction"],
+            [
+                [
+                    x["implementation"],
+                    f"{x['seconds']:.2f}",
+                    f"{x['shopper_days_per_s'] / 1e6:.3f}",
+                    f"{x['decisions']:,}",
+                    f"{x['purchases']:,}",
+                    f"{x['mean_satisfaction']:.4f}",
+                ]
+                for x in (a, v)
+            ],
+        )
+        lines += [
+            f"**Ratio: the vectorized core is {r['speedup']:.1f}x faster.** The two draw different "
+            f"random numbers, so they agree in distribution: the largest gap between their shares of "
+            f"the 16 alternatives is {g['max_share_gap']:.4f} ({g['max_z']:.1f} standard errors), mean "
+            f"satisfaction differs by {g['satisfaction_gap']:.4f}.",
+            "",
+        ]
+
+    if "scaling" in results:
+        sc = results["scaling"]
+        lines += [
+            "## How the cost grows",
+            "",
+            f"Full model, {plan['scale_days']} days (+ warm-up), one run each.",
+            "",
+        ]
+        rows = []
+        prev = None
+        for r in sc["shoppers"]:
+            per = r["total_s"] / r["shoppers"] * 1e6
+            rows.append(
+                [
+                    f"{r['shoppers']:,}",
+                    r["stores"],
+                    f"{r['total_s']:.2f}",
+                    f"{per:.1f}",
+                    _m(r["shopper_days_per_s"]),
+                    f"{r['peak_rss_mb']:.0f}",
+                    ""
+                    if prev is None
+                    else f"{r['total_s'] / prev['total_s']:.2f}x for {r['shoppers'] / prev['shoppers']:.1f}x",
+                ]
+            )
+            prev = r
+        lines += ["By shoppers (5 stores):", ""]
+        lines += _table(
+            ["shoppers", "stores", "wall s", "µs per shopper", "M shopper-days/s", "peak RSS MB", "growth"],
+            rows,
+        )
+        rows = []
+        first = sc["stores"][0]
+        for r in sc["stores"]:
+            extra = r["stores"] - first["stores"]
+            per_store = (r["bytes_per_shopper"] - first["bytes_per_shopper"]) / extra if extra else None
+            rows.append(
+                [
+                    r["stores"],
+                    f"{r['shoppers']:,}",
+                    f"{r['total_s']:.2f}",
+                    f"{r['bytes_per_shopper']:.0f}",
+                    "" if per_store is None else f"{per_store:.0f}",
+                    f"{r['peak_rss_mb']:.0f}",
+                ]
+            )
+        lines += ["By stores (the extra stores are physical chains):", ""]
+        lines += _table(
+            [
+                "stores",
+                "shoppers",
+                "wall s",
+                "bytes per shopper",
+                "bytes per shopper per extra store",
+                "peak RSS MB",
+            ],
+            rows,
+        )
+
+    if "sweep" in results:
+        sw = results["sweep"]
+        lines += [
+            "## Sweep throughput",
+            "",
+            f"{sw['runs']} independent runs of {sw['shoppers']:,} shoppers x {sw['days']} days through "
+            f"`{sw['api']}`. *runs/s* is measured by the sweep driver once its executor is up; "
+            "*with start-up* includes starting the pool or cluster. Efficiency = runs/s with k workers / "
+            "(k x runs/s with 1).",
+            "",
+        ]
+        rows = [
+            [
+                r["backend"],
+                r["workers"],
+                f"{r['wall_s']:.1f}",
+                f"{r['runs_per_s']:.3f}",
+                f"{r['runs_per_s_with_startup']:.3f}",
+                _pct(r["efficiency"]),
+                _pct(r["efficiency_with_startup"]),
+                r["load_after"],
+            ]
+            for r in sw["results"]
+        ]
+        lines += _table(
+            [
+                "backend",
+                "workers",
+                "wall s",
+                "runs/s",
+                "runs/s with start-up",
+                "efficiency",
+                "efficiency with start-up",
+                "load after",
+            ],
+            rows,
+        )
+
+    if "before_after" in results:
+        ba = results["before_after"]
+        b, a = ba["before"], ba["after"]
+        lines += [
+            "## Before and after the optimizations, in this run",
+            "",
+            f"{a['shoppers']:,} shoppers x {a['days']} days, median of {a['repeats']}: the current code "
+            "against the same code with cxsim's fast reductions (`cxsim/arrays.py`) swapped back for the "
+            "numpy calls they replaced (`benchmarks/child.py`, `numpy_reductions`).",
+            "",
+        ]
+        rows = []
+        for name, r in (("before (numpy reductions)", b), ("after", a)):
+            p = r["collection_parts_s"]
+            rows.append(
+                [
+                    name,
+                    f"{r['total_s']:.2f}",
+                    _m(r["shopper_days_per_s"]),
+                    f"{p['record'] + p['store_loyalty']:.2f}",
+                    f"{100 * r['collection_share']:.1f}%",
+                ]
+            )
+        lines += _table(
+            ["code", "wall s", "M shopper-days/s", "metrics row + store loyalty s", "data collection"], rows
+        )
+        lines += [f"Speed-up: {b['total_s'] / a['total_s']:.2f}x.", ""]
+
+    if NARRATIVE.is_file():
+        lines += [NARRATIVE.read_text().rstrip(), ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))

@@ -1,0 +1,366 @@
+"""The cxsim benchmark suite: one command measures everything and writes docs/PERFORMANCE.md.
+
+    .venv/bin/python -m benchmarks.run                  # full suite, about 6-10 minutes on 2 cores
+    .venv/bin/python -m benchmarks.run --quick --out /tmp/perf.md   # tiny sizes (the smoke test)
+
+Sections (each heavy measurement runs in a fresh process, see benchmarks/child.py):
+
+1. the machine (CPU, cores, memory, load, Python, numpy, BLAS);
+2. the full model (every mechanism, baseline scenario, 365 days) at 10,000,
+   100,000 and 1,000,000 shoppers: shopper-days per second, peak memory and the
+   share of run time spent collecting data;
+3. the same core (utility, logit choice, satisfaction and loyalty update) as a
+   plain Mesa model with one Agent per shopper and in cxsim's vectorized
+   engine, on the same shoppers, days and rules: the speed ratio;
+4. how a run's cost grows with shoppers and with stores;
+5. sweep throughput with 1 and 2 workers, process pool and Dask LocalCluster,
+   through ``cxsim.sweep.run_sweep``;
+6. before/after of the optimizations: the same run with cxsim's fast
+   reductions swapped back for the numpy ones they replaced.
+
+Timings are medians of repeats where a size allows; the machine is shared, so
+the load average is recorded next to each section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.machine import load_average, machine_info
+from benchmarks.report import write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Plan:
+    """Sizes of every section (the full suite or ``--quick``)."""
+
+    days: int
+    full_sizes: list[tuple[int, int]]  # (shoppers, repeats)
+    mesa: tuple[int, int, int]  # shoppers, days, repeats
+    scale_shoppers: list[int]
+    scale_stores: list[int]
+    scale_days: int
+    scale_store_shoppers: int
+    sweep_shoppers: int
+    sweep_days: int
+    sweep_runs: int
+    before_after: tuple[int, int]  # shoppers, days
+    dask: bool = True
+    dask_workers: tuple[int, ...] = (1, 2)
+    quick: bool = False
+    targets: dict[str, Any] = field(default_factory=dict)
+
+
+FULL = Plan(
+    days=365,
+    full_sizes=[(10_000, 5), (100_000, 3), (1_000_000, 1)],
+    mesa=(10_000, 365, 1),
+    scale_shoppers=[10_000, 30_000, 100_000, 300_000],
+    scale_stores=[2, 5, 10, 20, 40],
+    scale_days=120,
+    scale_store_shoppers=30_000,
+    sweep_shoppers=10_000,
+    sweep_days=365,
+    sweep_runs=8,
+    before_after=(100_000, 365),
+)
+QUICK = Plan(
+    days=30,
+    full_sizes=[(1_000, 1), (2_000, 1)],
+    mesa=(1_000, 30, 1),
+    scale_shoppers=[1_000, 2_000],
+    scale_stores=[2, 8],
+    scale_days=20,
+    scale_store_shoppers=1_000,
+    sweep_shoppers=1_000,
+    sweep_days=20,
+    sweep_runs=2,
+    before_after=(1_000, 30),
+    dask_workers=(2,),  # the quick run only checks that the Dask path works
+    quick=True,
+)
+
+
+IN_PROCESS = False
+"""Run measurements in this process (``--quick``: no fresh interpreter per size, peak memory shared)."""
+
+
+def child(task: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+    """Run one measurement of benchmarks/child.py in a fresh Python process (or here, when quick)."""
+    if IN_PROCESS:
+        from benchmarks import child as c
+
+        task = dict(task)
+        return {"full": c.full, "mesa": c.mesa}[task.pop("kind")](**task)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.child", json.dumps(task)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {task} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def median_run(task: dict[str, Any], repeats: int) -> dict[str, Any]:
+    """The run with the median total time of ``repeats`` (each in its own process)."""
+    runs = [child(task) for _ in range(max(repeats, 1))]
+    runs.sort(key=lambda r: r["total_s"])
+    best = dict(runs[len(runs) // 2])
+    best["repeats"] = len(runs)
+    best["all_total_s"] = [r["total_s"] for r in runs]
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return best
+
+
+def section_full(plan: Plan, log: Any) -> list[dict[str, Any]]:
+    out = []
+    for shoppers, repeats in plan.full_sizes:
+        log(f"full model: {shoppers:,} shoppers x {plan.days} days, {repeats} run(s)")
+        r = median_run({"kind": "full", "shoppers": shoppers, "days": plan.days}, repeats)
+        r["load_after"] = load_average()
+        out.append(r)
+        log(
+            f"  {r['shopper_days_per_s'] / 1e6:.2f} M shopper-days/s, {r['total_s']:.1f} s, "
+            f"peak {r['peak_rss_mb']:.0f} MB, collection {100 * r['collection_share']:.1f}%"
+        )
+    return out
+
+
+def section_mesa(plan: Plan, log: Any) -> dict[str, Any]:
+    shoppers, days, repeats = plan.mesa
+    log(f"Mesa per-agent vs vectorized core: {shoppers:,} shoppers x {days} days")
+    r = child({"kind": "mesa", "shoppers": shoppers, "days": days, "repeats": repeats})
+    r["load_after"] = load_average()
+    log(
+        f"  vectorized {r['vectorized']['seconds']:.2f} s, Mesa {r['mesa']['seconds']:.2f} s, "
+        f"ratio {r['speedup']:.1f}x"
+    )
+    return r
+
+
+def section_scaling(plan: Plan, log: Any) -> dict[str, list[dict[str, Any]]]:
+    by_shoppers, by_stores = [], []
+    for n in plan.scale_shoppers:
+        log(f"scaling: {n:,} shoppers, 5 stores, {plan.scale_days} days")
+        by_shoppers.append(child({"kind": "full", "shoppers": n, "days": plan.scale_days}))
+    for s in plan.scale_stores:
+        n = plan.scale_store_shoppers
+        log(f"scaling: {n:,} shoppers, {s} stores, {plan.scale_days} days")
+        by_stores.append(child({"kind": "full", "shoppers": n, "days": plan.scale_days, "stores": s}))
+    return {"shoppers": by_shoppers, "stores": by_stores, "load_after": load_average()}
+
+
+def section_before_after(plan: Plan, log: Any) -> dict[str, Any]:
+    shoppers, days = plan.before_after
+    repeats = 1 if plan.quick else 3
+    log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.arrays")
+    task = {"kind": "full", "shoppers": shoppers, "days": days}
+    after = median_run(task, repeats)
+    before = median_run({**task, "numpy_reductions": True}, repeats)
+    return {"before": before, "after": after, "load_after": load_average()}
+
+
+EXPERIMENT = """name = "benchmark_sweep"
+description = "Sweep throughput benchmark: independent full-model runs."
+scenario = "baseline"
+days = {days}
+seed = 5
+replications = {replications}
+set = ["town.shoppers={shoppers}"]
+
+[[parameters]]
+path = "stores.giant.price"
+name = "giant_price"
+values = [0.88, 0.92]
+
+[sampler]
+method = "grid"
+
+[output]
+tables = ["summary"]
+"""
+
+
+def warm_worker() -> int:
+    """Import the model in a worker before timing starts (what every worker of a long sweep has done)."""
+    import cxsim.model
+    import cxsim.results
+    import cxsim.sweep  # noqa: F401
+
+    return os.getpid()
+
+
+def _nap(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@contextlib.contextmanager
+def warm_executor(workers: int, dask: bool) -> Iterator[Executor]:
+    """A process pool or a Dask LocalCluster executor whose workers are started and have cxsim imported."""
+    if dask:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1"
+        )
+        with cluster, Client(cluster) as client:
+            client.run(warm_worker)
+            executor = client.get_executor(pure=False)
+            yield executor
+            executor.shutdown(wait=True)
+        return
+    # fork: the workers start with cxsim already imported, as long-running sweep workers would be
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_worker) as pool:
+        list(pool.map(_nap, [0.3] * workers))  # start every worker now
+        yield pool
+
+
+def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan: Plan) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    with warm_executor(workers, dask) as executor:
+        started = time.perf_counter()
+        if api:
+            from cxsim.sweep import run_sweep
+
+            report = run_sweep(exp, out, executor=executor)
+            if report.ran != report.total or report.errors:
+                raise RuntimeError(f"benchmark sweep incomplete: {report}")
+            runs, driver = report.ran, time.perf_counter() - started
+        else:
+            from benchmarks.sweep_fallback import one_run
+
+            tasks = [(plan.sweep_shoppers, plan.sweep_days, seed) for seed in range(plan.sweep_runs)]
+            runs = len(list(executor.map(one_run, tasks)))
+            driver = time.perf_counter() - started
+    wall = time.perf_counter() - t0
+    return {
+        "backend": "Dask LocalCluster" if dask else "process pool",
+        "workers": workers,
+        "runs": runs,
+        "wall_s": wall,
+        "driver_s": driver,
+        "runs_per_s": runs / driver,
+        "runs_per_s_with_startup": runs / wall,
+    }
+
+
+def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
+    try:
+        import cxsim.sweep  # noqa: F401
+
+        api = True
+    except ImportError:
+        api = False
+    results = []
+    backends = [False, True] if plan.dask else [False]
+    with tempfile.TemporaryDirectory(prefix="cxsim-bench-sweep-") as tmp:
+        exp = Path(tmp) / "benchmark_sweep.toml"
+        exp.write_text(
+            EXPERIMENT.format(
+                days=plan.sweep_days, replications=plan.sweep_runs // 2, shoppers=plan.sweep_shoppers
+            )
+        )
+        for dask in backends:
+            for workers in plan.dask_workers if dask else (1, 2):
+                name = "Dask LocalCluster" if dask else "process pool"
+                size = f"{plan.sweep_runs} runs of {plan.sweep_shoppers:,} shoppers"
+                log(f"sweep: {size}, {name}, {workers} worker(s)")
+                r = _sweep_once(exp, Path(tmp) / f"out-{int(dask)}-{workers}", workers, dask, api, plan)
+                r["load_after"] = load_average()
+                results.append(r)
+                log(f"  {r['runs_per_s']:.3f} runs/s ({r['wall_s']:.1f} s with start-up)")
+    for r in results:
+        one = next((x for x in results if x["backend"] == r["backend"] and x["workers"] == 1), None)
+        if one is None:
+            r["efficiency"] = r["efficiency_with_startup"] = float("nan")
+            continue
+        r["efficiency"] = r["runs_per_s"] / (r["workers"] * one["runs_per_s"])
+        r["efficiency_with_startup"] = r["runs_per_s_with_startup"] / (
+            r["workers"] * one["runs_per_s_with_startup"]
+        )
+    return {
+        "api": "cxsim.sweep.run_sweep(executor=...)" if api else "own minimal runner over cxsim.run",
+        "shoppers": plan.sweep_shoppers,
+        "days": plan.sweep_days,
+        "runs": plan.sweep_runs,
+        "results": results,
+    }
+
+
+def run_suite(plan: Plan, log: Any = print, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run every section of ``plan``; returns all results (what the report is written from)."""
+    started = time.time()
+    results: dict[str, Any] = {"plan": plan.__dict__, "machine": machine_info()}
+    sections = {
+        "full": section_full,
+        "mesa": section_mesa,
+        "scaling": section_scaling,
+        "sweep": section_sweep,
+        "before_after": section_before_after,
+    }
+    for name, fn in sections.items():
+        if name in skip:
+            continue
+        t = time.perf_counter()
+        results[name] = fn(plan, log)
+        log(f"[{name}: {time.perf_counter() - t:.0f} s]")
+    results["machine"]["load_at_end"] = load_average()
+    results["wall_s"] = time.time() - started
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for the smoke test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "PERFORMANCE.md", help="report to write")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw results as JSON")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask sweep measurements")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated sections to skip (full, mesa, scaling, sweep, before_after)",
+    )
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    global IN_PROCESS
+    IN_PROCESS = args.quick
+    plan.dask = not args.no_dask
+    skip = tuple(s.strip() for s in args.skip.split(",") if s.strip())
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    results = run_suite(plan, log, skip)
+    command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
+    write_report(results, args.out, command)
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    log(f"wrote {args.out} ({results['wall_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
