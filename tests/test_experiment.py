@@ -275,18 +275,25 @@ def test_not_toml(tmp_path: Path) -> None:
 
 
 def test_bad_files_exit_2_and_write_nothing(tmp_path: Path) -> None:
-    """Through the real command line: status 2, one line naming file and key, no output folder."""
-    cases = [BAD[0], BAD[2], BAD[5], BAD[7]]
+    """Status 2, one line naming file and key, no output folder (in process, and one real process)."""
+    from typer.testing import CliRunner
+
+    from cxsim.cli import app
+
+    cases = [BAD[0], BAD[2], BAD[5], BAD[7]]  # unknown path, empty range, replications < 1, misfit sampler
     for i, (_case, text, key, needle) in enumerate(cases):
         path = write(tmp_path, text, f"bad{i}.toml")
         out = tmp_path / f"out{i}"
-        proc = subprocess.run(
-            [sys.executable, "-m", "cxsim.cli", "sweep", str(path), "--out", str(out), "-q"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        assert proc.returncode == 2, proc.stderr
-        assert f"{path}: {key}" in proc.stderr and needle in proc.stderr
-        assert "Traceback" not in proc.stderr
+        result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "-q"])
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.output.split())
+        assert f"{path}: {key}" in message and needle in message
         assert not out.exists()
+    proc = subprocess.run(
+        [sys.executable, "-m", "cxsim.cli", "sweep", str(tmp_path / "bad0.toml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "parameters.0.path" in proc.stderr and not out.exists()
