@@ -67,12 +67,29 @@ def check_writable(out: str | Path) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("--out", str(out), "a folder (or a path where one can be made)", "a file")
-    parent = out if out.exists() else out.parent
+    parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not os.access(parent, os.W_OK):
+    if not parent.is_dir():
+        raise InputError(
+            "--out", str(out), "a folder (or a path where one can be made)", f"{parent} is a file"
+        )
+    if (
+        not os.access(parent, os.W_OK)
+        or not _can_create_in(parent)
+        or (out.is_dir() and not _can_create_in(out))
+    ):
         raise InputError("--out", str(out), "a writable folder", f"no write permission on {parent}")
     return out
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a folder can really be created in ``folder`` (``os.access`` says yes to root on /proc)."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".cxsim-probe-", dir=folder))
+    except OSError:
+        return False
+    return True
 
 
 @contextmanager
