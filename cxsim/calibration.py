@@ -11,9 +11,10 @@ between seeds.
 The objective is the sum over the chosen patterns' checks of the distance of the
 mean value to its band, in units of the band's width (0 inside; for a comparison,
 the shortfall of the difference below 0 relative to the size of its two sides),
-plus 0.01 times the distance to the band's centre as a tie-breaker that favours
-robust fits. ``cxsim calibrate`` reports the best parameter sets with the distance
-to each pattern's band and can write the best as a scenario extending the base.
+plus 0.01 times the distance to the published figure (``point``; the band's
+centre where there is none) as a tie-breaker among parameter sets inside the
+bands. ``cxsim calibrate`` reports the best parameter sets with the distance to
+each pattern's band and can write the best as a scenario extending the base.
 """
 
 import json
@@ -50,7 +51,7 @@ from cxsim.validation import (
 
 DEFAULT_FILE = Path("calibration/free_parameters.toml")
 CENTRE_WEIGHT = 0.01
-"""Weight of the distance to the band centres in the objective (a tie-breaker)."""
+"""Weight of the distance to the published figures (or band centres) in the objective: a tie-breaker."""
 
 
 # =========================================================================== the file
@@ -267,7 +268,8 @@ class Evaluator:
                 checks[f"{p.id}.{j}"] = value
                 if c.band is not None and all(np.isfinite(c.band)) and np.isfinite(value):
                     width = (c.band[1] - c.band[0]) or 1.0
-                    centre += abs(value - (c.band[0] + c.band[1]) / 2) / width
+                    aim = c.point if c.point is not None else (c.band[0] + c.band[1]) / 2
+                    centre += abs(value - aim) / width
             by_pattern[p.id] = total
         distance = float(sum(by_pattern.values()))
         objective = distance + CENTRE_WEIGHT * centre if np.isfinite(distance) else 1e9

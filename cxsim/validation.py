@@ -307,6 +307,8 @@ class CheckSpec(_Strict):
     metric: str
     label: str | None = None
     band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    point: float | None = None
+    """The published figure as a number, if there is one (shown; calibrate ranks by it)."""
     percent: bool = False
 
 
@@ -323,6 +325,7 @@ class PatternSpec(_Strict):
     metric: str | None = None
     label: str | None = None
     band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    point: float | None = None
     percent: bool = False
 
 
@@ -343,6 +346,8 @@ class Check:
     right: Expr | None
     band: tuple[float, float] | None
     percent: bool
+    point: float | None = None
+    """The published figure as a number (None when qualitative or not comparable)."""
 
     @property
     def is_comparison(self) -> bool:
@@ -439,11 +444,13 @@ def _check_specs(source: str, where: str, p: PatternSpec) -> list[CheckSpec]:
     if single and p.checks:
         raise InputError(source, where, "either `metric` (one check) or [[patterns.checks]], not both")
     if single:
-        return [CheckSpec(metric=p.metric or "", label=p.label, band=p.band, percent=p.percent)]
+        return [
+            CheckSpec(metric=p.metric or "", label=p.label, band=p.band, point=p.point, percent=p.percent)
+        ]
     if not p.checks:
         raise InputError(source, where, "a `metric` (with `band` unless it compares) or [[patterns.checks]]")
-    if p.band is not None or p.label is not None:
-        raise InputError(source, where, "`band` and `label` inside each [[patterns.checks]]")
+    if p.band is not None or p.label is not None or p.point is not None:
+        raise InputError(source, where, "`band`, `point` and `label` inside each [[patterns.checks]]")
     return p.checks
 
 
@@ -468,7 +475,9 @@ def _parse_check(source: str, where: str, c: CheckSpec) -> Check:
         if math.isnan(lo) or math.isnan(hi) or lo > hi:
             raise InputError(source, f"{where}.band", "[low, high] with low <= high", c.band)
         band = (float(lo), float(hi))
-    return Check(c.label or c.metric, c.metric, left, op, right, band, c.percent)
+    if c.point is not None and (op is not None or not math.isfinite(c.point)):
+        raise InputError(source, f"{where}.point", "a finite number, for a check with a band", c.point)
+    return Check(c.label or c.metric, c.metric, left, op, right, band, c.percent, c.point)
 
 
 def _schema_error(source: str, exc: ValidationError) -> InputError:
@@ -804,6 +813,7 @@ def pattern_table(patterns: Sequence[Pattern], reps: pd.DataFrame) -> pd.DataFra
                     "band_low": 0.0 if c.is_comparison else c.band[0],  # type: ignore[index]
                     "band_high": math.inf if c.is_comparison else c.band[1],  # type: ignore[index]
                     "target": c.target(),
+                    "point": math.nan if c.point is None else c.point,
                     "percent": c.percent,
                     "passed": passed,
                     "source": p.source,
@@ -901,6 +911,9 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
         pad = 0.15 * (ymax - ymin or abs(ymax) or 1.0)
         ymin, ymax = ymin - pad, ymax + pad
         ax.axhspan(max(lo, ymin), min(hi, ymax), color="tab:green", alpha=0.18, lw=0, label="target")
+        if check.point is not None:
+            ymin, ymax = min(ymin, check.point), max(ymax, check.point)
+            ax.axhline(check.point, color="tab:orange", lw=1.5, ls=":", label="published figure")
         for b in (lo, hi):
             if ymin <= b <= ymax:
                 ax.axhline(b, color="tab:green", lw=1, ls="--" if check.is_comparison else "-")
