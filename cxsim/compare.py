@@ -396,13 +396,34 @@ def _execute(
             if progress is not None:
                 progress(len(results))
         return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    context = _pool_context()
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         futures = [pool.submit(_run_job, job) for job in jobs]
         for done, _ in enumerate(as_completed(futures), start=1):
             if progress is not None:
                 progress(done)
         results = [f.result() for f in futures]
     return results
+
+
+def _pool_context() -> Any:
+    """How to start worker processes: fork (fast) from a single-threaded process, else forkserver.
+
+    Forking a process that runs other threads can deadlock the child, so a
+    threaded caller (a test runner, a notebook) gets workers from a forkserver
+    that has imported the model once; platforms without either use their default.
+    """
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["cxsim.model", "cxsim.compare"])
+        return context
+    return multiprocessing.get_context()
 
 
 def load_comparison(folder: str | Path) -> Comparison:
@@ -568,7 +589,10 @@ def register(app: Any) -> None:
         if progress_enabled(quiet):
             from tqdm import tqdm
 
-            bar = tqdm(total=total, desc="compare", unit="run", leave=False, file=sys.stderr)
+            class Bar(tqdm):  # type: ignore[type-arg]
+                monitor_interval = 0  # no monitor thread: the worker processes are forked
+
+            bar = Bar(total=total, desc="compare", unit="run", leave=False, file=sys.stderr)
 
             def tick(done: int) -> None:
                 assert bar is not None
