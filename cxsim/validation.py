@@ -1077,7 +1077,13 @@ def validate_patterns(
         "overrides": list(overrides),
         "days": days,
         "scenarios": {
-            k: {"name": plan.label(k), "days": s.days, "shoppers": s.town.shoppers, "seed": s.seed}
+            k: {
+                "name": plan.label(k),
+                "days": s.days,
+                "shoppers": s.town.shoppers,
+                "seed": s.seed,
+                "lockdown": first_lockdown(s),
+            }
             for k, s in plan.specs.items()
         },
         "runs": len(jobs),
