@@ -39,16 +39,27 @@ def row_min(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return _row_reduce(x, np.minimum, out)
 
 
-def column_means(x: np.ndarray) -> np.ndarray:
-    """Mean of each column of an ``(n, S)`` array, as float64 (NaN for no rows).
+def row_max_mean_and_column_means(x: np.ndarray, block: int = 16_384) -> tuple[float, np.ndarray]:
+    """``float(row_max(x).mean())`` (bit for bit) and the mean of each column, in one pass over ``x``.
 
-    Replaces ``x.mean(axis=0)``, which numpy computes for a C-ordered array by
-    adding one row at a time (about 5 ns per element, and in float32 the running
-    sum of a million shoppers drifts by about 1e-5). Each column is summed
-    pairwise instead (about 8x faster, and more accurate), so the results differ
-    from numpy's in the last digits.
+    Replaces ``x.max(axis=1).mean()`` and ``x.mean(axis=0)``: numpy reduces a
+    C-ordered ``(n, S)`` array one row at a time for both (about 5-10 ns per
+    element), and its float32 running sum for ``mean(axis=0)`` drifts by about
+    1e-5 over a million shoppers. Both daily loyalty statistics read every
+    shopper's row; reading the array
+    once, block by block (a block stays in the CPU cache while its row maxima
+    and column sums are taken), instead of once per statistic and once per
+    column, saves most of the memory traffic at a million shoppers. Column sums
+    are pairwise within a block and added in float64 across blocks
+    (relative error about 1e-7). Returns NaNs for an array without rows.
     """
     n, S = x.shape
     if n == 0:
-        return np.full(S, np.nan)
-    return np.array([float(x[:, j].sum()) for j in range(S)]) / n
+        return float("nan"), np.full(S, np.nan)
+    best = np.empty(n, dtype=x.dtype)
+    sums = np.zeros(S)
+    for i in range(0, n, block):
+        rows = x[i : i + block]
+        row_max(rows, out=best[i : i + block])
+        sums += [float(rows[:, j].sum()) for j in range(S)]
+    return float(best.mean()), sums / n

@@ -27,7 +27,7 @@ from cxsim import (
     research,
     word_of_mouth,
 )
-from cxsim.arrays import column_means, row_max, row_min
+from cxsim.arrays import row_max, row_max_mean_and_column_means, row_min
 from cxsim.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.metrics import (
     STORE_COLUMNS,
@@ -137,6 +137,7 @@ class CXModel(mesa.Model):
         self.conditions = events.DayConditions()
         self.today: DayPurchases = empty_purchases()
         self._daily: list[dict[str, float]] = []
+        self._max_loyalty = float("nan")  # mean over shoppers of their highest loyalty, set daily
         self._purchase_frames: list[pd.DataFrame] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={c: _reporter(c) for c in TIMESERIES_COLUMNS},
@@ -566,7 +567,6 @@ class CXModel(mesa.Model):
         n = len(p)
         counts = [per_store(mask=p.fulfilment == f) for f in (WALK_IN, DELIVERY, PICKUP)]
         nps = self.nps.by_store()
-        mean_loyalty = column_means(self.shoppers.loyalty)
         for s in self.stores:
             i = s.index
             costs = (
@@ -583,7 +583,6 @@ class CXModel(mesa.Model):
             s.returns = int(returns[i])
             s.market_share = s.purchases / n if n else 0.0
             s.nps = float(nps[i])
-            s.mean_loyalty = float(mean_loyalty[i])
         self._review_strategies(day)
 
     def _review_strategies(self, day: int) -> None:
@@ -627,6 +626,10 @@ class CXModel(mesa.Model):
         )
         if self.spec.collect_purchases and len(p):
             self._purchase_frames.append(p.frame(day, self.store_names))
+        # both loyalty statistics in one pass over every shopper's row (docs/PERFORMANCE.md)
+        self._max_loyalty, by_store = row_max_mean_and_column_means(self.shoppers.loyalty)
+        for s in self.stores:
+            s.mean_loyalty = float(by_store[s.index])
         self.metrics = self._day_metrics(day, p, counts)
 
     def _day_metrics(self, day: int, p: DayPurchases, counts: dict[str, int]) -> dict[str, Any]:
@@ -636,7 +639,7 @@ class CXModel(mesa.Model):
             **channel_shares(p),
             **journey_rates(p),
             "mean_satisfaction": float(p.satisfaction.mean()) if len(p) else float("nan"),
-            "mean_loyalty": float(row_max(self.shoppers.loyalty).mean()),
+            "mean_loyalty": self._max_loyalty,
             "nps": self.nps.overall(),
             "open_stores": sum(s.is_open for s in self.stores),
             "revenue": self._daily[-1]["revenue"],

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxsim.arrays import BLOCK, column_means, row_max, row_min
+from cxsim.arrays import BLOCK, row_max, row_max_mean_and_column_means, row_min
 from cxsim.model import CXModel
 from cxsim.scenario import load_scenario
 
@@ -165,13 +165,16 @@ def test_row_reductions_are_bitwise_numpy(shape: tuple[int, int]) -> None:
         assert got.tobytes() == want.tobytes()
 
 
-def test_column_means_are_accurate() -> None:
-    """The per-store mean loyalty is within float32 rounding of the exact mean (numpy's drifts)."""
+def test_loyalty_statistics_in_one_pass() -> None:
+    """Mean row maximum bit for bit as numpy's; column means within float32 rounding of exact."""
     rng = np.random.default_rng(3)
-    x = (0.3 * rng.random((300_000, 4))).astype(np.float32)
-    exact = x.astype(np.float64).mean(axis=0)
-    assert np.allclose(column_means(x), exact, rtol=1e-6, atol=0)
-    assert np.isnan(column_means(np.zeros((0, 3), dtype=np.float32))).all()
+    x = (0.3 * rng.random((300_001, 4))).astype(np.float32)
+    for block in (7, 1000, 16_384, 10**6):
+        best, by_column = row_max_mean_and_column_means(x, block)
+        assert best == float(x.max(axis=1).mean())
+        assert np.allclose(by_column, x.astype(np.float64).mean(axis=0), rtol=1e-6, atol=0)
+    best, by_column = row_max_mean_and_column_means(np.zeros((0, 3), dtype=np.float32))
+    assert np.isnan(best) and np.isnan(by_column).all()
 
 
 def update() -> None:
