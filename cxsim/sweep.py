@@ -50,7 +50,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -530,11 +530,26 @@ class SweepDir:
                 "argv": argv,
                 "cxsim_version": _version("cxsim"),
                 "git_commit": _commit(),
+                "git_dirty": _dirty(),
                 "experiment_sha256": _sha256(exp.text),
             }
         )
         _write_json_atomic(prov_file, prov)
         return len(prov["sessions"]) - 1
+
+    def code_changes(self) -> list[str]:
+        """Differences in code version between the last session and the earlier ones."""
+        sessions = json.loads((self.path / "provenance.json").read_text())["sessions"]
+        if len(sessions) < 2:
+            return []
+        now, notes = sessions[-1], []
+        for key in ("cxsim_version", "git_commit"):
+            before = {s.get(key) for s in sessions[:-1]} - {None}
+            if now.get(key) and before and before != {now[key]}:
+                notes.append(f"{key} is {now[key]}, earlier sessions ran {', '.join(sorted(before))}")
+        if now.get("git_dirty"):
+            notes.append("the source tree has uncommitted changes")
+        return notes
 
     def end_session(self, session: int, status: str, counts: dict[str, int]) -> None:
         """Close a session record; the sweep's ``finished`` time is set once all runs are done."""
@@ -560,6 +575,24 @@ def _commit() -> str | None:
     from cxsim.results import git_commit
 
     return git_commit()
+
+
+def _dirty() -> bool | None:
+    """Whether the source tree (when a git checkout) has uncommitted changes to tracked files."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
 def _sha256(text: str) -> str:
@@ -603,6 +636,8 @@ class SweepReport:
     wall_s: float
     executor: str
     interrupted: bool = False
+    notes: list[str] = field(default_factory=list)
+    """Warnings, e.g. that this session runs another code version than earlier ones."""
 
     @property
     def done(self) -> int:
@@ -729,6 +764,9 @@ def run_sweep(
         with backend_cm as backend:
             report.executor = backend.description
             session = sweep.begin_session(exp, backend.description, list(sys.argv))
+            report.notes = sweep.code_changes()
+            if report.notes and log is not None:
+                log("note: resuming with other code: " + "; ".join(report.notes))
             status = "interrupted"
             try:
                 with _sigterm_as_interrupt():
@@ -936,6 +974,8 @@ def register(app: typer.Typer) -> None:
         except SweepError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        if report.notes and bar:
+            warn("note: this session ran other code than earlier ones: " + "; ".join(report.notes))
         if report.interrupted:
             warn(
                 f"stopped: {report.done:,} of {report.total:,} runs are saved in {target}. Resume with: {cmd}"

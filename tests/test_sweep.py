@@ -251,3 +251,17 @@ def test_check_validates_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "4 points x 2 replications = 8 runs" in proc.stdout
     assert not out.exists()
+
+
+def test_a_session_on_other_code_is_flagged(serial: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(serial, out)
+    prov_file = out / "provenance.json"
+    prov = json.loads(prov_file.read_text())
+    assert SweepDir(out).code_changes() == []
+    prov["sessions"].append({**prov["sessions"][0], "git_commit": "0123abc", "git_dirty": False})
+    prov_file.write_text(json.dumps(prov))
+    notes = SweepDir(out).code_changes()
+    assert len(notes) == 1 and "git_commit is 0123abc" in notes[0]
