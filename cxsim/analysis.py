@@ -652,7 +652,11 @@ def register(app: Any) -> None:
         result = analyze(sweep, metrics, target)
         for note in result.notes:
             err_console.print(f"note: {note}", highlight=False)
-        _print_stats(console, Table, result.tables["point_stats"], sweep.parameters, rows)
+        if sweep.method in ("sobol", "morris"):
+            n_points = result.tables["point_stats"]["point"].nunique()
+            console.print(f"statistics of {n_points:,} points in point_stats.csv", highlight=False)
+        else:
+            _print_stats(console, Table, result.tables["point_stats"], sweep.parameters, rows)
         for name in ("sobol", "morris"):
             if name in result.tables:
                 _print_indices(console, Table, result.tables[name], name)
