@@ -156,9 +156,9 @@ class SerialExecutor(Executor):
         fut: Future[Any] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # pragma: no cover - execute_run catches its errors
+        except Exception as exc:  # pragma: no cover - execute_run catches its errors
             fut.set_exception(exc)
-        return fut
+        return fut  # Ctrl-C (KeyboardInterrupt) propagates to the driver as it should
 
 
 def _ignore_sigint() -> None:
