@@ -1,0 +1,141 @@
+"""Figures (legible: titles, units, legends, events shaded) and `cxsim report` of runs and comparisons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cxsim import figures as fg
+from cxsim.cli import app
+from cxsim.compare import Comparison, run_comparison
+
+matplotlib.use("Agg")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def comp() -> Comparison:
+    """A tiny comparison whose second scenario has a lockdown within the horizon (days 60-90)."""
+    return run_comparison(
+        ["baseline", "pandemic"], reps=3, days=90, seed=5, overrides=["town.shoppers=500", "warmup_days=10"]
+    )
+
+
+def test_event_spans_from_the_events_column() -> None:
+    ts = pd.DataFrame(
+        {
+            "scenario": "s",
+            "rep": 0,
+            "day": range(1, 11),
+            "events": [
+                "",
+                "lockdown",
+                "lockdown",
+                "lockdown,promotion:giant",
+                "promotion:giant",
+                "",
+                "",
+                "",
+                "",
+                "recession",
+            ],
+        }
+    )
+    assert fg.event_spans(ts) == {"s": [("lockdown", 2, 4), ("promotion:giant", 4, 5), ("recession", 10, 10)]}
+    assert fg.event_label("promotion:giant", {"giant": "OnlineGiant"}) == "promotion (OnlineGiant)"
+    assert fg.event_label("delivery_disruption") == "delivery disruption"
+
+
+def _texts(fig) -> str:
+    return " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+def test_channel_shares_is_legible_and_shades_the_lockdown(comp: Comparison) -> None:
+    fig = fg.channel_shares(comp.timeseries, comp.scenarios, stores=comp.stores, log=comp.log)
+    text = _texts(fig)
+    for words in ("Channel shares over time", "Walk-in", "Home delivery", "Pick-up", "% of purchases", "day"):
+        assert words in text, words
+    assert "mean of 3 replications, band = 95% CI" in text
+    assert "baseline" in text and "pandemic" in text and "lockdown" in text, "legend names lines and events"
+    first = fig.axes[0]
+    spans = [p for p in first.patches if abs(p.get_x() - 59.5) < 1e-6]
+    assert spans and spans[0].get_width() == pytest.approx(31.0), "days 60-90 shaded"
+    bands = [c for c in first.collections if c.get_alpha() == pytest.approx(0.2)]
+    assert len(bands) == 2, "one confidence band per scenario"
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("market_share_nps", ("Market share", "Net Promoter Score", "OnlineGiant", "error bar = 95% CI")),
+        ("journey_rates", ("showrooming", "webrooming", "Share of purchases", "Share of shoppers")),
+        ("store_cash", ("Store cash", "thousands", "Corner Shop", "cash (thousands)")),
+        ("journey_flow", ("Research", "Fulfilment", "Outcome", "satisfied", "returned", "avoids store")),
+    ],
+)
+def test_figures_name_what_they_show(comp: Comparison, name: str, words: tuple[str, ...]) -> None:
+    draw = {
+        "market_share_nps": lambda: fg.market_share_nps(comp.store_summary, comp.scenarios, 90),
+        "journey_rates": lambda: fg.journey_rates(comp.replications, comp.scenarios),
+        "store_cash": lambda: fg.store_cash(comp.stores, comp.scenarios, ts=comp.timeseries, log=comp.log),
+        "journey_flow": lambda: fg.journey_flow(comp.journeys, comp.scenarios),
+    }[name]
+    with fg._style():
+        fig = draw()
+    text = _texts(fig)
+    for w in words:
+        assert w in text, w
+    assert fig._suptitle is not None and fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
+
+
+def test_journey_flow_shares_add_up(comp: Comparison) -> None:
+    j = comp.journeys[comp.journeys["scenario"] == "baseline"]
+    reps = comp.replications[comp.replications["scenario"] == "baseline"]
+    assert j["purchases"].sum() == reps["purchases"].sum(), "every purchase of the window is counted once"
+    assert set(j["outcome"]) == {"satisfied", "disappointed", "returned", "avoids store"}
+    returned = j[j["outcome"] == "returned"]["purchases"].sum() / j["purchases"].sum()
+    assert 0 < returned < 0.3
+
+
+def test_comparison_figures_are_written(comp: Comparison, tmp_path: Path) -> None:
+    paths = fg.comparison_figures(comp, tmp_path / "figures")
+    assert sorted(paths) == sorted(fg.FIGURES)
+    for path in paths.values():
+        img = matplotlib.image.imread(path)
+        assert img.shape[1] >= 1000 and img.shape[0] >= 450, (path.name, img.shape)
+
+
+def test_report_of_a_comparison_in_markdown(comp: Comparison, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    comp.save(out, figures=False, report=False)
+    res = runner.invoke(app, ["report", str(out), "--markdown"])
+    assert res.exit_code == 0, res.output
+    md = (out / "report.md").read_text()
+    for words in ("# What if…? baseline vs pandemic", "## Key findings", "## Headline numbers", "Question:"):
+        assert words in md, words
+    links = re.findall(r"!\[[^]]*\]\((figures/[^)]+)\)", md)
+    assert len(links) == len(fg.FIGURES) and all((out / link).is_file() for link in links)
+    assert "lockdown" in md and "pandemic" in md
+
+
+def test_report_of_a_run_is_one_self_contained_file(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    args = ["run", "singles_day", "--set", "town.shoppers=600", "--set", "warmup_days=10", "--purchases"]
+    assert runner.invoke(app, [*args, "--out", str(run_dir), "-q"]).exit_code == 0
+    target = tmp_path / "elsewhere" / "singles.html"
+    res = runner.invoke(app, ["report", str(run_dir), "--out", str(target)])
+    assert res.exit_code == 0, res.output
+    html = target.read_text()
+    srcs = re.findall(r"src='([^']*)'", html)
+    assert len(srcs) == len(fg.FIGURES) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "http" not in "".join(re.findall(r"(?:src|href)=['\"]([^'\"]*)", html)), "no external resources"
+    for words in ("Singles", "Question:", "promotion at OnlineGiant", "Headline numbers", "Provenance"):
+        assert words in html, words
+    assert not (run_dir / "figures").exists(), "an HTML report leaves nothing else behind"
