@@ -16,7 +16,6 @@ do not depend on the number of worker processes.
 import json
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -212,8 +211,18 @@ class Comparison:
 
     TABLES = ("replications", "store_summary", "timeseries", "stores", "journeys", "log")
 
-    def save(self, out: str | Path, *, figures: bool = True, report: bool = True) -> Path:
-        """Write the tables, ``comparison.csv``/``.parquet``, figures and ``report.html``, atomically."""
+    def save(
+        self,
+        out: str | Path,
+        *,
+        figures: bool = True,
+        report: bool = True,
+        progress: Callable[[], None] | None = None,
+    ) -> Path:
+        """Write the tables, ``comparison.csv``/``.parquet``, figures and ``report.html``, atomically.
+
+        ``progress`` is called after each figure.
+        """
         from cxsim.results import atomic_dir
 
         out = Path(out)
@@ -226,21 +235,12 @@ class Comparison:
             if figures:
                 from cxsim.figures import comparison_figures
 
-                comparison_figures(self, tmp / "figures")
+                comparison_figures(self, tmp / "figures", progress)
             if report:
                 from cxsim.report import write_report
 
                 write_report(tmp, tmp / "report.html", data=self)
-            _clear_replaced(out, tmp)
         return out
-
-
-def _clear_replaced(out: Path, tmp: Path) -> None:
-    """Remove folders of ``out`` that ``tmp`` is about to replace (``os.replace`` needs them gone)."""
-    for entry in tmp.iterdir():
-        target = out / entry.name
-        if entry.is_dir() and target.is_dir():
-            shutil.rmtree(target)
 
 
 def comparison_table(
@@ -530,6 +530,30 @@ def rich_table(table: pd.DataFrame, scenarios: list[str], title: str) -> Any:
     return t
 
 
+class figure_progress:  # noqa: N801 - a context manager used like a function
+    """A progress bar over the figures (drawing them takes a few seconds); quiet like the others."""
+
+    def __init__(self, quiet: bool, enabled: bool = True) -> None:
+        from cxsim.cli import progress_enabled
+        from cxsim.figures import FIGURES
+
+        self.bar = None
+        if enabled and progress_enabled(quiet):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=len(FIGURES), desc="figures", unit="fig", leave=False, file=sys.stderr)
+
+    def __enter__(self) -> Callable[[], None] | None:
+        if self.bar is None:
+            return None
+        bar = self.bar
+        return lambda: bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def default_out(labels: Sequence[str]) -> Path:
     """``compare-<a>-<b>...`` in the current folder."""
     name = "compare-" + "-".join(labels)
@@ -629,7 +653,6 @@ def register(app: Any) -> None:
                 "[dim]Δ: paired difference against the first scenario; bold where its 95% CI excludes 0. "
                 "Rates over each run's summary window; cash at the last day.[/]"
             )
-        if progress_enabled(quiet):
-            console.print("[dim]writing tables, figures and report…[/]")
-        result.save(target, figures=figures, report=figures)
+        with figure_progress(quiet, figures) as fig_tick:
+            result.save(target, figures=figures, report=figures, progress=fig_tick)
         console.print(f"comparison written to [bold]{target}[/]" + (" (report.html)" if figures else ""))

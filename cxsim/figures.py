@@ -16,7 +16,7 @@ shaded in the colour of the scenario that has them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -675,30 +675,33 @@ def draw_all(
     folder: Path,
     shoppers: int | None = None,
     journey_note: str = "",
+    progress: Callable[[], None] | None = None,
 ) -> dict[str, Path]:
-    """Draw every figure into ``folder``; returns the paths by figure name."""
+    """Draw every figure into ``folder``; returns the paths by figure name.
+
+    ``progress`` is called after each figure (for a progress bar).
+    """
     window = int(replications["window_days"].max()) if "window_days" in replications else 365
+    drawers: dict[str, Callable[[], Figure]] = {
+        "channel_shares": lambda: channel_shares(timeseries, scenarios, stores=stores, log=log),
+        "market_share_nps": lambda: market_share_nps(store_summary, scenarios, window),
+        "journey_rates": lambda: journey_rates(replications, scenarios),
+        "store_cash": lambda: store_cash(stores, scenarios, ts=timeseries, log=log, shoppers=shoppers),
+    }
+    if journeys is not None and not journeys.empty:
+        drawers["journey_flow"] = lambda: journey_flow(journeys, scenarios, note=journey_note)
     out: dict[str, Path] = {}
     with _style():
-        out["channel_shares"] = save(
-            channel_shares(timeseries, scenarios, stores=stores, log=log), folder / "channel_shares.png"
-        )
-        out["market_share_nps"] = save(
-            market_share_nps(store_summary, scenarios, window), folder / "market_share_nps.png"
-        )
-        out["journey_rates"] = save(journey_rates(replications, scenarios), folder / "journey_rates.png")
-        out["store_cash"] = save(
-            store_cash(stores, scenarios, ts=timeseries, log=log, shoppers=shoppers),
-            folder / "store_cash.png",
-        )
-        if journeys is not None and not journeys.empty:
-            out["journey_flow"] = save(
-                journey_flow(journeys, scenarios, note=journey_note), folder / "journey_flow.png"
-            )
+        for name, draw in drawers.items():
+            out[name] = save(draw(), folder / f"{name}.png")
+            if progress is not None:
+                progress()
     return out
 
 
-def comparison_figures(comp: Comparison, folder: str | Path) -> dict[str, Path]:
+def comparison_figures(
+    comp: Comparison, folder: str | Path, progress: Callable[[], None] | None = None
+) -> dict[str, Path]:
     """Every figure of a comparison, under ``folder``."""
     shoppers = set(comp.meta.get("shoppers", {}).values())
     return draw_all(
@@ -711,6 +714,7 @@ def comparison_figures(comp: Comparison, folder: str | Path) -> dict[str, Path]:
         log=comp.log,
         folder=Path(folder),
         shoppers=shoppers.pop() if len(shoppers) == 1 else None,
+        progress=progress,
     )
 
 
@@ -751,6 +755,8 @@ def run_tables(result: RunResult) -> dict[str, Any]:
     }
 
 
-def run_figures(result: RunResult, folder: str | Path) -> dict[str, Path]:
+def run_figures(
+    result: RunResult, folder: str | Path, progress: Callable[[], None] | None = None
+) -> dict[str, Path]:
     """Every figure of a single run (the journey flow only if purchases were collected)."""
-    return draw_all(folder=Path(folder), **run_tables(result))
+    return draw_all(folder=Path(folder), progress=progress, **run_tables(result))

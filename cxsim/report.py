@@ -12,6 +12,7 @@ import base64
 import html
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -469,7 +470,12 @@ def folder_kind(folder: Path) -> str:
     )
 
 
-def build_report(folder: Path, figure_dir: Path, data: "Comparison | None" = None) -> Report:
+def build_report(
+    folder: Path,
+    figure_dir: Path,
+    data: "Comparison | None" = None,
+    progress: Callable[[], None] | None = None,
+) -> Report:
     """Read a run or comparison folder (or use ``data``), draw its figures into ``figure_dir``."""
     if data is not None:
         from cxsim.figures import FIGURES
@@ -478,7 +484,7 @@ def build_report(folder: Path, figure_dir: Path, data: "Comparison | None" = Non
         if not figs:
             from cxsim.figures import comparison_figures
 
-            figs = comparison_figures(data, figure_dir)
+            figs = comparison_figures(data, figure_dir, progress)
         return comparison_report(data, figs)
     kind = folder_kind(folder)
     if kind == "compare":
@@ -486,36 +492,41 @@ def build_report(folder: Path, figure_dir: Path, data: "Comparison | None" = Non
         from cxsim.figures import comparison_figures
 
         comp = load_comparison(folder)
-        return comparison_report(comp, comparison_figures(comp, figure_dir))
+        return comparison_report(comp, comparison_figures(comp, figure_dir, progress))
     from cxsim.figures import run_figures
     from cxsim.results import load_result
 
     result = load_result(folder)
-    return run_report(result, run_figures(result, figure_dir))
+    return run_report(result, run_figures(result, figure_dir, progress))
 
 
 def write_report(
-    folder: str | Path, out: str | Path, *, fmt: str = "html", data: "Comparison | None" = None
+    folder: str | Path,
+    out: str | Path,
+    *,
+    fmt: str = "html",
+    data: "Comparison | None" = None,
+    progress: Callable[[], None] | None = None,
 ) -> Path:
     """Write the report of ``folder`` to ``out`` (HTML with embedded figures, or Markdown).
 
     For HTML the figures are drawn in a temporary folder (or taken from
     ``folder/figures`` when ``data`` is given); for Markdown they are written to
     ``figures/`` beside ``out``. The report file appears only when complete.
+    ``progress`` is called after each figure drawn.
     """
     folder, out = Path(folder), Path(out)
     if fmt == "html":
         if data is not None:
-            rep = build_report(folder, folder / "figures", data)
+            rep = build_report(folder, folder / "figures", data, progress)
             text = render_html(rep)
         else:
             with tempfile.TemporaryDirectory(prefix=".cxsim-figures-") as tmp:
-                rep = build_report(folder, Path(tmp))
+                rep = build_report(folder, Path(tmp), progress=progress)
                 text = render_html(rep)
         _write_atomic(out, text)
         return out
-    fig_dir = out.parent / "figures"
-    rep = build_report(folder, fig_dir, data)
+    rep = build_report(folder, out.parent / "figures", data, progress)
     _write_atomic(out, render_markdown(rep, "figures"))
     return out
 
@@ -540,6 +551,7 @@ def register(app: Any) -> None:
     import typer
 
     from cxsim.cli import Quiet, console, fail_cleanly
+    from cxsim.compare import figure_progress
 
     @app.command()
     @fail_cleanly
@@ -567,14 +579,10 @@ def register(app: Any) -> None:
             # figures/ is (re)drawn beside the report: stage everything, then move it in.
             from cxsim.results import atomic_dir
 
-            with atomic_dir(target.parent) as tmp:
-                write_report(folder, tmp / target.name, fmt="markdown")
-                fig = target.parent / "figures"
-                if fig.is_dir():
-                    import shutil
-
-                    shutil.rmtree(fig)
+            with atomic_dir(target.parent) as tmp, figure_progress(quiet) as tick:
+                write_report(folder, tmp / target.name, fmt="markdown", progress=tick)
         else:
-            write_report(folder, target, fmt="html")
+            with figure_progress(quiet) as tick:
+                write_report(folder, target, fmt="html", progress=tick)
         if not quiet:
             console.print(f"report written to [bold]{target}[/]")
