@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.profile import PHASES
+
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
@@ -80,6 +82,7 @@ def full(
     import cxsim.model as cm
 
     saved = {name: getattr(cm, name) for name in ("row_max", "row_min", "row_max_mean_and_column_means")}
+    methods = {name: getattr(cm.CXModel, name) for name in PHASES}
     try:
         if numpy_reductions:  # the code before the optimizations of docs/PERFORMANCE.md
             cm.row_max = lambda x: x.max(axis=1)
@@ -89,6 +92,8 @@ def full(
     finally:
         for name, fn in saved.items():
             setattr(cm, name, fn)
+        for name, fn in methods.items():
+            setattr(cm.CXModel, name, fn)
 
 
 def _full(
@@ -113,6 +118,20 @@ def _full(
         return wrapper
 
     cm.row_max_mean_and_column_means = timed("loyalty_stats", cm.row_max_mean_and_column_means)
+    phases = dict.fromkeys(PHASES, 0.0)
+
+    def phase(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[name] += time.perf_counter() - t
+
+        return wrapper
+
+    for name in PHASES:  # the phases of the day, warm-up included
+        setattr(CXModel, name, phase(name, getattr(CXModel, name)))
     t0 = time.perf_counter()
     model = CXModel(spec)
     t1 = time.perf_counter()
@@ -141,6 +160,7 @@ def _full(
         "collection_s": collection,
         "collection_share": collection / total,
         "collection_parts_s": {**timers, **parts},
+        "phases_s": phases,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_before_model_mb": rss_before,
         "shopper_array_mb": model.shoppers.nbytes() / 2**20,

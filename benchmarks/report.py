@@ -337,6 +337,9 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
                 f"{r['runs_per_s_with_startup']:.3f}",
                 _pct(r["efficiency"]),
                 _pct(r["efficiency_with_startup"]),
+                f"{r['worker_cpu_per_run_s']:.2f}",
+                _pct(r["cpu_efficiency"]),
+                _pct(r["cpu_obtained"]),
                 r["load_after"],
             ]
             for r in sw["results"]
@@ -350,36 +353,64 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
                 "runs/s with start-up",
                 "efficiency",
                 "efficiency with start-up",
+                "worker CPU s per run",
+                "CPU efficiency",
+                "CPU obtained",
                 "load after",
             ],
             rows,
         )
+        lines += [
+            "*Worker CPU s per run* is the CPU time the workers spent per run; *CPU efficiency* = that "
+            "time with 1 worker / with k workers (how much the workers slow each other down, through "
+            "shared caches and memory bandwidth, with the driver's overhead on top). *CPU obtained* = "
+            "worker CPU time / (k x wall time): below 100% when other processes on the machine took "
+            "the cores, which lowers the wall-clock efficiency but is no property of cxsim.",
+            "",
+        ]
 
     if "before_after" in results:
-        ba = results["before_after"]
-        b, a = ba["before"], ba["after"]
         lines += [
             "## Before and after the optimizations, in this run",
             "",
-            f"{a['shoppers']:,} shoppers x {a['days']} days, median of {a['repeats']}: the current code "
-            "against the same code with cxsim's fast reductions (`cxsim/arrays.py`) swapped back for the "
-            "numpy calls they replaced (`benchmarks/child.py`, `numpy_reductions`).",
+            "The current code against the same code with cxsim's fast reductions (`cxsim/arrays.py`) "
+            "swapped back for the numpy calls they replaced (`benchmarks/child.py`, `numpy_reductions`: "
+            "`x.max(axis=1)`, `x.min(axis=1)`, `x.mean(axis=0)`), on the same machine in the same run. "
+            "Seconds per phase of the day include the warm-up.",
             "",
         ]
+        header = ["phase"]
+        columns: list[tuple[str, dict[str, Any]]] = []
+        for ba in results["before_after"]:
+            b, a = ba["before"], ba["after"]
+            size = f"{a['shoppers']:,} x {a['days']} d"
+            header += [f"{size} before", f"{size} after"]
+            columns += [("before", b), ("after", a)]
         rows = []
-        for name, r in (("before (numpy reductions)", b), ("after", a)):
-            p = r["collection_parts_s"]
-            rows.append(
-                [
-                    name,
-                    f"{r['total_s']:.2f}",
-                    _m(r["shopper_days_per_s"]),
-                    f"{p['record']:.2f}",
-                    f"{100 * r['collection_share']:.1f}%",
-                ]
+        for key, label in [
+            ("total_s", "**whole run, s**"),
+            ("shopper_days_per_s", "**M shopper-days/s**"),
+            ("collection_share", "**data collection**"),
+        ]:
+            cells = [label]
+            for _, r in columns:
+                v = r[key]
+                cells.append(
+                    _m(v)
+                    if key == "shopper_days_per_s"
+                    else (f"{100 * v:.1f}%" if key == "collection_share" else f"{v:.2f}")
+                )
+            rows.append(cells)
+        for phase in columns[0][1].get("phases_s", {}):
+            rows.append([f"`{phase}`", *(f"{r['phases_s'][phase]:.2f}" for _, r in columns)])
+        lines += _table(header, rows)
+        for ba in results["before_after"]:
+            b, a = ba["before"], ba["after"]
+            lines.append(
+                f"- {a['shoppers']:,} shoppers: {b['total_s'] / a['total_s']:.2f}x faster "
+                f"(runs: median of {a['repeats']}; load after {ba['load_after']})."
             )
-        lines += _table(["code", "wall s", "M shopper-days/s", "metrics row s", "data collection"], rows)
-        lines += [f"Speed-up: {b['total_s'] / a['total_s']:.2f}x.", ""]
+        lines.append("")
 
     if NARRATIVE.is_file():
         lines += [NARRATIVE.read_text().rstrip(), ""]

@@ -29,11 +29,12 @@ import contextlib
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ class Plan:
     sweep_shoppers: int
     sweep_days: int
     sweep_runs: int
-    before_after: tuple[int, int]  # shoppers, days
+    before_after: list[tuple[int, int, int]]  # shoppers, days, repeats
     dask: bool = True
     dask_workers: tuple[int, ...] = (1, 2)
     quick: bool = False
@@ -77,7 +78,7 @@ FULL = Plan(
     sweep_shoppers=10_000,
     sweep_days=365,
     sweep_runs=8,
-    before_after=(100_000, 365),
+    before_after=[(100_000, 365, 3), (1_000_000, 365, 1)],
 )
 QUICK = Plan(
     days=30,
@@ -90,7 +91,7 @@ QUICK = Plan(
     sweep_shoppers=1_000,
     sweep_days=20,
     sweep_runs=2,
-    before_after=(1_000, 30),
+    before_after=[(1_000, 30, 1)],
     dask_workers=(2,),  # the quick run only checks that the Dask path works
     quick=True,
 )
@@ -169,14 +170,16 @@ def section_scaling(plan: Plan, log: Any) -> dict[str, list[dict[str, Any]]]:
     return {"shoppers": by_shoppers, "stores": by_stores, "load_after": load_average()}
 
 
-def section_before_after(plan: Plan, log: Any) -> dict[str, Any]:
-    shoppers, days = plan.before_after
-    repeats = 1 if plan.quick else 3
-    log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.arrays")
-    task = {"kind": "full", "shoppers": shoppers, "days": days}
-    after = median_run(task, repeats)
-    before = median_run({**task, "numpy_reductions": True}, repeats)
-    return {"before": before, "after": after, "load_after": load_average()}
+def section_before_after(plan: Plan, log: Any) -> list[dict[str, Any]]:
+    out = []
+    for shoppers, days, repeats in plan.before_after:
+        log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.arrays")
+        task = {"kind": "full", "shoppers": shoppers, "days": days}
+        after = median_run(task, repeats)
+        before = median_run({**task, "numpy_reductions": True}, repeats)
+        out.append({"before": before, "after": after, "load_after": load_average()})
+        log(f"  {before['total_s']:.1f} s -> {after['total_s']:.1f} s")
+    return out
 
 
 EXPERIMENT = """name = "benchmark_sweep"
@@ -214,9 +217,27 @@ def _nap(seconds: float) -> int:
     return os.getpid()
 
 
+def worker_cpu_seconds() -> float:
+    """CPU seconds this process has used (all its threads)."""
+    return time.process_time()
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of another process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):  # pragma: no cover - not Linux
+        return float("nan")
+
+
 @contextlib.contextmanager
-def warm_executor(workers: int, dask: bool) -> Iterator[Executor]:
-    """A process pool or a Dask LocalCluster executor whose workers are started and have cxsim imported."""
+def warm_executor(workers: int, dask: bool) -> Iterator[tuple[Executor, Callable[[], float]]]:
+    """A process pool or Dask LocalCluster executor with every worker started and cxsim imported.
+
+    Yields the executor and a function that returns the CPU seconds its workers have used so far.
+    """
     if dask:
         from distributed import Client, LocalCluster
 
@@ -226,19 +247,29 @@ def warm_executor(workers: int, dask: bool) -> Iterator[Executor]:
         with cluster, Client(cluster) as client:
             client.run(warm_worker)
             executor = client.get_executor(pure=False)
-            yield executor
+            yield executor, lambda: sum(client.run(worker_cpu_seconds).values())
             executor.shutdown(wait=True)
         return
     # fork: the workers start with cxsim already imported, as long-running sweep workers would be
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_worker) as pool:
-        list(pool.map(_nap, [0.3] * workers))  # start every worker now
-        yield pool
+        pids = set(pool.map(_nap, [0.5] * workers))  # start every worker now
+
+        def cpu() -> float:
+            return sum(_proc_cpu_seconds(pid) for pid in pids)
+
+        yield pool, cpu
+
+
+def _own_cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan: Plan) -> dict[str, Any]:
     t0 = time.perf_counter()
-    with warm_executor(workers, dask) as executor:
+    with warm_executor(workers, dask) as (executor, worker_cpu):
+        cpu0, own0 = worker_cpu(), _own_cpu_seconds()
         started = time.perf_counter()
         if api:
             from cxsim.sweep import run_sweep
@@ -246,13 +277,14 @@ def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan:
             report = run_sweep(exp, out, executor=executor)
             if report.ran != report.total or report.errors:
                 raise RuntimeError(f"benchmark sweep incomplete: {report}")
-            runs, driver = report.ran, time.perf_counter() - started
+            runs = report.ran
         else:
             from benchmarks.sweep_fallback import one_run
 
             tasks = [(plan.sweep_shoppers, plan.sweep_days, seed) for seed in range(plan.sweep_runs)]
             runs = len(list(executor.map(one_run, tasks)))
-            driver = time.perf_counter() - started
+        driver = time.perf_counter() - started
+        cpu, own = worker_cpu() - cpu0, _own_cpu_seconds() - own0
     wall = time.perf_counter() - t0
     return {
         "backend": "Dask LocalCluster" if dask else "process pool",
@@ -262,6 +294,10 @@ def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan:
         "driver_s": driver,
         "runs_per_s": runs / driver,
         "runs_per_s_with_startup": runs / wall,
+        "worker_cpu_s": cpu,
+        "worker_cpu_per_run_s": cpu / runs,
+        "driver_cpu_s": own,
+        "cpu_obtained": cpu / (workers * driver),
     }
 
 
@@ -293,9 +329,10 @@ def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
     for r in results:
         one = next((x for x in results if x["backend"] == r["backend"] and x["workers"] == 1), None)
         if one is None:
-            r["efficiency"] = r["efficiency_with_startup"] = float("nan")
+            r["efficiency"] = r["efficiency_with_startup"] = r["cpu_efficiency"] = float("nan")
             continue
         r["efficiency"] = r["runs_per_s"] / (r["workers"] * one["runs_per_s"])
+        r["cpu_efficiency"] = one["worker_cpu_per_run_s"] / r["worker_cpu_per_run_s"]
         r["efficiency_with_startup"] = r["runs_per_s_with_startup"] / (
             r["workers"] * one["runs_per_s_with_startup"]
         )
