@@ -423,11 +423,11 @@ class Session:
     def market_shares(self) -> np.ndarray:
         """Each store's share of purchases over the last :data:`SHARE_WINDOW` days.
 
-        Before the first day: the share of shoppers whose last purchase (in
-        the warm-up) was at the store.
+        On day 0: the share of shoppers whose last purchase (in the warm-up)
+        was at the store (one day of a small town is too few purchases).
         """
         S = len(self.model.stores)
-        counts = self._window_sum(self.history.store_purchases)
+        counts = self._window_sum(self.history.store_purchases) if self.day > 0 else None
         if counts is None:
             last = self.model.shoppers.last_store
             counts = np.bincount(last[last >= 0].astype(np.int64), minlength=S)[:S]
@@ -455,6 +455,7 @@ class Session:
         }
 
     def _dots(self) -> list[dict[str, Any]]:
+        """The drawn shoppers as one row of columns (home, segment, last purchase, loyalty)."""
         a = self.model.shoppers
         idx = self.dots
         home = a.home[idx]
@@ -462,23 +463,21 @@ class Session:
         best = loyalty.argmax(axis=1)
         best_value = loyalty[np.arange(idx.size), best]
         loyal = np.where(best_value >= 0.05, best, -1)
-        rows = []
-        for k, i in enumerate(idx.tolist()):
-            rows.append(
-                {
-                    "i": i,
-                    "x": round(float(home[k, 0]), 3),
-                    "y": round(float(home[k, 1]), 3),
-                    "g": int(a.segment[i]),
-                    "r": int(a.recreational[i]),
-                    "f": int(a.last_fulfilment[i]),
-                    "s": int(a.last_store[i]),
-                    "d": int(a.last_purchase[i]),
-                    "l": int(loyal[k]),
-                    "lv": round(float(best_value[k]), 2),
-                }
-            )
-        return rows
+        # one row of columns (the map's spec flattens it): a tenth of the work of 1,000 dicts
+        return [
+            {
+                "i": idx.tolist(),
+                "x": np.round(home[:, 0].astype(float), 3).tolist(),
+                "y": np.round(home[:, 1].astype(float), 3).tolist(),
+                "g": a.segment[idx].astype(int).tolist(),
+                "r": a.recreational[idx].astype(int).tolist(),
+                "f": a.last_fulfilment[idx].astype(int).tolist(),
+                "s": a.last_store[idx].astype(int).tolist(),
+                "d": a.last_purchase[idx].astype(int).tolist(),
+                "l": loyal.astype(int).tolist(),
+                "lv": np.round(best_value.astype(float), 2).tolist(),
+            }
+        ]
 
     def _frame(self) -> list[dict[str, Any]]:
         size = float(self.spec.town.size_km)
@@ -1095,6 +1094,7 @@ def map_spec(
             "legend": {"orient": "bottom", "title": "last purchase"},
         }
     dot_transforms = [
+        {"flatten": ["i", "x", "y", "g", "r", "f", "s", "d", "l", "lv"]},
         {"calculate": f"{channel_names}[datum.f + 1]", "as": "channel"},
         {"calculate": f"{store_names}[datum.l < 0 ? {S} : datum.l]", "as": "loyal"},
         {"calculate": f"{segment_names}[datum.g]", "as": "segment"},
@@ -1245,7 +1245,12 @@ module.exports = {
   },
   watch: {
     spec() { this.queue = this.queue.then(() => this.embed()); },
-    datasets() { this.queue = this.queue.then(() => this.update()); },
+    datasets() {
+      // coalesce: while an update waits its turn, newer data need no extra update of their own
+      if (this.updatePending) { return; }
+      this.updatePending = true;
+      this.queue = this.queue.then(() => { this.updatePending = false; return this.update(); });
+    },
   },
   methods: {
     async embed() {
@@ -1424,32 +1429,47 @@ class AppState:
                 self.view.set(new)
 
     def toggle_play(self) -> None:
-        """Play or pause."""
-        self.playing.set(not self.playing.value)
+        """Play or pause.
+
+        Pausing takes the session's lock, so the play loop cannot step after
+        it, and shows the town exactly as the pause found it.
+        """
+        sess = self.session.value
+        if not self.playing.value or sess is None:
+            self.playing.set(not self.playing.value)
+            return
+        with sess.lock, self.batch():
+            self.playing.set(False)
+            self.view.set(sess.view())
 
     def play_loop(self, cancel: threading.Event) -> None:
         """Step the model in the background while playing; redraw at most a few times a second.
 
         Runs in a thread (``solara.use_thread``), so the page keeps answering
         clicks: a redraw sends data to the browser and returns, and the loop
-        always sleeps at least :data:`MIN_PAUSE_S` between redraws.
+        always sleeps at least :data:`MIN_PAUSE_S` between redraws. Stepping
+        and the decision to step happen under the session's lock (see
+        :meth:`toggle_play`); the redraw happens outside it.
         """
         sess = self.session.value
         if not self.playing.value or sess is None:
             return
-        while not cancel.is_set() and sess.running:
+        while not cancel.is_set():
             t0 = time.perf_counter()
             per_second = max(1, int(self.speed.value))
             batch = max(1, math.ceil(per_second / MAX_REDRAWS_PER_SECOND))
-            sess.step(batch)
-            new = sess.view()
-            if cancel.is_set():
-                return
+            with sess.lock:
+                if cancel.is_set() or not self.playing.value or not sess.running:
+                    break
+                sess.step(batch)
+                new = sess.view()
             with self.batch():
+                if not self.playing.value or cancel.is_set():
+                    return
                 self.view.set(new)
             spent = time.perf_counter() - t0
             cancel.wait(max(MIN_PAUSE_S, batch / per_second - spent))
-        if not cancel.is_set():
+        if not cancel.is_set() and self.playing.value and not sess.running:
             with self.batch():
                 self.playing.set(False)
 
@@ -1461,7 +1481,7 @@ def Kpi(label: str, value: str, hint: str = "") -> None:
         elevation=1,
         rounded=True,
         class_="cx-kpi px-3 py-2",
-        style_="min-width: 118px; flex: 1 1 0",
+        style_="min-width: 96px; flex: 1 1 0",
     ):
         solara.v.Html(tag="div", children=[label], class_="caption text--secondary")
         solara.v.Html(
@@ -1603,11 +1623,16 @@ def StoryBlock(story: classroom.ScenarioStory) -> None:
         class_="body-2 mb-2",
         children=[solara.v.Html(tag="b", children=["The question: "]), story.question],
     )
+    if story.calendar:
+        solara.v.Html(tag="div", children=["On the calendar"], class_="subtitle-2")
+        with solara.v.Html(tag="ul", class_="body-2 cx-calendar", style_="padding-left: 18px"):
+            for line in story.calendar:
+                solara.v.Html(tag="li", children=[line])
     with (
-        solara.Details("The town and its calendar"),
+        solara.Details("The stores of this town"),
         solara.v.Html(tag="ul", class_="body-2", style_="padding-left: 18px"),
     ):
-        for line in story.stores + story.calendar:
+        for line in story.stores:
             solara.v.Html(tag="li", children=[line])
 
 

@@ -211,7 +211,7 @@ def test_session_steps_and_views(presets):
             "text": "lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days",
         }
     ]
-    assert len(v5.data["dots"]) == cxapp.CLASSROOM_SHOPPERS
+    assert len(v5.data["dots"][0]["i"]) == cxapp.CLASSROOM_SHOPPERS  # one row of columns
     assert {s["store"] for s in v5.data["stores"]} == {
         "Corner Shop",
         "Boutique",
@@ -228,9 +228,9 @@ def test_session_steps_and_views(presets):
 def test_big_towns_draw_a_sample_of_dots(presets):
     chosen = cxapp.levers_from_scenario(load_scenario("baseline"), shoppers=cxapp.MAX_DOTS + 500)
     sess = cxapp.Session("baseline", chosen)
-    dots = sess.view().data["dots"]
-    assert len(dots) == cxapp.MAX_DOTS
-    assert len({d["i"] for d in dots}) == cxapp.MAX_DOTS
+    (dots,) = sess.view().data["dots"]
+    assert len(dots["x"]) == cxapp.MAX_DOTS
+    assert len(set(dots["i"])) == cxapp.MAX_DOTS
 
 
 def test_specs_are_vega_lite_5_json(presets):

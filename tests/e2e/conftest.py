@@ -5,15 +5,19 @@ What it gives a test module:
 * ``e2e_app_target`` (module scope, override it in a test module): what to
   serve, as ``solara run`` takes it: a file path (relative to the repo root)
   or a dotted module name such as ``"cxsim.app"``. Default: the toy app.
+* ``e2e_server_env`` (module scope, override it in a test module): extra
+  environment variables of the server, such as ``CXSIM_SCENARIOS``.
 * ``e2e_server_pool`` (session scope): starts ``solara run <target> --host
   127.0.0.1 --port <free port> --production --no-open`` in a subprocess with
   the offline environment (``offline_solara_env()``), waits until it serves,
   and kills every server it started at the end of the session. One server per
-  distinct target, shared by all modules that serve that target.
+  distinct target and extra environment, shared by the modules that ask for it.
 * ``e2e_app_url`` (module scope): the URL of the server for ``e2e_app_target``.
 * ``app_page`` (function scope): a Playwright page opened on that URL with
   console errors and failed requests recorded (``AppPage``); call
   ``app_page.assert_clean()`` to assert there were none.
+* ``open_app`` (function scope): ``open_app(page)`` does the same for any page,
+  e.g. one of a second browser context (two sessions side by side).
 * ``browser_type_launch_args``: points Playwright at Debian's /usr/bin/chromium
   (Playwright cannot download its own browser here).
 
@@ -150,8 +154,11 @@ class SolaraServer:
             self.process.wait(timeout=10)
 
 
-def start_solara_server(target: str, log_dir: Path) -> SolaraServer:
-    """Start `solara run TARGET` on a free loopback port and wait until it serves."""
+def start_solara_server(target: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> SolaraServer:
+    """Start `solara run TARGET` on a free loopback port and wait until it serves.
+
+    ``extra_env`` adds variables to the offline environment (e.g. ``CXSIM_SCENARIOS``).
+    """
     _check_prerequisites()
     if target.endswith(".py") and not Path(target).is_absolute():
         target = str(REPO_ROOT / target)
@@ -164,7 +171,7 @@ def start_solara_server(target: str, log_dir: Path) -> SolaraServer:
         process = subprocess.Popen(
             cmd,
             cwd=REPO_ROOT,
-            env=offline_solara_env(),
+            env={**offline_solara_env(), **(extra_env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -194,13 +201,14 @@ class SolaraServerPool:
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
-        self.servers: dict[str, SolaraServer] = {}
+        self.servers: dict[tuple[str, tuple[tuple[str, str], ...]], SolaraServer] = {}
 
-    def get(self, target: str) -> SolaraServer:
-        server = self.servers.get(target)
+    def get(self, target: str, extra_env: dict[str, str] | None = None) -> SolaraServer:
+        key = (target, tuple(sorted((extra_env or {}).items())))
+        server = self.servers.get(key)
         if server is None or server.process.poll() is not None:
-            server = start_solara_server(target, self.log_dir)
-            self.servers[target] = server
+            server = start_solara_server(target, self.log_dir, extra_env)
+            self.servers[key] = server
         return server
 
     def stop_all(self) -> None:
@@ -242,6 +250,12 @@ def e2e_app_target() -> str:
     return "tests/e2e/toy_app.py"
 
 
+@pytest.fixture(scope="module")
+def e2e_server_env() -> dict[str, str]:
+    """Extra environment of the server for this module (override in a test module)."""
+    return {}
+
+
 @pytest.fixture(scope="session")
 def e2e_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolaraServerPool]:
     pool = SolaraServerPool(tmp_path_factory.mktemp("solara-logs"))
@@ -252,8 +266,10 @@ def e2e_server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Solara
 
 
 @pytest.fixture(scope="module")
-def e2e_server(e2e_server_pool: SolaraServerPool, e2e_app_target: str) -> SolaraServer:
-    return e2e_server_pool.get(e2e_app_target)
+def e2e_server(
+    e2e_server_pool: SolaraServerPool, e2e_app_target: str, e2e_server_env: dict[str, str]
+) -> SolaraServer:
+    return e2e_server_pool.get(e2e_app_target, e2e_server_env)
 
 
 @pytest.fixture(scope="module")
@@ -319,20 +335,35 @@ def _record(page, url: str) -> AppPage:
     return rec
 
 
-@pytest.fixture
-def app_page(page, e2e_app_url: str) -> AppPage:
-    """Open the app (waiting for the Solara UI to mount) with problems recorded."""
-    rec = _record(page, e2e_app_url)
+def open_app_page(page, url: str) -> AppPage:
+    """Open the app in ``page`` (waiting for the Solara UI to mount) with problems recorded."""
+    rec = _record(page, url)
     try:
-        page.goto(e2e_app_url, wait_until="load")
+        page.goto(url, wait_until="load")
         # Vue mounts the app shell (with a loader) once the bundle runs; the loader
         # goes away when the app's widgets have arrived over the websocket
         page.locator(".v-application--wrap").first.wait_for(state="attached", timeout=30_000)
         page.locator("#loader-container").wait_for(state="detached", timeout=60_000)
     except Exception as exc:
         problems = "\n".join(rec.problems()) or "(no console errors or failed requests recorded)"
-        raise AssertionError(f"the app at {e2e_app_url} did not mount: {exc}\n{problems}") from exc
+        raise AssertionError(f"the app at {url} did not mount: {exc}\n{problems}") from exc
     return rec
+
+
+@pytest.fixture
+def app_page(page, e2e_app_url: str) -> AppPage:
+    """Open the app (waiting for the Solara UI to mount) with problems recorded."""
+    return open_app_page(page, e2e_app_url)
+
+
+@pytest.fixture
+def open_app(e2e_app_url: str):
+    """``open_app(page) -> AppPage``: open the app in another page (e.g. of a second browser context)."""
+
+    def open_(page) -> AppPage:
+        return open_app_page(page, e2e_app_url)
+
+    return open_
 
 
 @pytest.hookimpl(wrapper=True)
