@@ -447,6 +447,8 @@ def build_design(exp: Experiment) -> Design:
         rows = random_points(spaces, sampler.samples, rng)
     else:
         assert bounds is not None
+        if isinstance(sampler, SobolSampler | MorrisSampler):
+            _require_salib(exp, sampler.method)
         if isinstance(sampler, LHSSampler):
             sample = lhs_points(bounds, sampler.samples, rng)
         elif isinstance(sampler, SobolSampler):
@@ -471,6 +473,19 @@ def build_design(exp: Experiment) -> Design:
 
 
 _DTYPES = {"float": "float64", "int": "int64", "bool": "bool", "str": "str"}
+
+
+def _require_salib(exp: Experiment, method: str) -> None:
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise InputError(
+            str(exp.source),
+            "sampler.method",
+            f"SALib installed for the {method} sampler",
+            "not installed",
+            "pip install 'cxsim[sensitivity]'",
+        ) from None
 
 
 def design_digest(base: Scenario, runs: pd.DataFrame, overrides: list[list[str]], tables: list[str]) -> str:
@@ -546,7 +561,9 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
                 metric,
                 did_you_mean(metric, SUMMARY_METRICS),
             )
-    return Experiment(spec=spec, source=path, text=text, base=base, parameters=params)
+    exp = Experiment(spec=spec, source=path, text=text, base=base, parameters=params)
+    exp.design()  # sample now, so that every error shows before anything runs
+    return exp
 
 
 def _resolve_base(spec: ExperimentSpec, path: Path) -> Scenario:
