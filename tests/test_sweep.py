@@ -108,7 +108,7 @@ def test_run_depends_only_on_scenario_and_seed(serial: Path) -> None:
 
 def test_process_pool_and_threads_give_identical_results(serial: Path, tmp_path: Path) -> None:
     exp = write(tmp_path, TINY)
-    run_sweep(exp, tmp_path / "pool", workers=2, batch_size=3)
+    run_sweep(exp, tmp_path / "pool", workers=2, batch_size=3, flush_seconds=3600)
     assert_same_results(serial, tmp_path / "pool")
     assert len(SweepDir(tmp_path / "pool").batches("runs")) == 3  # batches of 3, 3, 2
     with ThreadPoolExecutor(2) as ex:
