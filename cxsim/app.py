@@ -548,16 +548,19 @@ class Session:
         return rows
 
     def _cash_rows(self) -> list[dict[str, Any]]:
+        """One row per day (at most ~400 days drawn, the last one always): ``day, s0, s1...``."""
         h = self.history
-        rows: list[dict[str, Any]] = []
+        if not h.days:
+            return []
         step = max(1, len(h.days) // 400)
-        for k in range(0, len(h.days), step):
-            for i, label in enumerate(self.labels):
-                rows.append({"day": h.days[k], "store": label, "cash": round(float(h.store_cash[k][i]))})
-        if h.days and (len(h.days) - 1) % step:
-            for i, label in enumerate(self.labels):
-                rows.append({"day": h.days[-1], "store": label, "cash": round(float(h.store_cash[-1][i]))})
-        return rows
+        keep = list(range(0, len(h.days), step))
+        if keep[-1] != len(h.days) - 1:
+            keep.append(len(h.days) - 1)
+        cash = np.round(np.asarray(h.store_cash)[keep]).astype(int).tolist()
+        keys = [f"s{i}" for i in range(len(self.labels))]
+        return [
+            {"day": h.days[k], **dict(zip(keys, row, strict=True))} for k, row in zip(keep, cash, strict=True)
+        ]
 
     def _closure_rows(self) -> list[dict[str, Any]]:
         return [
@@ -649,19 +652,17 @@ def rolling_rows(
     return rows
 
 
-def _smooth(t: np.ndarray) -> np.ndarray:
-    return t * t * (3.0 - 2.0 * t)
-
-
 def journey_flow(counts: np.ndarray, points: int = 17, gap: float = 0.05) -> dict[str, list[dict[str, Any]]]:
     """A Sankey diagram of research channel -> fulfilment, as Vega-Lite data.
 
     ``counts[r, f]`` counts purchases by research channel (none, online
     research, store visit) and fulfilment (walk-in, delivery, pick-up).
     Returns ``journey_nodes`` (one rectangle per channel on each side) and
-    ``journey_links`` (each flow as a band of ``points`` points from x=0 to
-    x=1, its top and bottom following a smooth step). Store visit ->
-    delivery is showrooming, online research -> walk-in is webrooming.
+    ``journey_links`` (one row per flow: its top on the left ``a`` and on
+    the right ``b``, its height ``h`` and ``points`` steps ``t`` from x=0 to
+    x=1; the chart's transforms draw the band with a smooth step
+    ``a + (b - a)(3t² - 2t³)``). Store visit -> delivery is showrooming,
+    online research -> walk-in is webrooming.
     """
     counts = np.asarray(counts, dtype=float)
     total = counts.sum()
@@ -699,8 +700,7 @@ def journey_flow(counts: np.ndarray, points: int = 17, gap: float = 0.05) -> dic
                     "color": "#5f6b7a" if side == "research" else CHANNEL_COLORS[k],
                 }
             )
-    t = np.linspace(0.0, 1.0, points)
-    s = _smooth(t)
+    ts = np.round(np.linspace(0.0, 1.0, points), 4).tolist()
     left_off = left_top.copy()
     right_off = right_top.copy()
     for r in range(3):
@@ -718,20 +718,18 @@ def journey_flow(counts: np.ndarray, points: int = 17, gap: float = 0.05) -> dic
                 kind = "webrooming"
             else:
                 kind = "other journeys"
-            tip = f"{RESEARCH_NAMES[r]} → {CHANNEL_NAMES[f]}: {int(n):,} purchases ({n / total:.0%})"
-            link = f"{r}{f}"
-            for k in range(points):
-                top = a0 + (b0 - a0) * s[k]
-                links.append(
-                    {
-                        "link": link,
-                        "kind": kind,
-                        "x": round(float(t[k]), 4),
-                        "y": round(float(top), 4),
-                        "y2": round(float(top + h), 4),
-                        "tip": tip,
-                    }
-                )
+            links.append(
+                {
+                    "link": f"{r}{f}",
+                    "kind": kind,
+                    "tip": f"{RESEARCH_NAMES[r]} → {CHANNEL_NAMES[f]}: {int(n):,} purchases "
+                    f"({n / total:.0%})",
+                    "a": round(float(a0), 4),
+                    "b": round(float(b0), 4),
+                    "h": round(float(h), 4),
+                    "t": ts,
+                }
+            )
     return {"journey_nodes": nodes, "journey_links": links}
 
 
@@ -887,6 +885,13 @@ def cash_spec(days: int, labels: Sequence[str], colors: Sequence[str]) -> dict[s
         [
             {
                 "data": {"name": "cash"},
+                "transform": [
+                    {"fold": [f"s{i}" for i in range(len(labels))], "as": ["key", "cash"]},
+                    {
+                        "calculate": f"{json.dumps(list(labels))}[toNumber(substring(datum.key, 1))]",
+                        "as": "store",
+                    },
+                ],
                 "mark": {"type": "line", "strokeWidth": 2},
                 "encoding": {
                     "x": _time_x(days),
@@ -895,7 +900,10 @@ def cash_spec(days: int, labels: Sequence[str], colors: Sequence[str]) -> dict[s
                         "type": "quantitative",
                         "title": "cash (log scale)",
                         "scale": {"type": "symlog", "constant": 1000, "zero": True, "nice": False},
-                        "axis": {"format": "~s", "values": [0, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8]},
+                        "axis": {
+                            "values": [0, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8],
+                            "labelExpr": "datum.value == 0 ? '0' : format(datum.value, '~s')",
+                        },
                     },
                     "color": color,
                     "tooltip": [
@@ -918,9 +926,20 @@ def cash_spec(days: int, labels: Sequence[str], colors: Sequence[str]) -> dict[s
     )
 
 
-def share_spec(height: int) -> dict[str, Any]:
+def _store_axis(labels: Sequence[str]) -> dict[str, Any]:
+    """Stores on the y axis, in the scenario's order, all of them (a bar may be missing)."""
+    return {
+        "field": "store",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": list(labels)},
+        "sort": None,
+    }
+
+
+def share_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:
     """Market share by store over the last :data:`SHARE_WINDOW` days (bars)."""
-    y = {"field": "store", "type": "nominal", "sort": None, "title": None}
+    y = _store_axis(labels)
     return _vl(
         height,
         [
@@ -957,9 +976,9 @@ def share_spec(height: int) -> dict[str, Any]:
     )
 
 
-def nps_spec(height: int) -> dict[str, Any]:
-    """Net Promoter Score by store (rolling, as the model keeps it)."""
-    y = {"field": "store", "type": "nominal", "sort": None, "title": None}
+def nps_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:
+    """Net Promoter Score by store (rolling, as the model keeps it); no bar where nobody answered."""
+    y = _store_axis(labels)
     return _vl(
         height,
         [
@@ -1002,9 +1021,17 @@ def journey_spec() -> dict[str, Any]:
         [
             {
                 "data": {"name": "journey_links"},
+                "transform": [
+                    {"flatten": ["t"]},
+                    {
+                        "calculate": "datum.a + (datum.b - datum.a) * datum.t * datum.t * (3 - 2 * datum.t)",
+                        "as": "y",
+                    },
+                    {"calculate": "datum.y + datum.h", "as": "y2"},
+                ],
                 "mark": {"type": "area", "opacity": 0.7, "interpolate": "linear"},
                 "encoding": {
-                    "x": {"field": "x", "type": "quantitative", "scale": x_scale, **hide},
+                    "x": {"field": "t", "type": "quantitative", "scale": x_scale, **hide},
                     "y": {"field": "y", "type": "quantitative", "scale": y_scale, **hide},
                     "y2": {"field": "y2"},
                     "detail": {"field": "link"},
@@ -1851,8 +1878,8 @@ def chart_specs(sess: Session) -> dict[str, str]:
         "channels": channel_spec(days),
         "rates": rates_spec(days),
         "cash": cash_spec(days, sess.labels, sess.colors),
-        "shares": share_spec(bars),
-        "nps": nps_spec(bars),
+        "shares": share_spec(bars, sess.labels),
+        "nps": nps_spec(bars, sess.labels),
         "journeys": journey_spec(),
     }
     return {k: json.dumps(v) for k, v in specs.items()}

@@ -182,8 +182,9 @@ def test_journey_flow_is_a_consistent_sankey():
         assert heights == pytest.approx(0.9, abs=1e-3)  # 1 - 2 gaps
     kinds = {row["kind"] for row in links}
     assert kinds == {"showrooming", "webrooming", "other journeys"}
-    show = [row for row in links if row["kind"] == "showrooming"]
-    assert len(show) == 5 and "12 purchases" in show[0]["tip"]
+    (show,) = [row for row in links if row["kind"] == "showrooming"]
+    assert len(show["t"]) == 5 and "12 purchases" in show["tip"]
+    assert sum(row["h"] for row in links) == pytest.approx(0.9, abs=1e-3)
     assert cxapp.journey_flow(np.zeros((3, 3))) == {"journey_nodes": [], "journey_links": []}
 
 

@@ -130,6 +130,8 @@ def test_page_loads_offline_with_map_charts_and_classroom(app):
     shot = app.screenshot("e2e_app.png")
     assert shot.stat().st_size > 50_000
     app.assert_clean()
+    vega_warnings = [w for w in app.console_warnings if w.startswith("WARN")]
+    assert vega_warnings == [], "Vega-Lite warned about a spec"
     assert app.non_local_requests() == [], "the page asked for something off this server"
     assert any("/_solara/cdn/vega-lite@5/" in u for u in app.requests)
 
