@@ -67,6 +67,8 @@ from cxsim.experiment import Design, Experiment, load_experiment
 FAIL_ENV = "CXSIM_SWEEP_FAIL_RUNS"
 """Test hook: comma-separated run ids that raise instead of running (read by the driver)."""
 DATA_TABLES = ("summary", "timeseries", "stores", "purchases")
+CONNECT_TIMEOUT = "30s"
+"""How long to try reaching a Dask scheduler before giving up (bad input, exit status 2)."""
 LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "SALib", "dask", "distributed")
 
 
@@ -266,10 +268,10 @@ def _dask_executor(
             client = Client(cluster)
             what = f"Dask LocalCluster ({max(n, 1)} workers)"
         elif scheduler_file:
-            client = Client(scheduler_file=str(scheduler_file), timeout="30s")
+            client = Client(scheduler_file=str(scheduler_file), timeout=CONNECT_TIMEOUT)
             what = f"Dask scheduler {client.scheduler.address} (from {scheduler_file})"
         else:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
             what = f"Dask scheduler {scheduler}"
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
@@ -744,45 +746,53 @@ def run_sweep(
     check_writable(out)
     sweep = SweepDir(out)
     sweep.check(exp, design)
-    with sweep.locked():
+    todo, done = _todo(sweep, design, retry_errors)
+    report = SweepReport(out, len(design), done, 0, 0, 0, 0.0, "none")
+    if not todo:
+        return report
+    size = batch_size or exp.spec.output.batch_size or auto_batch_size(len(design))
+    every = flush_seconds or exp.spec.output.flush_seconds
+    # the executor first: a scheduler that cannot be reached is bad input, and nothing is written
+    backend_cm = (
+        contextlib.nullcontext(Backend(executor, type(executor).__name__, 2 * available_cores()))
+        if executor is not None
+        else make_executor(workers, scheduler, scheduler_file, local_dask)
+    )
+    with backend_cm as backend, sweep.locked():
         sweep.prepare(exp, design)
-        finished = sweep.finished()
-        keep = finished if not retry_errors or finished.empty else finished[finished["status"] == "ok"]
-        done_ids = set(keep["run_id"].tolist()) if not keep.empty else set()
-        todo = [int(r) for r in design.runs["run_id"] if int(r) not in done_ids]
-        report = SweepReport(out, len(design), len(done_ids), 0, 0, 0, 0.0, "none")
-        if not todo:
-            return report
-        size = batch_size or exp.spec.output.batch_size or auto_batch_size(len(design))
-        every = flush_seconds or exp.spec.output.flush_seconds
+        todo, report.done_before = _todo(sweep, design, retry_errors)  # again, under the lock
         tasks = make_tasks(exp, design, todo)
-        backend_cm = (
-            contextlib.nullcontext(Backend(executor, type(executor).__name__, 2 * available_cores()))
-            if executor is not None
-            else make_executor(workers, scheduler, scheduler_file, local_dask)
-        )
-        with backend_cm as backend:
-            report.executor = backend.description
-            session = sweep.begin_session(exp, backend.description, list(sys.argv))
-            report.notes = sweep.code_changes()
-            if report.notes and log is not None:
-                log("note: resuming with other code: " + "; ".join(report.notes))
-            status = "interrupted"
-            try:
-                with _sigterm_as_interrupt():
-                    _drive(sweep, design, backend, tasks, session, size, every, report, progress, log)
-                if report.interrupted:
-                    status = "interrupted"
-                else:
-                    status = "complete" if report.complete else "incomplete"
-            except SweepError:
-                status = "failed"
-                raise
-            finally:
-                sweep.end_session(
-                    session, status, {"ran": report.ran, "ok": report.ok, "errors": report.errors}
-                )
+        report.executor = backend.description
+        session = sweep.begin_session(exp, backend.description, list(sys.argv))
+        report.notes = sweep.code_changes()
+        if report.notes and log is not None:
+            log("note: resuming with other code: " + "; ".join(report.notes))
+        status = "interrupted"
+        try:
+            with _sigterm_as_interrupt():
+                _drive(sweep, design, backend, tasks, session, size, every, report, progress, log)
+            status = _status(report)
+        except SweepError:
+            status = "failed"
+            raise
+        finally:
+            sweep.end_session(session, status, {"ran": report.ran, "ok": report.ok, "errors": report.errors})
     return report
+
+
+def _status(report: SweepReport) -> str:
+    if report.interrupted:
+        return "interrupted"
+    return "complete" if report.complete else "incomplete"
+
+
+def _todo(sweep: SweepDir, design: Design, retry_errors: bool) -> tuple[list[int], int]:
+    """Run ids still to run, and how many runs count as done."""
+    finished = sweep.finished() if sweep.is_sweep() else pd.DataFrame()
+    if retry_errors and not finished.empty:
+        finished = finished[finished["status"] == "ok"]
+    done_ids = set(finished["run_id"].tolist()) if not finished.empty else set()
+    return [int(r) for r in design.runs["run_id"] if int(r) not in done_ids], len(done_ids)
 
 
 def _drive(

@@ -172,3 +172,21 @@ def test_local_dask_cluster(experiment: Path, pool_result: Path) -> None:
     report = run_sweep(experiment, out, local_dask=True, workers=2)
     assert report.executor.startswith("Dask LocalCluster")
     assert_identical(pool_result, out)
+
+
+def test_an_unreachable_scheduler_is_bad_input_and_nothing_is_written(
+    experiment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from cxsim import sweep
+    from cxsim.errors import InputError
+
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "2s")
+    out = experiment.parent / "unreachable"
+    with pytest.raises(InputError, match="a reachable Dask scheduler"):
+        run_sweep(experiment, out, scheduler=f"tcp://127.0.0.1:{port}")
+    assert not out.exists()
