@@ -180,6 +180,7 @@ def _shade(
 
     single = len(cols) == 1
     handles: dict[str, Any] = {}
+    labelled: set[tuple[str, int]] = set()
     for scen, items in spans.items():
         colour = "#7f7f7f" if single else cols.get(scen, "#7f7f7f")
         for name, start, end in items:
@@ -187,19 +188,23 @@ def _shade(
                 ax.axvspan(start - 0.5, end + 0.5, color=colour, alpha=0.13, lw=0, zorder=0)
                 if end - start < 3:  # a day or two is too thin to see as a shade
                     ax.axvline(start, color=colour, alpha=0.45, lw=2.5, zorder=0)
-            axes[0].annotate(
-                event_label(name, store_labels),
-                (start, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -4),
-                textcoords="offset points",
-                rotation=90,
-                va="top",
-                ha="left",
-                fontsize=7.5,
-                color="#333",
-                bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1},
-            )
+            if len(cols) > 2 or (name, start) in labelled:
+                pass  # many scenarios: the legend names the shades, labels would pile up
+            else:
+                labelled.add((name, start))
+                axes[0].annotate(
+                    event_label(name, store_labels),
+                    (start, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(2, -4),
+                    textcoords="offset points",
+                    rotation=90,
+                    va="top",
+                    ha="left",
+                    fontsize=7.5,
+                    color="#333",
+                    bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1},
+                )
             key = event_label(name, store_labels) + ("" if single else f" — {scen}")
             handles.setdefault(key, Patch(facecolor=colour, alpha=0.25, label=key))
     return list(handles.values())
@@ -211,9 +216,40 @@ def _milestones(log: pd.DataFrame | None, words: Sequence[str]) -> list[tuple[st
         return []
     first = log[log["rep"] == log["rep"].min()]
     mask = first["message"].str.contains("|".join(words), regex=True)
-    return [
-        (str(s), int(d), str(m)) for s, d, m in first.loc[mask, ["scenario", "day", "message"]].to_numpy()
-    ]
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for s, d, m in first.loc[mask, ["scenario", "day", "message"]].to_numpy():
+        if (int(d), str(m)) not in seen:  # the same event in several scenarios: mark it once
+            seen.add((int(d), str(m)))
+            out.append((str(s), int(d), str(m)))
+    return out
+
+
+def _legend_below(fig: Figure, handles: list[Any], ncol: int) -> float:
+    """A legend under the panels; returns the share of the figure's height to keep free for it."""
+    ncol = max(1, min(len(handles), ncol))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, bbox_to_anchor=(0.5, 0.0))
+    rows = math.ceil(len(handles) / ncol)
+    return (0.25 + 0.24 * rows) / fig.get_figheight()
+
+
+def _mark_milestones(
+    axes: Sequence[Axes], log: pd.DataFrame | None, cols: dict[str, str], words: Sequence[str]
+) -> None:
+    """Dotted lines where a store opens (or a channel, or closes), labelled on the first axis."""
+    for scen, day, msg in _milestones(log, words):
+        for ax in axes:
+            ax.axvline(day, color=cols.get(scen, "k"), ls=":", lw=1.2)
+        axes[0].annotate(
+            msg.split(":")[0],
+            (day, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=8,
+            va="top",
+            color=cols.get(scen, "k"),
+        )
 
 
 def _store_labels(stores: pd.DataFrame) -> dict[str, str]:
@@ -275,19 +311,7 @@ def channel_shares(
     for ax in axes[1]:
         ax.set_xlabel("day")
     handles += _shade(list(axes.flat), event_spans(ts), cols, labels)
-    for scen, day, msg in _milestones(log, ["opens", "closed"]):
-        for ax in axes.flat:
-            ax.axvline(day, color=cols.get(scen, "k"), ls=":", lw=1.2)
-        axes.flat[0].annotate(
-            msg.split(":")[0],
-            (day, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -3),
-            textcoords="offset points",
-            fontsize=8,
-            va="top",
-            color=cols.get(scen, "k"),
-        )
+    _mark_milestones(list(axes.flat), log, cols, ["opens", "closed"])
     fig.suptitle(
         f"Channel shares over time ({SMOOTH_DAYS}-day average; {_reps_note(ts)})",
         fontsize=13,
@@ -295,8 +319,8 @@ def channel_shares(
         x=0.01,
         ha="left",
     )
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    bottom = _legend_below(fig, handles, 4)
+    fig.tight_layout(rect=(0, bottom, 1, 0.97))
     return fig
 
 
@@ -507,6 +531,7 @@ def store_cash(
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("day")
+    _mark_milestones(list(axes.flat[: len(order)]), log, cols, ["opens"])
     extra = []
     if ts is not None:
         extra = _shade([ax for ax in axes.flat[: len(order)]], event_spans(ts), cols, labels)
@@ -521,8 +546,8 @@ def store_cash(
         x=0.01,
         ha="left",
     )
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    bottom = _legend_below(fig, handles, 4)
+    fig.tight_layout(rect=(0, bottom, 1, 0.96))
     return fig
 
 
