@@ -893,12 +893,14 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
     import matplotlib
 
     matplotlib.use("Agg")
+    import textwrap
+
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
     rows = table[table["pattern"] == p.id].reset_index(drop=True)
     n = len(rows)
-    fig, axes = plt.subplots(1, n, figsize=(2.0 + 2.6 * n, 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(max(6.5, 0.6 + 3.0 * n), 5.0), squeeze=False)
     rng = np.random.default_rng(0)
     for ax, (_, r), check in zip(axes[0], rows.iterrows(), p.checks, strict=True):
         vals = reps[(reps["pattern"] == p.id) & (reps["check"] == r["check"])]["value"].to_numpy(float)
@@ -940,21 +942,25 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
         ax.set_ylim(ymin, ymax)
         ax.set_xticks([])
         ax.set_title(
-            f"{r['label']}\n{'pass' if r['passed'] else 'FAIL'}",
+            textwrap.fill(str(r["label"]), 34) + f"\n{'pass' if r['passed'] else 'FAIL'}",
             fontsize=9,
             color="black" if r["passed"] else "tab:red",
         )
         if r["percent"]:
+            digits = 1 if ymax - ymin < 0.08 else 0
             if check.is_comparison:
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pp"))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=digits: f"{100 * v:+.{d}f} pp"))
             else:
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=digits: f"{v:.{d}%}"))
         if check.is_comparison:
             sub = reps[(reps["pattern"] == p.id) & (reps["check"] == r["check"])]
             fmt = _fmt_pct if r["percent"] else _fmt_num
             sides = check.metric.split(check.op or ">")
             left, right = fmt(sub["left"].mean()), fmt(sub["right"].mean())
-            note = f"{sides[0].strip()}: {left}\n{sides[1].strip()}: {right}"
+            note = "\n".join(
+                textwrap.fill(f"{side.strip()}: {val}", 44)
+                for side, val in zip(sides, (left, right), strict=True)
+            )
             ax.text(
                 0.5,
                 -0.04,
@@ -969,12 +975,24 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
         else:
             ylabel = check.metric if len(check.metric) <= 40 else "value"
             ax.set_ylabel(ylabel, fontsize=8)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, loc="lower right", ncol=3, frameon=False)
+    legend: dict[str, Any] = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    fig.legend(
+        list(legend.values()),
+        list(legend),
+        fontsize=7,
+        loc="lower center",
+        ncol=4,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.055),
+    )
     verdict = "pass" if bool(rows["pattern_passed"].iloc[0]) else "FAIL"
-    fig.suptitle(f"{p.id} {p.name} — {verdict}", fontsize=10)
-    fig.text(0.01, 0.015, f"Source: {p.source}. {p.figure}", fontsize=7, wrap=True)
-    fig.tight_layout(rect=(0, 0.1, 1, 0.93))
+    fig.suptitle(textwrap.fill(f"{p.id} {p.name} — {verdict}", 90), fontsize=10)
+    width = int(fig.get_figwidth() * 15)
+    fig.text(0.01, 0.01, textwrap.fill(f"Source: {p.source}. {p.figure}", width), fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, 0.13, 1, 0.94))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
