@@ -132,6 +132,7 @@ def _full(
 
     for name in PHASES:  # the phases of the day, warm-up included
         setattr(CXModel, name, phase(name, getattr(CXModel, name)))
+    c0 = time.process_time()
     t0 = time.perf_counter()
     model = CXModel(spec)
     t1 = time.perf_counter()
@@ -143,6 +144,7 @@ def _full(
     ts, st, summary = model.timeseries(), model.store_table(), model.summary()
     timers["tables"] = time.perf_counter() - t
     t3 = time.perf_counter()
+    cpu = time.process_time() - c0
     total = t3 - t0
     collection = sum(timers.values())
     return {
@@ -156,6 +158,8 @@ def _full(
         "run_s": t2 - t1,
         "total_s": total,
         "shopper_days_per_s": shoppers * days / total,
+        "cpu_s": cpu,
+        "cpu_shopper_days_per_s": shoppers * days / cpu,
         "sim_shopper_days_per_s": shoppers * (days + spec.warmup_days) / (t2 - t0),
         "collection_s": collection,
         "collection_share": collection / total,

@@ -106,7 +106,7 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
     n, S = A["loyalty"].shape
     counts = np.zeros(S * 3 + 1, dtype=np.int64)
     sum_sat = 0.0
-    start = time.perf_counter()
+    cpu0, start = time.process_time(), time.perf_counter()
     for day in range(1, setup.days + 1):
         loyalty.fade(A["loyalty"], bh.loyalty_decay)
         loyalty.fade(A["familiarity"], bh.familiarity_decay)
@@ -183,8 +183,8 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
             A["familiarity"][who, store], st.personalization[store], bh.familiarity_gain
         )
         A["next_need"][who] = needs.draw_next_need(rng, day, A["need_interval"][who])
-    seconds = time.perf_counter() - start
-    return _result("vectorized (cxsim rules on arrays)", counts, sum_sat, seconds, n, setup.days)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    return _result("vectorized (cxsim rules on arrays)", counts, sum_sat, seconds, cpu, n, setup.days)
 
 
 # ----------------------------------------------------------------------------- Mesa, per agent
@@ -320,18 +320,24 @@ class MesaCore(mesa.Model):
 def mesa_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
     """Run the per-agent Mesa version; returns counts and timing (agent creation not timed)."""
     model = MesaCore(setup, seed)
-    start = time.perf_counter()
+    cpu0, start = time.process_time(), time.perf_counter()
     for _ in range(setup.days):
         model.step()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
     n = setup.arrays["loyalty"].shape[0]
     return _result(
-        "Mesa, one Agent per shopper", np.array(model.counts), model.sum_satisfaction, seconds, n, setup.days
+        "Mesa, one Agent per shopper",
+        np.array(model.counts),
+        model.sum_satisfaction,
+        seconds,
+        cpu,
+        n,
+        setup.days,
     )
 
 
 def _result(
-    name: str, counts: np.ndarray, sum_sat: float, seconds: float, n: int, days: int
+    name: str, counts: np.ndarray, sum_sat: float, seconds: float, cpu: float, n: int, days: int
 ) -> dict[str, Any]:
     decisions = int(counts.sum())
     purchases = int(decisions - counts[-1])
@@ -340,6 +346,7 @@ def _result(
         "shoppers": n,
         "days": days,
         "seconds": seconds,
+        "cpu_s": cpu,
         "shopper_days_per_s": n * days / seconds if seconds > 0 else float("inf"),
         "decisions": decisions,
         "purchases": purchases,
@@ -377,5 +384,6 @@ def compare(shoppers: int, days: int, repeats: int = 1, seed: int = 7) -> dict[s
         "vectorized": vec,
         "mesa": per_agent,
         "speedup": per_agent["seconds"] / vec["seconds"],
+        "cpu_speedup": per_agent["cpu_s"] / vec["cpu_s"] if vec["cpu_s"] > 0 else float("nan"),
         "agreement": agreement(vec, per_agent),
     }

@@ -1,6 +1,6 @@
 """The cxsim benchmark suite: one command measures everything and writes docs/PERFORMANCE.md.
 
-    .venv/bin/python -m benchmarks.run                  # full suite, about 6-10 minutes on 2 cores
+    .venv/bin/python -m benchmarks.run                  # full suite, about 15 minutes on 2 cores
     .venv/bin/python -m benchmarks.run --quick --out /tmp/perf.md   # tiny sizes (the smoke test)
 
 Sections (each heavy measurement runs in a fresh process, see benchmarks/child.py):
@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,6 @@ class Plan:
     dask: bool = True
     dask_workers: tuple[int, ...] = (1, 2)
     quick: bool = False
-    targets: dict[str, Any] = field(default_factory=dict)
 
 
 FULL = Plan(
