@@ -259,7 +259,7 @@ class CXModel(mesa.Model):
                 "reviews": 0,
                 "churn_events": 0,
             }
-        avoided = a.avoid_until[who] > day
+        avoided = a.avoid_until.take(who, axis=0) > day
         open_ok = st.is_open[None, :] & ~avoided
         walk_ok = open_ok & st.walk_in & cond.walk_in_open
         channel, visited, encounter = self._research(who, open_ok, walk_ok, st, cond)
@@ -296,10 +296,10 @@ class CXModel(mesa.Model):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pick a research channel; online research updates reputations, a visit meets service."""
         a, b = self.shoppers, self.spec.behaviour
-        dist = a.dist_km[who]
+        dist = a.dist_km.take(who, axis=0)
         nearest = row_min(np.where(walk_ok, dist, np.inf))
         u = research.research_utilities(
-            max_loyalty=row_max(np.where(open_ok, a.loyalty[who], 0.0)),
+            max_loyalty=row_max(np.where(open_ok, a.loyalty.take(who, axis=0), 0.0)),
             savvy=a.savvy[who],
             recreational=a.recreational[who],
             habit=a.habit[who],
@@ -376,15 +376,15 @@ class CXModel(mesa.Model):
         inspected[:, :, DELIVERY] = has_visit[:, None]
         ease = fulfilment.return_ease(st.leniency, st.cross_channel, st.walk_in)
         u = choice.alternative_utilities(
-            weights=a.weights[who],
+            weights=a.weights.take(who, axis=0),
             price_seen=seen,
             service=service,
             personalization=personalization.perceived_personalization(
-                st.personalization[None, :], a.familiarity[who]
+                st.personalization[None, :], a.familiarity.take(who, axis=0)
             ),
-            loyalty=a.loyalty[who],
-            reputation=a.reputation[who],
-            dist_km=a.dist_km[who],
+            loyalty=a.loyalty.take(who, axis=0),
+            reputation=a.reputation.take(who, axis=0),
+            dist_km=a.dist_km.take(who, axis=0),
             crowding=self.crowding,
             task_oriented=~a.recreational[who],
             delivery_days=st.delivery_days + cond.delivery_extra_days,
