@@ -748,7 +748,9 @@ def run_sweep(
     sweep.check(exp, design)
     todo, done = _todo(sweep, design, retry_errors)
     report = SweepReport(out, len(design), done, 0, 0, 0, 0.0, "none")
-    if not todo:
+    if not todo:  # complete: only tidy up what a killed session may have left
+        with sweep.locked():
+            sweep.prepare(exp, design)
         return report
     size = batch_size or exp.spec.output.batch_size or auto_batch_size(len(design))
     every = flush_seconds or exp.spec.output.flush_seconds
