@@ -321,6 +321,8 @@ class PatternSpec(_Strict):
     source: str
     figure: str = ""
     reference: str | None = None
+    min_reps: Annotated[int, Field(ge=1)] = 1
+    """Replications this pattern needs at least, whatever ``--reps`` says (statistical power)."""
     checks: list[CheckSpec] | None = None
     metric: str | None = None
     label: str | None = None
@@ -393,6 +395,12 @@ class Pattern:
     """The patterns file that defined it (scenario paths are relative to it)."""
     reference: str | None = None
     """A scenario run with the same seeds and horizon, for ``ref(...)`` in metrics."""
+    min_reps: int = 1
+    """Replications the pattern needs at least (a small effect needs more runs to be seen)."""
+
+    def reps(self, requested: int) -> int:
+        """Replications to run for this pattern when ``requested`` were asked for."""
+        return max(requested, self.min_reps)
 
     def scenario_ref(self, name: str | None = None) -> str | Path:
         """A scenario as a name, or a path relative to the patterns file when it is one."""
@@ -435,7 +443,9 @@ def read_patterns_file(path: Path) -> list[Pattern]:
         seen.add(p.id)
         specs = _check_specs(source, where, p)
         checks = tuple(_parse_check(source, f"{where}.checks.{j}", c) for j, c in enumerate(specs))
-        out.append(Pattern(p.id, p.name, p.scenario, p.source, p.figure, checks, path, p.reference))
+        out.append(
+            Pattern(p.id, p.name, p.scenario, p.source, p.figure, checks, path, p.reference, p.min_reps)
+        )
     return out
 
 
@@ -692,7 +702,7 @@ def plan_jobs(plan: Plan, patterns: Sequence[Pattern], reps: int) -> list[Job]:
     """The runs the patterns need: ``reps`` seeds of each scenario, shared by its reference."""
     wanted: dict[tuple[str, int], None] = {}
     for p in patterns:
-        for seed in plan.seeds(p.id, reps):
+        for seed in plan.seeds(p.id, p.reps(reps)):
             wanted[plan.main[p.id], seed] = None
             if p.id in plan.reference:
                 wanted[plan.reference[p.id], seed] = None
@@ -766,7 +776,7 @@ def replication_table(
     """One row per pattern check and replication: the value (and both sides of comparisons)."""
     rows = []
     for p in patterns:
-        for rep, seed in enumerate(plan.seeds(p.id, reps)):
+        for rep, seed in enumerate(plan.seeds(p.id, p.reps(reps))):
             obs = observation(plan, p, seed, observations)
             for j, c in enumerate(p.checks):
                 value, left, right = c.value(obs)
