@@ -6,9 +6,10 @@ user's guide and says why it is built the way it is.
 
 How it is put together:
 
-- Every browser session gets its own :class:`Session` (a :class:`~cxsim.model.CXModel`
-  plus the history the charts need), created inside the ``Page`` component
-  (``solara.use_memo``/``use_reactive``): nothing mutable lives at module level.
+- Every browser session gets its own :class:`AppState` (reactive variables and
+  the actions on them) and :class:`Session` (a :class:`~cxsim.model.CXModel` plus
+  the history the charts need), created by the ``Page`` component with
+  ``solara.use_memo``: nothing mutable lives at module level.
 - After each step the session builds an immutable :class:`View` (plain
   lists and dicts); components render views only, never the live model, so
   Play can step the model in a background thread (``solara.use_thread``)
@@ -531,7 +532,7 @@ class Session:
                     "color": self.colors[s.index] if s.is_open else "#9e9e9e",
                     "size": round(180 + 2600 * share, 1),
                     "open": bool(s.is_open),
-                    "mark": "" if s.is_open else "✕",
+                    "mark": "✕" if s.closed_on is not None else "",
                     "status": status,
                     "share": round(share, 4),
                     "share_text": f"{share:.0%}",

@@ -381,3 +381,39 @@ def test_server_environment_and_command_stay_offline():
     assert cmd[1:4] == ["-m", "solara", "run"] and Path(cmd[4]).name == "app.py"
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert "--production" in cmd and "--no-open" in cmd
+
+
+ENTRY_AND_CLOSURE = """
+extends = "baseline"
+description = "The giant enters on day 3; the corner shop has no cash left."
+days = 30
+
+[stores.corner_shop]
+cash = 0.0
+fixed_cost = 500.0
+
+[stores.giant]
+open = false
+
+[[events]]
+type = "store_entry"
+store = "giant"
+start = 3
+"""
+
+
+def test_map_marks_stores_not_open_yet_and_closed(presets):
+    (presets / "entry_closure.toml").write_text(ENTRY_AND_CLOSURE)
+    sess = cxapp.Session("entry_closure")
+    stores = {row["store"]: row for row in sess.view().data["stores"]}
+    assert (stores["OnlineGiant"]["status"], stores["OnlineGiant"]["mark"]) == ("not open yet", "")
+    sess.step(4)
+    view = sess.view()
+    stores = {row["store"]: row for row in view.data["stores"]}
+    assert stores["OnlineGiant"]["status"] == "open"
+    assert stores["Corner Shop"]["status"].startswith("closed on day ")
+    assert stores["Corner Shop"]["mark"] == "✕" and stores["Corner Shop"]["color"] == "#9e9e9e"
+    kinds = [h.kind for h in view.happenings]
+    assert "closure" in kinds and "entry" in kinds
+    assert view.data["closures"][0]["store"] == "Corner Shop"
+    assert view.questions[0].startswith(("Corner Shop has closed", "OnlineGiant has just opened"))
