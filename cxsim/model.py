@@ -235,7 +235,7 @@ class CXModel(mesa.Model):
                 a.weights[:, choice.W_PRICE],
             )
             a.next_need[early] = day
-            a.impulse[early] = True
+            a.impulse[early] = self.store_names.index(promo.store)
         who = needs.due_today(a.next_need, day)
         return who, a.impulse[who]
 
@@ -428,7 +428,7 @@ class CXModel(mesa.Model):
         bad_fit = fulfilment.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
         ease = fulfilment.return_ease(st.leniency, st.cross_channel, st.walk_in)[store, fulfil]
         back = fulfilment.returned(
-            rng, bad_fit, cat.base_return_rate, cat.misfit_return, ease, impulse, b.impulse_return
+            rng, bad_fit, cat.base_return_rate, cat.misfit_return, ease, impulse == store, b.impulse_return
         )
         care = fulfilment.needs_after_sales(rng, n, cat.after_sales_need)
         met = experience.realized_service(rng, st.service[store], st.consistency[store], b.service_noise)
@@ -541,7 +541,7 @@ class CXModel(mesa.Model):
         a.last_purchase[p.shopper] = day
         a.last_showroomed[p.shopper[p.showroomed]] = day
         a.last_webroomed[p.shopper[p.webroomed]] = day
-        a.impulse[p.shopper] = False
+        a.impulse[p.shopper] = -1
         a.next_need[p.shopper] = needs.draw_next_need(
             self.rng, day, a.need_interval[p.shopper], cond.need_factor
         )

@@ -252,7 +252,8 @@ class Behaviour(_Strict):
     habit_decay: Unit = 0.002
     # promotions
     impulse_return: Unit = 0.10
-    """Extra return probability of a purchase pulled forward by a promotion."""
+    """Extra return probability of a purchase pulled forward by a promotion and bought
+    at the promoting store (an impulse buy; not at stores the shopper went to instead)."""
     nps_window_days: Annotated[int, Field(ge=1)] = 30
 
 
@@ -585,7 +586,7 @@ def load_raw(name_or_path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[d
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "a scenario name or path (string)", parent)
     base, _ = load_raw(parent, (*_chain, path))
-    for inherited in ("description", "question"):
+    for inherited in ("name", "description", "question"):
         if inherited not in data:
             base.pop(inherited, None)
     return deep_merge(base, data), path

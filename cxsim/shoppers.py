@@ -33,7 +33,7 @@ class ShopperArrays:
     need_interval: np.ndarray  # (n,) float32 days
     next_need: np.ndarray  # (n,) int32 day
     habit: np.ndarray  # (n,) float32 0..1 digital habit
-    impulse: np.ndarray  # (n,) bool: the pending need was pulled forward by a promotion
+    impulse: np.ndarray  # (n,) int16: store whose promotion pulled the pending need forward, -1 if none
     acquaintances: np.ndarray  # (n, k) int32
     dist_km: np.ndarray  # (n, S) float32
     loyalty: np.ndarray  # (n, S)
@@ -89,7 +89,7 @@ def create_shoppers(
         need_interval=need_interval,
         next_need=next_need,
         habit=(0.2 * savvy).astype(np.float32),
-        impulse=np.zeros(n, dtype=bool),
+        impulse=np.full(n, -1, dtype=np.int16),
         acquaintances=acquaintances,
         dist_km=distances_km(home, store_xy),
         loyalty=np.zeros((n, S), dtype=np.float32),
