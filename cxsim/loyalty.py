@@ -20,7 +20,7 @@ def update_loyalty(
 
 
 def fade(values: np.ndarray, rate: float) -> None:
-    """Exponential fading without visits, in place: ``values *= 1 - rate`` each day."""
+    """Daily exponential fading, in place: ``values *= 1 - rate`` (a purchase then adds back)."""
     if rate > 0.0:
         values *= np.float32(1.0 - rate)
 

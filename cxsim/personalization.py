@@ -15,5 +15,5 @@ def perceived_personalization(capability: np.ndarray, familiarity: np.ndarray) -
 
 
 def grow_familiarity(familiarity: np.ndarray, capability: np.ndarray, rate: float) -> np.ndarray:
-    """Familiarity after a visit: grows toward 1 in proportion to the store's capability."""
+    """Familiarity after a purchase (in the shop or on its website): grows toward 1 with capability."""
     return familiarity + rate * capability * (1.0 - familiarity)

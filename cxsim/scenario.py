@@ -320,8 +320,9 @@ class Promotion(_SpanEvent):
     online_only: bool = False
     pull_forward_days: Annotated[int, Field(ge=0)] = 30
     response: Unit = 0.5
-    """Daily probability that a shopper of average price weight (1.0) with a need due
-    within the window buys early; scaled by price weight / 2 (bargain hunters respond most)."""
+    """Daily probability of buying early, per unit of price weight / 2: a bargain hunter
+    (price weight 2) with a need due within the window buys early with probability
+    ``response``; an average shopper (weight 1) with half of it."""
 
 
 class Recession(_SpanEvent):
@@ -441,7 +442,7 @@ def _default_stores() -> dict[str, Store]:
             bopis=True,
             channel_consistency=0.95,
             margin=0.30,
-            fixed_cost=95.0,
+            fixed_cost=93.0,
             cash=50_000.0,
         ),
         "giant": Store(
