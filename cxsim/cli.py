@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,7 +32,6 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Modules that add commands: each defines ``register(app)``. Missing modules are skipped.
 COMMAND_MODULES = (
@@ -46,7 +45,7 @@ COMMAND_MODULES = (
 )
 
 
-def fail_cleanly(func: F) -> F:
+def fail_cleanly[F: Callable[..., Any]](func: F) -> F:
     """Report :class:`InputError` as one line and exit with status 2."""
 
     @functools.wraps(func)
@@ -85,7 +84,8 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Run one scenario, print its summary and write its tables."""
-    from cxsim.results import check_writable, run as run_scenario
+    from cxsim.results import check_writable
+    from cxsim.results import run as run_scenario
     from cxsim.scenario import load_scenario
 
     spec = load_scenario(scenario, set_ or [], days=days, seed=seed)

@@ -6,7 +6,10 @@ import pandas as pd
 
 from tests.conftest import small_run
 
-EVENTS = "events=[{type='lockdown', start=20, days=15}, {type='promotion', store='giant', start=50, days=3, discount=0.3}]"
+EVENTS = (
+    "events=[{type='lockdown', start=20, days=15},"
+    " {type='promotion', store='giant', start=50, days=3, discount=0.3}]"
+)
 
 
 def test_same_seed_identical_tables():

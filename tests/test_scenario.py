@@ -124,7 +124,7 @@ def test_set_event_checks_attribute_and_value(tmp_path):
         'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "giant"\n'
         'start = 3\nattribute = "service_quality"\nvalue = 3.0\n',
     )
-    with pytest.raises(ScenarioError, match="events.0.value"):
+    with pytest.raises(ScenarioError, match=r"events\.0\.value"):
         load_scenario(bad_value)
 
 
@@ -134,7 +134,7 @@ def test_store_entry_requires_closed_store(tmp_path):
         "entry",
         'extends = "baseline"\n[[events]]\ntype = "store_entry"\nstore = "giant"\nstart = 10\n',
     )
-    with pytest.raises(ScenarioError, match="stores.giant.open"):
+    with pytest.raises(ScenarioError, match=r"stores\.giant\.open"):
         load_scenario(path)
 
 
