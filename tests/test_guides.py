@@ -92,6 +92,12 @@ BLOCK_TIMEOUT = 900
 """Seconds one block may take (a busy 2-core machine); a block that hangs fails."""
 
 KINDS = {"run", "exit", "file", "app", "cluster", "slurm"}
+HANDLED_BY = {
+    r"cxsim app\b": ("app",),
+    r"dask (?:scheduler|worker)\b": ("cluster", "file"),
+    r"\bsbatch\b": ("slurm", "file"),
+}
+"""Commands that cannot run as plain blocks (a server, a cluster) and the kinds that handle them."""
 RUNNABLE_LANGS = {"bash", "python"}
 
 SHRINK_COMMANDS: list[tuple[re.Pattern[str], str]] = [
@@ -472,6 +478,9 @@ def test_guides_are_well_formed() -> None:
                 assert "\\\n" not in b.text, f"{b.where()}: no line continuations (the test rewrites lines)"
             if b.kind in ("app", "cluster", "slurm"):
                 assert b.lang == "bash", f"{b.where()}: {b.kind} blocks are bash"
+            for word, kinds in HANDLED_BY.items():
+                if b.lang == "bash" and re.search(word, b.text):
+                    assert b.kind in kinds, f"{b.where()}: a block with `{word}` must be marked {kinds}"
             if b.kind == "file":
                 assert len(b.args) == 1, f"{b.where()}: `file PATH`"
                 seen_files.add(Path(b.args[0]).name)
