@@ -52,7 +52,7 @@ class Plan:
 
     days: int
     full_sizes: list[tuple[int, int]]  # (shoppers, repeats)
-    mesa: tuple[int, int, int]  # shoppers, days, repeats
+    mesa: list[tuple[int, int, int]]  # shoppers, days, repeats of the vectorized core
     scale_shoppers: list[int]
     scale_stores: list[int]
     scale_days: int
@@ -69,7 +69,7 @@ class Plan:
 FULL = Plan(
     days=365,
     full_sizes=[(10_000, 5), (100_000, 3), (1_000_000, 1)],
-    mesa=(10_000, 365, 1),
+    mesa=[(10_000, 365, 5), (30_000, 365, 3)],
     scale_shoppers=[10_000, 30_000, 100_000, 300_000],
     scale_stores=[2, 5, 10, 20, 40],
     scale_days=120,
@@ -82,7 +82,7 @@ FULL = Plan(
 QUICK = Plan(
     days=30,
     full_sizes=[(1_000, 1), (2_000, 1)],
-    mesa=(1_000, 30, 1),
+    mesa=[(1_000, 30, 1)],
     scale_shoppers=[1_000, 2_000],
     scale_stores=[2, 8],
     scale_days=20,
@@ -145,16 +145,18 @@ def section_full(plan: Plan, log: Any) -> list[dict[str, Any]]:
     return out
 
 
-def section_mesa(plan: Plan, log: Any) -> dict[str, Any]:
-    shoppers, days, repeats = plan.mesa
-    log(f"Mesa per-agent vs vectorized core: {shoppers:,} shoppers x {days} days")
-    r = child({"kind": "mesa", "shoppers": shoppers, "days": days, "repeats": repeats})
-    r["load_after"] = load_average()
-    log(
-        f"  vectorized {r['vectorized']['seconds']:.2f} s, Mesa {r['mesa']['seconds']:.2f} s, "
-        f"ratio {r['speedup']:.1f}x"
-    )
-    return r
+def section_mesa(plan: Plan, log: Any) -> list[dict[str, Any]]:
+    out = []
+    for shoppers, days, repeats in plan.mesa:
+        log(f"Mesa per-agent vs vectorized core: {shoppers:,} shoppers x {days} days")
+        r = child({"kind": "mesa", "shoppers": shoppers, "days": days, "repeats": repeats})
+        r["load_after"] = load_average()
+        log(
+            f"  vectorized {r['vectorized']['seconds']:.2f} s, Mesa {r['mesa']['seconds']:.2f} s, "
+            f"ratio {r['speedup']:.1f}x"
+        )
+        out.append(r)
+    return out
 
 
 def section_scaling(plan: Plan, log: Any) -> dict[str, list[dict[str, Any]]]:
@@ -231,18 +233,32 @@ def _proc_cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+DASK_NO_PROFILER = {"distributed.worker.profile.enabled": False}
+"""Dask workers sample every thread's stack every 10 ms by default (the dashboard's profile); with
+CPU-bound Python tasks on few cores that costs about a fifth of the throughput of two workers."""
+
+
 @contextlib.contextmanager
-def warm_executor(workers: int, dask: bool) -> Iterator[tuple[Executor, Callable[[], float]]]:
+def warm_executor(
+    workers: int, dask: bool, profiler: bool = False
+) -> Iterator[tuple[Executor, Callable[[], float]]]:
     """A process pool or Dask LocalCluster executor with every worker started and cxsim imported.
 
     Yields the executor and a function that returns the CPU seconds its workers have used so far.
+    ``profiler`` keeps Dask's statistical worker profiler on (Dask's default).
     """
     if dask:
+        import dask as dask_config
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1"
-        )
+        with dask_config.config.set({} if profiler else DASK_NO_PROFILER):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                host="127.0.0.1",
+            )
         with cluster, Client(cluster) as client:
             client.run(warm_worker)
             executor = client.get_executor(pure=False)
@@ -265,9 +281,17 @@ def _own_cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan: Plan) -> dict[str, Any]:
+BACKENDS = {
+    "process pool": (False, False),
+    "Dask LocalCluster": (True, False),
+    "Dask LocalCluster, worker profiler on (Dask's default)": (True, True),
+}
+
+
+def _sweep_once(exp: Path, out: Path, workers: int, backend: str, api: bool, plan: Plan) -> dict[str, Any]:
+    dask, profiler = BACKENDS[backend]
     t0 = time.perf_counter()
-    with warm_executor(workers, dask) as (executor, worker_cpu):
+    with warm_executor(workers, dask, profiler) as (executor, worker_cpu):
         cpu0, own0 = worker_cpu(), _own_cpu_seconds()
         started = time.perf_counter()
         if api:
@@ -286,7 +310,7 @@ def _sweep_once(exp: Path, out: Path, workers: int, dask: bool, api: bool, plan:
         cpu, own = worker_cpu() - cpu0, _own_cpu_seconds() - own0
     wall = time.perf_counter() - t0
     return {
-        "backend": "Dask LocalCluster" if dask else "process pool",
+        "backend": backend,
         "workers": workers,
         "runs": runs,
         "wall_s": wall,
@@ -308,7 +332,9 @@ def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
     except ImportError:
         api = False
     results = []
-    backends = [False, True] if plan.dask else [False]
+    backends = [b for b in BACKENDS if plan.dask or not BACKENDS[b][0]]
+    if plan.quick:
+        backends = [b for b in backends if not BACKENDS[b][1]]
     with tempfile.TemporaryDirectory(prefix="cxsim-bench-sweep-") as tmp:
         exp = Path(tmp) / "benchmark_sweep.toml"
         exp.write_text(
@@ -316,12 +342,11 @@ def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
                 days=plan.sweep_days, replications=plan.sweep_runs // 2, shoppers=plan.sweep_shoppers
             )
         )
-        for dask in backends:
-            for workers in plan.dask_workers if dask else (1, 2):
-                name = "Dask LocalCluster" if dask else "process pool"
+        for k, backend in enumerate(backends):
+            for workers in plan.dask_workers if BACKENDS[backend][0] else (1, 2):
                 size = f"{plan.sweep_runs} runs of {plan.sweep_shoppers:,} shoppers"
-                log(f"sweep: {size}, {name}, {workers} worker(s)")
-                r = _sweep_once(exp, Path(tmp) / f"out-{int(dask)}-{workers}", workers, dask, api, plan)
+                log(f"sweep: {size}, {backend}, {workers} worker(s)")
+                r = _sweep_once(exp, Path(tmp) / f"out-{k}-{workers}", workers, backend, api, plan)
                 r["load_after"] = load_average()
                 results.append(r)
                 log(f"  {r['runs_per_s']:.3f} runs/s ({r['wall_s']:.1f} s with start-up)")
