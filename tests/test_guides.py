@@ -56,12 +56,19 @@ rewrites listed in :data:`SHRINK_COMMANDS` and :data:`SHRINK_EXPERIMENTS`:
 
 - ``--reps N`` becomes ``--reps 2`` (the minimum for an interval);
 - ``cxsim run|compare|validate`` lines get ``--set town.shoppers=1000`` appended;
+- ``cxsim validate`` checks patterns P1 and P5 only (``--only``): P6 alone needs 20
+  two-year replications of two scenarios (``tests/test_validation.py`` covers them all);
 - experiment files (``experiments/*.toml`` written by a guide) get ``samples = 4``,
   ``days = 60`` and 600 shoppers with a 30-day warm-up. Each of these rewrites must
   match every such file, so a changed guide cannot silently run at full size.
 
 Everything else — scenarios, horizons of ``run``/``compare``, options, paths — runs
-as written. Total runtime: a few minutes (marked slow); the notebook runs as is.
+as written; the notebook runs as is (it is small by itself). A few outputs the guides
+quote word for word are checked against the model (:func:`test_quoted_outputs_are_current`).
+
+Runtime: about 4.5 minutes on the 2-core development machine under a load of 4
+(strategist 75 s, instructor 85 s — three app starts —, researcher 105 s including
+its Dask and SLURM runs and the notebook); every test but the parsing ones is slow.
 """
 
 from __future__ import annotations
@@ -106,6 +113,7 @@ SHRINK_COMMANDS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^(\s*cxsim (?:run|compare|validate)\b[^#\n]*?)([ \t]*(?:#.*)?)$", re.M),
         r"\1 --set town.shoppers=1000\2",
     ),
+    (re.compile(r"^(\s*cxsim validate\b)(?![^#\n]*--only)", re.M), r"\1 --only P1 --only P5"),
 ]
 """Rewrites of every bash command before it runs (see the module docstring)."""
 
@@ -507,12 +515,40 @@ def test_shrinking_rewrites() -> None:
         "cxsim compare a b --reps 2 --out x --set town.shoppers=1000  # note"
     )
     assert shrink_command("cxsim sweep e.toml --workers 2") == "cxsim sweep e.toml --workers 2"
+    assert shrink_command("cxsim validate --reps 5") == (
+        "cxsim validate --only P1 --only P5 --reps 2 --set town.shoppers=1000"
+    )
     exp = 'days = 180\nset = ["town.shoppers=1000"]\n[sampler]\nsamples = 64\n'
     assert shrink_experiment(exp, "x") == (
         'days = 60\nset = ["town.shoppers=600", "warmup_days=30"]\n[sampler]\nsamples = 4\n'
     )
     with pytest.raises(AssertionError, match="no longer matches"):
         shrink_experiment("days = 10\n", "x")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.slow
+def test_quoted_outputs_are_current() -> None:
+    """Outputs the guides quote word for word still come out of the model (cheap ones only)."""
+    import cxsim
+    from cxsim import classroom
+    from cxsim.experiment import load_experiment
+
+    researcher = _words((GUIDES_DIR / "researcher.md").read_text())
+    size = load_experiment(GUIDES_DIR / "showrooming_sobol.toml").describe()
+    assert size in researcher, f"researcher.md should quote `--check`'s line: {size}"
+
+    # the instructor's closure headline, in the app's default town (1,000 shoppers, seed 42)
+    instructor = _words((GUIDES_DIR / "instructor.md").read_text())
+    spec = cxsim.load_scenario("giant_enters", ["town.shoppers=1000"])
+    result = cxsim.run(spec)
+    closures = [h for h in classroom.happenings(result.log, spec) if h.kind == "closure"]
+    assert closures, "giant_enters no longer closes a shop in the app's town"
+    assert closures[0].headline in instructor, f"instructor.md should quote: {closures[0].headline}"
+    assert f"around day {round(closures[0].day, -1)}" in instructor
 
 
 @pytest.mark.slow
