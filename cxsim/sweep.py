@@ -669,15 +669,29 @@ def auto_batch_size(total: int) -> int:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while a batch is committed, so Ctrl-C never splits a batch."""
+    """Hold SIGINT/SIGTERM while a batch is committed, so Ctrl-C never splits a batch.
+
+    The signals are recorded by a handler and raised as KeyboardInterrupt only
+    once the block has finished. (Blocking them with ``pthread_sigmask`` is not
+    enough: the kernel then delivers them to another thread of the process, an
+    executor's management thread, and Python still raises in the main thread.)
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    old = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
