@@ -66,9 +66,10 @@ Everything else — scenarios, horizons of ``run``/``compare``, options, paths �
 as written; the notebook runs as is (it is small by itself). A few outputs the guides
 quote word for word are checked against the model (:func:`test_quoted_outputs_are_current`).
 
-Runtime: about 4.5 minutes on the 2-core development machine under a load of 4
-(strategist 75 s, instructor 85 s — three app starts —, researcher 105 s including
-its Dask and SLURM runs and the notebook); every test but the parsing ones is slow.
+Runtime: 3 to 4.5 minutes on the 2-core development machine under a load of 4
+(strategist 60–75 s, instructor 35–85 s with three app starts, researcher 100 s
+including its Dask and SLURM runs and the notebook); all but the parsing tests are
+marked slow.
 """
 
 from __future__ import annotations
