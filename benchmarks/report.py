@@ -38,6 +38,17 @@ def _wall_or_cpu(wall_ok: bool, cpu_ok: bool | None) -> str:
     return "**not met**"
 
 
+def _sweep_mark(r: dict[str, Any]) -> str:
+    eff = r["efficiency"]
+    if eff != eff:
+        return _mark(None)
+    if eff >= 0.85:
+        return "**met**"
+    if r["cpu_efficiency"] >= 0.85 and r["cpu_obtained"] < 0.8:
+        return "**not shown in this run**: other processes held the cores (CPU obtained); see notes"
+    return "**not met**"
+
+
 def targets(results: dict[str, Any]) -> list[list[Any]]:
     """The issue's targets against the measured figures (wall clock, and CPU time of the process)."""
     rows: list[list[Any]] = []
@@ -93,7 +104,7 @@ def targets(results: dict[str, Any]) -> list[list[Any]]:
                         ">= 85%",
                         f"{_pct(eff)} wall clock ({_pct(r['efficiency_with_startup'])} with start-up); "
                         f"CPU efficiency {_pct(r['cpu_efficiency'])}, CPU obtained {_pct(r['cpu_obtained'])}",
-                        _mark(None) if eff != eff else _wall_or_cpu(eff >= 0.85, r["cpu_efficiency"] >= 0.85),
+                        _sweep_mark(r),
                     ]
                 )
     for n, r in sorted(full.items()):

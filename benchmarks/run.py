@@ -415,7 +415,16 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="comma-separated sections to skip (full, mesa, scaling, sweep, before_after)",
     )
+    parser.add_argument(
+        "--render", type=Path, default=None, help="only write the report from a --json file of an earlier run"
+    )
     args = parser.parse_args(argv)
+    if args.render is not None:
+        results = json.loads(args.render.read_text())
+        quick = bool(results["plan"].get("quick"))
+        write_report(results, args.out, "python -m benchmarks.run" + (" --quick" if quick else ""))
+        print(f"wrote {args.out} from {args.render}")
+        return 0
     plan = QUICK if args.quick else FULL
     global IN_PROCESS
     IN_PROCESS = args.quick
