@@ -258,13 +258,18 @@ def _dask_executor(
     cluster = None
     try:
         if local_dask:
-            cluster = LocalCluster(
-                n_workers=max(n, 1),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                host="127.0.0.1",
-            )
+            import dask
+
+            # Dask's statistical profiler samples every worker thread's stack and cost about
+            # a fifth of 2-worker throughput in docs/PERFORMANCE.md; our runs do not need it.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(
+                    n_workers=max(n, 1),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    host="127.0.0.1",
+                )
             client = Client(cluster)
             what = f"Dask LocalCluster ({max(n, 1)} workers)"
         elif scheduler_file:
