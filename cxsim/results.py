@@ -109,16 +109,30 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def git_commit() -> str | None:
-    """The commit of the source tree, when run from a git checkout."""
+def _git(*args: str) -> str | None:
+    """Output of a git command in the source tree; None outside a checkout or on failure."""
     root = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree, when run from a git checkout."""
+    out = _git("rev-parse", "HEAD")
+    return out.strip() or None if out is not None else None
+
+
+def git_dirty(*paths: str, untracked: bool = False) -> bool | None:
+    """Whether the source tree (or ``paths`` in it) has uncommitted changes.
+
+    ``untracked`` also counts files git does not track yet. None outside a checkout.
+    """
+    args = ["status", "--porcelain"] + ([] if untracked else ["--untracked-files=no"])
+    out = _git(*args, *(["--", *paths] if paths else []))
+    return bool(out.strip()) if out is not None else None
 
 
 def provenance(spec: Scenario, started: datetime, finished: datetime) -> dict[str, Any]:

@@ -586,20 +586,9 @@ def _commit() -> str | None:
 
 def _dirty() -> bool | None:
     """Whether the source tree (when a git checkout) has uncommitted changes to tracked files."""
-    import subprocess
+    from cxsim.results import git_dirty
 
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(out.stdout.strip()) if out.returncode == 0 else None
+    return git_dirty()
 
 
 def _sha256(text: str) -> str:

@@ -1009,20 +1009,9 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
 
 def git_dirty() -> bool | None:
     """Whether the model's code or scenarios differ from the recorded commit."""
-    import subprocess
+    from cxsim.results import git_dirty as tree_dirty
 
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--", "cxsim", "scenarios"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(out.stdout.strip()) if out.returncode == 0 else None
+    return tree_dirty("cxsim", "scenarios", untracked=True)
 
 
 def machine() -> str:
