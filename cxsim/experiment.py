@@ -37,38 +37,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxsim.errors import InputError, ScenarioError, did_you_mean
-from cxsim.metrics import STORE_COLUMNS, TIMESERIES_COLUMNS
+from cxsim.metrics import STORE_COLUMNS, SUMMARY_METRICS, TIMESERIES_COLUMNS
 from cxsim.scenario import Scenario, find_scenario_file, load_scenario
 
 SAMPLERS = ("grid", "random", "lhs", "sobol", "morris")
 TABLES = ("summary", "timeseries", "stores", "purchases")
-SUMMARY_METRICS = (
-    "purchases",
-    "share_walk_in",
-    "share_delivery",
-    "share_pickup",
-    "online_share",
-    "showrooming_rate",
-    "competitive_showrooming_rate",
-    "webrooming_rate",
-    "mean_satisfaction",
-    "nps",
-    "return_rate",
-    "return_rate_walk_in",
-    "return_rate_delivery",
-    "return_rate_pickup",
-    "wom_positive",
-    "wom_negative",
-    "wom_ratio",
-    "churn_events",
-    "revenue",
-    "mean_loyalty",
-    "open_stores",
-    "share_shoppers_showroomed",
-    "share_shoppers_webroomed",
-    "stores_closed",
-)
-"""Numeric columns of the ``summary`` table that analyses can use as outputs."""
 DEFAULT_METRICS = (
     "online_share",
     "showrooming_rate",

@@ -55,6 +55,34 @@ STORE_COLUMNS = (
     "rating",
 )
 
+SUMMARY_METRICS = (
+    "purchases",
+    "share_walk_in",
+    "share_delivery",
+    "share_pickup",
+    "online_share",
+    "showrooming_rate",
+    "competitive_showrooming_rate",
+    "webrooming_rate",
+    "mean_satisfaction",
+    "nps",
+    "return_rate",
+    "return_rate_walk_in",
+    "return_rate_delivery",
+    "return_rate_pickup",
+    "wom_positive",
+    "wom_negative",
+    "wom_ratio",
+    "churn_events",
+    "revenue",
+    "mean_loyalty",
+    "open_stores",
+    "share_shoppers_showroomed",
+    "share_shoppers_webroomed",
+    "stores_closed",
+)
+"""Numeric columns of the ``summary`` table that analyses can use as outputs."""
+
 
 @dataclass
 class DayPurchases:
