@@ -46,7 +46,7 @@ def _current_rss_mb() -> float:
 
 def town_spec(shoppers: int, days: int, seed: int, stores: int = 5, collect_every: int = 1) -> Any:
     """The baseline scenario with ``shoppers`` and ``stores`` (beyond five: more physical chains)."""
-    from cxsim.scenario import load_raw, load_scenario, validate
+    from cxsim.model.scenario import load_raw, load_scenario, validate
 
     data, path = load_raw("baseline")
     data.setdefault("name", path.stem)
@@ -79,7 +79,7 @@ def full(
     collect_every: int = 1,
 ) -> dict[str, Any]:
     """Measure one full-model run (see the module docstring)."""
-    import cxsim.model as cm
+    import cxsim.model.cxmodel as cm
 
     saved = {name: getattr(cm, name) for name in ("row_max", "row_min", "row_max_mean_and_column_means")}
     methods = {name: getattr(cm.CXModel, name) for name in PHASES}
@@ -99,8 +99,8 @@ def full(
 def _full(
     shoppers: int, days: int, seed: int, stores: int, collect_every: int, numpy_reductions: bool
 ) -> dict[str, Any]:
-    import cxsim.model as cm
-    from cxsim.model import CXModel
+    import cxsim.model.cxmodel as cm
+    from cxsim.model.cxmodel import CXModel
 
     spec = town_spec(shoppers, days, seed, stores, collect_every)
     rss_before = _current_rss_mb()

@@ -3,9 +3,9 @@
 Both versions run the same rules on the same shoppers (drawn by cxsim from the
 baseline scenario), stores and days:
 
-1. every day loyalty and familiarity fade (``cxsim.loyalty.fade``);
+1. every day loyalty and familiarity fade (``cxsim.rules.loyalty.fade``);
 2. a shopper whose need is due evaluates every (store, fulfilment) alternative
-   with the utility of ``cxsim.choice.alternative_utilities`` (price as
+   with the utility of ``cxsim.rules.choice.alternative_utilities`` (price as
    perceived without research, expected service, personalization, loyalty,
    reputation, travel, delivery wait and hassle, the risk of buying unseen,
    digital habit; no crowding, no store visit) and the option of not buying;
@@ -14,8 +14,8 @@ baseline scenario), stores and days:
 4. a purchase is evaluated: service met (with noise), personalization,
    atmosphere for walk-ins, value for money and mood give the experience;
    disconfirmation, satisfaction, adapted expectation, loyalty update
-   (negativity bias) and familiarity growth follow (``cxsim.experience``,
-   ``cxsim.loyalty``, ``cxsim.personalization``), and the next need is drawn.
+   (negativity bias) and familiarity growth follow (``cxsim.rules.experience``,
+   ``cxsim.rules.loyalty``, ``cxsim.rules.personalization``), and the next need is drawn.
 
 :class:`MesaCore` is what a plain Mesa model looks like: each shopper is a
 ``mesa.Agent`` whose ``step()`` does all of that in Python for itself.
@@ -34,12 +34,12 @@ from typing import Any
 import mesa
 import numpy as np
 
-from cxsim import choice, experience, loyalty, needs, personalization
-from cxsim.choice import DELIVERY, PICKUP, WALK_IN
-from cxsim.fulfilment import return_ease
-from cxsim.model import CXModel
-from cxsim.scenario import load_scenario
-from cxsim.stores import StoreArrays
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import load_scenario
+from cxsim.model.stores import StoreArrays
+from cxsim.rules import choice, experience, loyalty, needs, personalization
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.fulfilment import return_ease
 
 
 @dataclass

@@ -16,8 +16,8 @@ import io
 import pstats
 import time
 
-from cxsim.model import CXModel
-from cxsim.scenario import load_scenario
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import load_scenario
 
 PHASES = (
     "_fade",

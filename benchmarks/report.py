@@ -423,7 +423,7 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         lines += [
             "## Before and after the optimizations, in this run",
             "",
-            "The current code against the same code with cxsim's fast reductions (`cxsim/arrays.py`) "
+            "The current code against the same code with cxsim's fast reductions (`cxsim/rules/arrays.py`) "
             "swapped back for the numpy calls they replaced (`benchmarks/child.py`, `numpy_reductions`: "
             "`x.max(axis=1)`, `x.min(axis=1)`, `x.mean(axis=0)`), on the same machine in the same run. "
             "Seconds per phase of the day include the warm-up.",

@@ -14,7 +14,7 @@ Sections (each heavy measurement runs in a fresh process, see benchmarks/child.p
    engine, on the same shoppers, days and rules: the speed ratio;
 4. how a run's cost grows with shoppers and with stores;
 5. sweep throughput with 1 and 2 workers, process pool and Dask LocalCluster,
-   through ``cxsim.sweep.run_sweep``;
+   through ``cxsim.experiments.sweep.run_sweep``;
 6. before/after of the optimizations: the same run with cxsim's fast
    reductions swapped back for the numpy ones they replaced.
 
@@ -177,7 +177,7 @@ def section_scaling(plan: Plan, log: Any) -> dict[str, list[dict[str, Any]]]:
 def section_before_after(plan: Plan, log: Any) -> list[dict[str, Any]]:
     out = []
     for shoppers, days, repeats in plan.before_after:
-        log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.arrays")
+        log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.rules.arrays")
         task = {"kind": "full", "shoppers": shoppers, "days": days}
         after = median_run(task, repeats)
         before = median_run({**task, "numpy_reductions": True}, repeats)
@@ -209,9 +209,6 @@ tables = ["summary"]
 
 def warm_worker() -> int:
     """Import the model in a worker before timing starts (what every worker of a long sweep has done)."""
-    import cxsim.model
-    import cxsim.results
-    import cxsim.sweep  # noqa: F401
 
     return os.getpid()
 
@@ -298,7 +295,7 @@ def _sweep_once(exp: Path, out: Path, workers: int, backend: str, api: bool, pla
         cpu0, own0 = worker_cpu(), _own_cpu_seconds()
         started = time.perf_counter()
         if api:
-            from cxsim.sweep import run_sweep
+            from cxsim.experiments.sweep import run_sweep
 
             report = run_sweep(exp, out, executor=executor)
             if report.ran != report.total or report.errors:
@@ -329,7 +326,7 @@ def _sweep_once(exp: Path, out: Path, workers: int, backend: str, api: bool, pla
 
 def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
     try:
-        import cxsim.sweep  # noqa: F401
+        import cxsim.experiments.sweep  # noqa: F401
 
         api = True
     except ImportError:
@@ -371,7 +368,9 @@ def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
             r["workers"] * one["runs_per_s_with_startup"]
         )
     return {
-        "api": "cxsim.sweep.run_sweep(executor=...)" if api else "own minimal runner over cxsim.run",
+        "api": "cxsim.experiments.sweep.run_sweep(executor=...)"
+        if api
+        else "own minimal runner over cxsim.run",
         "shoppers": plan.sweep_shoppers,
         "days": plan.sweep_days,
         "runs": plan.sweep_runs,

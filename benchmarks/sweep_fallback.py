@@ -1,4 +1,4 @@
-"""A minimal sweep task over :func:`cxsim.run`, for when ``cxsim.sweep`` is not available."""
+"""A minimal sweep task over :func:`cxsim.run`, for when ``cxsim.experiments.sweep`` is not available."""
 
 from __future__ import annotations
 

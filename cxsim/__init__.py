@@ -16,10 +16,10 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from cxsim.errors import InputError, ScenarioError
-from cxsim.model import CXModel
-from cxsim.results import RunResult, load_result, run
-from cxsim.scenario import Scenario, load_scenario, scenario_names
+from cxsim.core.errors import InputError, ScenarioError
+from cxsim.experiments.results import RunResult, load_result, run
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import Scenario, load_scenario, scenario_names
 
 __all__ = [
     "CXModel",

@@ -11,11 +11,11 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from cxsim.analysis import Sweep, load_sweep, morris_indices, point_stats, sensitivity, sobol_indices
-from cxsim.cli import app
-from cxsim.errors import InputError
-from cxsim.experiment import morris_points, sobol_points
-from cxsim.sweep import run_sweep
+from cxsim.analysis.sweeps import Sweep, load_sweep, morris_indices, point_stats, sensitivity, sobol_indices
+from cxsim.cli.main import app
+from cxsim.core.errors import InputError
+from cxsim.experiments.design import morris_points, sobol_points
+from cxsim.experiments.sweep import run_sweep
 
 BASE = """
 seed = 4

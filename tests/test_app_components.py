@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cxsim import classroom
-from cxsim.scenario import load_scenario
+from cxsim.app import classroom
+from cxsim.model.scenario import load_scenario
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
 
-from cxsim import app as cxapp  # noqa: E402
-from cxsim import app_cli  # noqa: E402
+from cxsim.cli import app_cmd as app_cli  # noqa: E402
+from cxsim.app import page as cxapp  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -350,7 +350,7 @@ def test_bad_preset_shows_an_error_and_keeps_the_town(presets):
 
 
 def test_app_command_needs_the_offline_assets(tmp_path, monkeypatch):
-    from cxsim.cli import app
+    from cxsim.cli.main import app
 
     monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(tmp_path / "none"))
     result = CliRunner().invoke(app, ["app", "--port", "8"])
@@ -359,7 +359,7 @@ def test_app_command_needs_the_offline_assets(tmp_path, monkeypatch):
 
 
 def test_app_command_refuses_a_busy_port(monkeypatch):
-    from cxsim.cli import app
+    from cxsim.cli.main import app
 
     monkeypatch.setattr(app_cli, "missing_assets", lambda cache: [])
     with socket.socket() as busy:

@@ -73,7 +73,7 @@ def test_columns_at_both_levels_hold_the_store_value() -> None:
     (purchases, nps, mean_loyalty and revenue exist for the town and for each store;
     docs/SWEEPS.md tells batch_run users to read the town's values with cxsim sweep.)
     """
-    from cxsim.metrics import STORE_COLUMNS, TIMESERIES_COLUMNS
+    from cxsim.model.metrics import STORE_COLUMNS, TIMESERIES_COLUMNS
 
     both = (set(TIMESERIES_COLUMNS) & set(STORE_COLUMNS)) - {"day"}
     assert both == {"purchases", "nps", "mean_loyalty", "revenue"}

@@ -69,8 +69,8 @@ def test_mesa_and_vectorized_cores_agree() -> None:
 
 def test_no_python_object_per_shopper() -> None:
     """A town's shoppers are arrays: building a 4x bigger town creates no more Python objects."""
-    from cxsim.model import CXModel
-    from cxsim.scenario import load_scenario
+    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.scenario import load_scenario
 
     def objects_after_build(n: int) -> int:
         model = CXModel(load_scenario("baseline", [f"town.shoppers={n}", "warmup_days=5"], days=10))

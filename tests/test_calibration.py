@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cxsim
-from cxsim.calibration import DEFAULT_FILE, check_settings, read_settings
-from cxsim.cli import app
+from cxsim.cli.main import app
+from cxsim.experiments.calibration import DEFAULT_FILE, check_settings, read_settings
 
 TINY = ["--set", "town.shoppers=1500", "--days", "120", "--workers", "1", "-q"]
 
@@ -32,7 +32,7 @@ behaviour.digital_habit = [0.6, 1.4]
 
 @pytest.fixture(autouse=True)
 def wide_console():
-    from cxsim.cli import console
+    from cxsim.cli.main import console
 
     old = console._width
     console.width = 220

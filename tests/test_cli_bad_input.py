@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cxsim.cli import app
+from cxsim.cli.main import app
 
 runner = CliRunner()
 TINY = ["--reps", "2", "--days", "5", "--set", "town.shoppers=100", "--no-figures", "-q"]

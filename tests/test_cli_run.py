@@ -8,8 +8,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cxsim import load_result
-from cxsim.cli import app
-from cxsim.metrics import STORE_COLUMNS, TIMESERIES_COLUMNS
+from cxsim.cli.main import app
+from cxsim.model.metrics import STORE_COLUMNS, TIMESERIES_COLUMNS
 
 runner = CliRunner()
 SMALL = ["--set", "town.shoppers=800", "--days", "30", "-q"]

@@ -12,8 +12,9 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from cxsim.cli import app
-from cxsim.compare import (
+from cxsim.analysis.figures import FIGURES
+from cxsim.cli.main import app
+from cxsim.experiments.compare import (
     Comparison,
     derive_seeds,
     format_diff,
@@ -22,7 +23,6 @@ from cxsim.compare import (
     run_comparison,
     significant,
 )
-from cxsim.figures import FIGURES
 
 runner = CliRunner()
 TINY = [

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cxsim.errors import InputError
-from cxsim.experiment import (
+from cxsim.core.errors import InputError
+from cxsim.experiments.design import (
     SUMMARY_METRICS,
     lhs_points,
     load_experiment,
@@ -278,7 +278,7 @@ def test_bad_files_exit_2_and_write_nothing(tmp_path: Path) -> None:
     """Status 2, one line naming file and key, no output folder (in process, and one real process)."""
     from typer.testing import CliRunner
 
-    from cxsim.cli import app
+    from cxsim.cli.main import app
 
     cases = [BAD[0], BAD[2], BAD[5], BAD[7]]  # unknown path, empty range, replications < 1, misfit sampler
     for i, (_case, text, key, needle) in enumerate(cases):
@@ -290,7 +290,7 @@ def test_bad_files_exit_2_and_write_nothing(tmp_path: Path) -> None:
         assert f"{path}: {key}" in message and needle in message
         assert not out.exists()
     proc = subprocess.run(
-        [sys.executable, "-m", "cxsim.cli", "sweep", str(tmp_path / "bad0.toml"), "--out", str(out)],
+        [sys.executable, "-m", "cxsim.cli.main", "sweep", str(tmp_path / "bad0.toml"), "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

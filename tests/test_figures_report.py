@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cxsim import figures as fg
-from cxsim.cli import app
-from cxsim.compare import Comparison, run_comparison
+from cxsim.analysis import figures as fg
+from cxsim.cli.main import app
+from cxsim.experiments.compare import Comparison, run_comparison
 
 matplotlib.use("Agg")
 runner = CliRunner()

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxsim.arrays import BLOCK, row_max, row_max_mean_and_column_means, row_min
-from cxsim.model import CXModel
-from cxsim.scenario import load_scenario
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import load_scenario
+from cxsim.rules.arrays import BLOCK, row_max, row_max_mean_and_column_means, row_min
 
 GOLDEN = Path(__file__).parent / "golden"
 FINGERPRINTS = GOLDEN / "fingerprints.json"
@@ -130,14 +130,14 @@ def test_results_unchanged(name: str) -> None:
 
 
 def test_results_unchanged_in_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Working on blocks of shoppers for speed (``cxsim.arrays``) must not change a bit.
+    """Working on blocks of shoppers for speed (``cxsim.rules.arrays``) must not change a bit.
 
     The golden towns are small, so the blocks never split them; with tiny blocks
     every array is split into many, and the results must still match.
     """
-    import cxsim.arrays
+    import cxsim.rules.arrays
 
-    monkeypatch.setattr(cxsim.arrays, "BLOCK", 29)
+    monkeypatch.setattr(cxsim.rules.arrays, "BLOCK", 29)
     expected, got = _stored()["events"], fingerprint("events")
     assert got == expected, "splitting shoppers into blocks changed the results"
 

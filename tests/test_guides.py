@@ -312,7 +312,7 @@ def check_named_files(guide: str, work: Work) -> None:
 
 
 def app_assets_missing() -> list[str]:
-    from cxsim.app_cli import assets_dir, missing_assets
+    from cxsim.cli.app_cmd import assets_dir, missing_assets
 
     return missing_assets(assets_dir())
 
@@ -535,8 +535,8 @@ def _words(text: str) -> str:
 def test_quoted_outputs_are_current() -> None:
     """Outputs the guides quote word for word still come out of the model (cheap ones only)."""
     import cxsim
-    from cxsim import classroom
-    from cxsim.experiment import load_experiment
+    from cxsim.app import classroom
+    from cxsim.experiments.design import load_experiment
 
     researcher = _words((GUIDES_DIR / "researcher.md").read_text())
     size = load_experiment(GUIDES_DIR / "showrooming_sobol.toml").describe()

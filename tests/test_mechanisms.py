@@ -69,7 +69,7 @@ def test_delivered_purchases_come_back_more_than_walk_in():
 
 def test_negative_experiences_hurt_loyalty_more_than_positive_ones_help():
     # symmetric shocks to expectation: loss per unit > gain per unit (negativity bias)
-    from cxsim.loyalty import update_loyalty
+    from cxsim.rules.loyalty import update_loyalty
 
     base = np.full(1000, 0.5)
     d = np.linspace(0.01, 0.3, 1000)

@@ -6,7 +6,7 @@ import mesa
 import pytest
 
 from cxsim import CXModel
-from cxsim.stores import Store
+from cxsim.model.stores import Store
 
 
 def test_model_is_a_mesa_model_with_store_agents():

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cxsim import (
+from cxsim.model.cxmodel import CHOICE_KEYS
+from cxsim.rules import (
     choice,
     experience,
     fulfilment,
@@ -19,8 +20,7 @@ from cxsim import (
     social,
     word_of_mouth,
 )
-from cxsim.model import CHOICE_KEYS
-from cxsim.town import place_homes
+from cxsim.rules.town import place_homes
 
 rng = np.random.default_rng
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cxsim.errors import ScenarioError
-from cxsim.scenario import Scenario, load_scenario, parse_override
+from cxsim.core.errors import ScenarioError
+from cxsim.model.scenario import Scenario, load_scenario, parse_override
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.scenario import load_raw, load_scenario, scenario_names, scenarios_dir, validate
+from cxsim.model.scenario import load_raw, load_scenario, scenario_names, scenarios_dir, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = {

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.errors import InputError
-from cxsim.experiment import load_experiment
-from cxsim.sweep import FAIL_ENV, SweepDir, run_sweep
+from cxsim.core.errors import InputError
+from cxsim.experiments.design import load_experiment
+from cxsim.experiments.sweep import FAIL_ENV, SweepDir, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,7 +173,7 @@ def test_a_folder_in_use_is_refused(tmp_path: Path) -> None:
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cxsim.cli", "sweep", *args]
+    return [sys.executable, "-m", "cxsim.cli.main", "sweep", *args]
 
 
 def start(args: list[str]) -> subprocess.Popen[str]:

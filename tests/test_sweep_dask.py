@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxsim.sweep import SweepDir, run_sweep
+from cxsim.experiments.sweep import SweepDir, run_sweep
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
@@ -134,7 +134,7 @@ def test_dask_cluster_gives_the_same_results_as_the_process_pool(
     out = experiment.parent / "dask"
     options = ["--out", str(out), "--batch-size", "3", "-q"]
     proc = subprocess.run(
-        [sys.executable, "-m", "cxsim.cli", "sweep", str(experiment), "--scheduler", address, *options],
+        [sys.executable, "-m", "cxsim.cli.main", "sweep", str(experiment), "--scheduler", address, *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -179,8 +179,8 @@ def test_an_unreachable_scheduler_is_bad_input_and_nothing_is_written(
 ) -> None:
     import socket
 
-    from cxsim import sweep
-    from cxsim.errors import InputError
+    from cxsim.core.errors import InputError
+    from cxsim.experiments import sweep
 
     with socket.socket() as s:  # a free port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cxsim.cli import app
-from cxsim.errors import InputError
-from cxsim.validation import (
+from cxsim.cli.main import app
+from cxsim.core.errors import InputError
+from cxsim.experiments.validation import (
     Call,
     Check,
     ExprError,
@@ -76,7 +76,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.fixture(autouse=True)
 def wide_console():
     """A wide console, so that table cells are not wrapped in the captured output."""
-    from cxsim.cli import console
+    from cxsim.cli.main import console
 
     old = console._width
     console.width = 220
@@ -151,7 +151,7 @@ def test_window_mean_weights_shares_by_purchases():
 
 
 def test_ref_reads_the_reference_run_with_the_pattern_lockdown():
-    from cxsim.validation import Ref, evaluate
+    from cxsim.experiments.validation import Ref, evaluate
 
     ts = pd.DataFrame({"day": [1, 2, 3, 4], "purchases": [1, 1, 1, 1], "online_share": [0.1, 0.2, 0.3, 0.4]})
     other = ts.assign(online_share=[0.5, 0.6, 0.7, 0.8])
@@ -349,7 +349,7 @@ def test_unknown_only_id_and_missing_file_exit_2(tmp_path):
 
 
 def test_python_api_matches_the_command(tmp_path):
-    from cxsim.validation import validate_patterns
+    from cxsim.experiments.validation import validate_patterns
 
     patterns = load_patterns([write(tmp_path, "ok.toml", PASSING)], ["T1"])
     result = validate_patterns(patterns, 2, overrides=["town.shoppers=1500"], days=120, workers=1)

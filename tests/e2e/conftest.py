@@ -4,7 +4,7 @@ What it gives a test module:
 
 * ``e2e_app_target`` (module scope, override it in a test module): what to
   serve, as ``solara run`` takes it: a file path (relative to the repo root)
-  or a dotted module name such as ``"cxsim.app"``. Default: the toy app.
+  or a dotted module name such as ``"cxsim.app.page"``. Default: the toy app.
 * ``e2e_server_env`` (module scope, override it in a test module): extra
   environment variables of the server, such as ``CXSIM_SCENARIOS``.
 * ``e2e_server_pool`` (session scope): starts ``solara run <target> --host
@@ -32,7 +32,7 @@ Example of a test module for the real app::
 
     @pytest.fixture(scope="module")
     def e2e_app_target():
-        return "cxsim/app.py"
+        return "cxsim/app/page.py"
 
     def test_loads(app_page):
         app_page.page.get_by_role("button", name="Step").wait_for()
@@ -103,7 +103,7 @@ def offline_solara_env(base: dict[str, str] | None = None) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    # `solara run cxsim.app` imports the module by name: the repo root must be importable
+    # `solara run cxsim.app.page` imports the module by name: the repo root must be importable
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p)
     return env
 

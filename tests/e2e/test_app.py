@@ -1,7 +1,7 @@
 """The cxsim app in a real, offline Chromium (Playwright): load, step, levers, presets, sessions, play.
 
 Needs ``scripts/setup_app_assets.sh .venv`` and ``scripts/setup_chromium.sh``
-(see docs/dev/offline-app.md). The server runs ``cxsim/app.py`` with a
+(see docs/dev/offline-app.md). The server runs ``cxsim/app/page.py`` with a
 scenarios folder made for these tests: every preset of the repository plus
 ``e2e_lockdown`` (a lockdown from day 2), so that the tests do not depend on
 which presets exist today.
@@ -40,7 +40,7 @@ CHARTS = ("channels", "rates", "shares", "nps", "cash", "journeys")
 
 @pytest.fixture(scope="module")
 def e2e_app_target() -> str:
-    return "cxsim/app.py"
+    return "cxsim/app/page.py"
 
 
 @pytest.fixture(scope="module")

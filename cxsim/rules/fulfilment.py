@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 
 
 def return_ease(leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ A scenario is a TOML file under ``scenarios/``. It may ``extends`` another
 scenario (by name or path) and override single values; on the command line
 ``--set stores.corner_shop.service_quality=0.9`` overrides one value by its
 dotted path. Everything is validated by pydantic on load; every failure is an
-:class:`~cxsim.errors.ScenarioError` naming the file, the key path, what was
+:class:`~cxsim.core.errors.ScenarioError` naming the file, the key path, what was
 expected and what was found.
 
 Units: days for time, kilometres for distance, a price *index* for prices
@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cxsim.errors import ScenarioError, did_you_mean
+from cxsim.core.errors import ScenarioError, did_you_mean
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -507,7 +507,7 @@ def scenarios_dir() -> Path:
     local = Path.cwd() / "scenarios"
     if local.is_dir():
         return local
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    return Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def scenario_names() -> list[str]:

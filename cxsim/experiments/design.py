@@ -5,7 +5,7 @@ path, as ``cxsim run --set``), a sampler (full grid, random, Latin hypercube,
 Sobol/Saltelli or Morris), the number of replications and a root seed. Loading
 validates everything against the scenario schema *before* anything runs: each
 parameter path and each extreme value is tried as an override of the base
-scenario. Every failure is an :class:`~cxsim.errors.InputError` naming the
+scenario. Every failure is an :class:`~cxsim.core.errors.InputError` naming the
 experiment file, the key path, what was expected and what was found.
 
 :meth:`Experiment.design` turns the file into the list of runs: one row per
@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cxsim.errors import InputError, ScenarioError, did_you_mean
-from cxsim.metrics import STORE_COLUMNS, SUMMARY_METRICS, TIMESERIES_COLUMNS
-from cxsim.scenario import Scenario, find_scenario_file, load_scenario
+from cxsim.core.errors import InputError, ScenarioError, did_you_mean
+from cxsim.model.metrics import STORE_COLUMNS, SUMMARY_METRICS, TIMESERIES_COLUMNS
+from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
 
 SAMPLERS = ("grid", "random", "lhs", "sobol", "morris")
 TABLES = ("summary", "timeseries", "stores", "purchases")
@@ -488,7 +488,7 @@ def find_experiment_file(name_or_path: str | Path) -> Path:
     if path.is_file():
         return path
     if not str(name_or_path).endswith(".toml"):
-        for root in (Path.cwd() / "experiments", Path(__file__).resolve().parent.parent / "experiments"):
+        for root in (Path.cwd() / "experiments", Path(__file__).resolve().parents[2] / "experiments"):
             candidate = root / f"{name_or_path}.toml"
             if candidate.is_file():
                 return candidate

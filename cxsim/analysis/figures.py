@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from cxsim.compare import Comparison
-    from cxsim.results import RunResult
+    from cxsim.experiments.compare import Comparison
+    from cxsim.experiments.results import RunResult
 
 FIGURES = {
     "channel_shares": "Channel shares over time",
@@ -745,7 +745,7 @@ def comparison_figures(
 
 def run_tables(result: RunResult) -> dict[str, Any]:
     """A single run's tables in the tidy form of a comparison (one scenario, replication 0)."""
-    from cxsim.compare import store_summary
+    from cxsim.experiments.compare import store_summary
 
     name = str(result.summary["scenario"].iloc[0])
     tag = {"scenario": name, "rep": 0}

@@ -1,8 +1,8 @@
 """Classroom narration: what a scenario is about and what just happened, in plain words.
 
-Pure functions on a :class:`~cxsim.scenario.Scenario`, the model's ``log``
+Pure functions on a :class:`~cxsim.model.scenario.Scenario`, the model's ``log``
 of ``(day, message)`` pairs and a day's numbers, so that the app's
-classroom panel (``cxsim.app``) stays a thin view and every sentence can be
+classroom panel (``cxsim.app.page``) stays a thin view and every sentence can be
 tested. Nothing here imports Solara.
 
 - :func:`scenario_story`: the scenario in a few sentences: the question, the
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cxsim import scenario as sc
+from cxsim.model import scenario as sc
 
 KIND_WORDS = {
     "physical": "a shop you walk into",

@@ -4,7 +4,7 @@ The model orchestrates; the behavioural rules live in their own modules
 (``needs``, ``research``, ``choice``, ``fulfilment``, ``experience``,
 ``loyalty``, ``personalization``, ``word_of_mouth``, ``stores``, ``events``)
 as plain functions on numpy arrays. Shopper state is a structure of arrays
-(:class:`~cxsim.shoppers.ShopperArrays`); stores are Mesa agents.
+(:class:`~cxsim.model.shoppers.ShopperArrays`); stores are Mesa agents.
 """
 
 from __future__ import annotations
@@ -16,20 +16,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from cxsim import (
-    choice,
-    events,
-    experience,
-    fulfilment,
-    loyalty,
-    needs,
-    personalization,
-    research,
-    word_of_mouth,
-)
-from cxsim.arrays import row_max, row_max_mean_and_column_means, row_min
-from cxsim.choice import DELIVERY, PICKUP, WALK_IN
-from cxsim.metrics import (
+from cxsim.model import events
+from cxsim.model.metrics import (
     STORE_COLUMNS,
     TIMESERIES_COLUMNS,
     DayPurchases,
@@ -39,10 +27,22 @@ from cxsim.metrics import (
     journey_rates,
     summary_row,
 )
-from cxsim.scenario import Scenario, load_scenario
-from cxsim.shoppers import Shopper, ShopperArrays, create_shoppers
-from cxsim.stores import STRATEGIES, Market, Store, StoreArrays
-from cxsim.town import distances_km
+from cxsim.model.scenario import Scenario, load_scenario
+from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
+from cxsim.model.stores import STRATEGIES, Market, Store, StoreArrays
+from cxsim.rules import (
+    choice,
+    experience,
+    fulfilment,
+    loyalty,
+    needs,
+    personalization,
+    research,
+    word_of_mouth,
+)
+from cxsim.rules.arrays import row_max, row_max_mean_and_column_means, row_min
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.town import distances_km
 
 CHOICE_KEYS = (
     "price",
@@ -88,7 +88,7 @@ class CXModel(mesa.Model):
     """Shoppers, stores and the calendar of one town; ``step()`` simulates one day.
 
     Args:
-        scenario: a :class:`~cxsim.scenario.Scenario`, or a scenario name or path.
+        scenario: a :class:`~cxsim.model.scenario.Scenario`, or a scenario name or path.
         rng: seed or numpy Generator (Mesa convention); defaults to the scenario's seed.
         days: overrides the scenario's horizon.
         overrides: ``PATH=VALUE`` strings, as ``cxsim run --set``.

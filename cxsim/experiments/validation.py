@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cxsim.errors import InputError, did_you_mean
-from cxsim.metrics import TIMESERIES_COLUMNS
-from cxsim.scenario import Scenario, find_scenario_file, load_scenario
+from cxsim.core.errors import InputError, did_you_mean
+from cxsim.model.metrics import TIMESERIES_COLUMNS
+from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
 
-PATTERNS_FILE = Path(__file__).with_name("patterns.toml")
+PATTERNS_FILE = Path(__file__).resolve().parents[1] / "patterns.toml"
 
 # Timeseries columns that are shares of the day's purchases: window means weight them by purchases.
 PURCHASE_WEIGHTED = frozenset(
@@ -536,7 +536,7 @@ def load_patterns(
 @functools.cache
 def summary_columns() -> tuple[str, ...]:
     """Names of a run's summary columns (from a tiny probe run of the default town)."""
-    from cxsim.model import CXModel
+    from cxsim.model.cxmodel import CXModel
 
     spec = load_scenario(Scenario(), ["town.shoppers=1000", "warmup_days=0"], days=1)
     model = CXModel(spec)
@@ -601,7 +601,7 @@ class Job:
 
 def run_job(job: Job) -> tuple[str, int, Observation]:
     """Run one job (in a worker process) and keep what the metrics need."""
-    from cxsim.results import run
+    from cxsim.experiments.results import run
 
     result = run(job.spec, seed=job.seed)
     obs = Observation(
@@ -634,7 +634,7 @@ def run_jobs(
                 progress(1)
         return out
     ctx = multiprocessing.get_context("forkserver")  # safe with threads; workers import cxsim once
-    ctx.set_forkserver_preload(["cxsim.validation"])
+    ctx.set_forkserver_preload(["cxsim.experiments.validation"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
         for fut in as_completed(futures):
@@ -1009,7 +1009,7 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
 
 def git_dirty() -> bool | None:
     """Whether the model's code or scenarios differ from the recorded commit."""
-    from cxsim.results import git_dirty as tree_dirty
+    from cxsim.experiments.results import git_dirty as tree_dirty
 
     return tree_dirty("cxsim", "scenarios", untracked=True)
 
@@ -1047,7 +1047,7 @@ class Validation:
         """Write the tables, figures and provenance through an atomic folder."""
         import json
 
-        from cxsim.results import atomic_dir
+        from cxsim.experiments.results import atomic_dir
 
         with atomic_dir(out) as tmp:
             self.table.to_csv(tmp / "patterns.csv", index=False)
@@ -1110,7 +1110,7 @@ def validate_patterns(
     }
     try:
         import cxsim
-        from cxsim.results import git_commit
+        from cxsim.experiments.results import git_commit
 
         info["cxsim_version"] = cxsim.__version__
         info["git_commit"] = git_commit()
@@ -1127,7 +1127,7 @@ def register(app: Any) -> None:
     """Add ``cxsim validate`` to the command line."""
     import typer
 
-    from cxsim.cli import Quiet, SetOpt, console, fail_cleanly, progress_enabled
+    from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly, progress_enabled
 
     @app.command()
     @fail_cleanly
@@ -1158,7 +1158,7 @@ def register(app: Any) -> None:
         mean with its 95% confidence interval, the target band, pass or fail and the
         source. Exit status 0 when every pattern passes, 1 when one fails, 2 on bad input.
         """
-        from cxsim.results import check_writable
+        from cxsim.experiments.results import check_writable
 
         chosen = load_patterns(patterns or (), only or ())
         check_writable(out)

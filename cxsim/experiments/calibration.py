@@ -34,9 +34,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cxsim.errors import InputError, ScenarioError
-from cxsim.scenario import find_scenario_file, load_scenario, scenarios_dir
-from cxsim.validation import (
+from cxsim.core.errors import InputError, ScenarioError
+from cxsim.experiments.validation import (
     Job,
     Pattern,
     Plan,
@@ -48,6 +47,7 @@ from cxsim.validation import (
     resolve_scenarios,
     run_jobs,
 )
+from cxsim.model.scenario import find_scenario_file, load_scenario, scenarios_dir
 
 DEFAULT_FILE = Path("calibration/free_parameters.toml")
 CENTRE_WEIGHT = 0.01
@@ -378,7 +378,7 @@ def scenario_target(name: str) -> Path:
 
 def scenario_text(settings: Settings, best: Evaluation, target: Path, note: str) -> str:
     """A scenario that extends the base with the calibrated values."""
-    from cxsim.cli import to_toml
+    from cxsim.cli.main import to_toml
 
     base = settings.base
     base_file = find_scenario_file(base).resolve()
@@ -464,7 +464,7 @@ def register(app: Any) -> None:
     """Add ``cxsim calibrate`` to the command line."""
     import typer
 
-    from cxsim.cli import Quiet, SetOpt, console, fail_cleanly, progress_enabled
+    from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly, progress_enabled
 
     @app.command()
     @fail_cleanly
@@ -512,7 +512,7 @@ def register(app: Any) -> None:
         with the distance to each pattern's band; writes every evaluation to --out and, with
         --write-scenario, the best set as a scenario that extends the base.
         """
-        from cxsim.results import atomic_dir, check_writable
+        from cxsim.experiments.results import atomic_dir, check_writable
 
         started = time.time()
         settings = read_settings(params)

@@ -1,13 +1,13 @@
 """The cxsim app: an interactive town for classrooms and strategy workshops (Solara).
 
-Run it with ``cxsim app`` (or ``solara run cxsim/app.py --production`` with
+Run it with ``cxsim app`` (or ``solara run cxsim/app/page.py --production`` with
 the offline environment of docs/dev/offline-app.md); docs/APP.md is the
 user's guide and says why it is built the way it is.
 
 How it is put together:
 
 - Every browser session gets its own :class:`AppState` (reactive variables and
-  the actions on them) and :class:`Session` (a :class:`~cxsim.model.CXModel` plus
+  the actions on them) and :class:`Session` (a :class:`~cxsim.model.cxmodel.CXModel` plus
   the history the charts need), created by the ``Page`` component with
   ``solara.use_memo``: nothing mutable lives at module level.
 - After each step the session builds an immutable :class:`View` (plain
@@ -20,7 +20,7 @@ How it is put together:
   embeds a spec once and then streams new data into it
   (``view.change``): a redraw sends data, not pictures, and costs the
   server a few milliseconds.
-- The words of the classroom panel come from :mod:`cxsim.classroom`.
+- The words of the classroom panel come from :mod:`cxsim.app.classroom`.
 """
 
 # ruff: noqa: N802 - Solara components are named like classes
@@ -42,12 +42,12 @@ import reacton.core
 import solara
 import traitlets
 
-from cxsim import classroom
-from cxsim.choice import DELIVERY, PICKUP, WALK_IN
-from cxsim.errors import InputError
-from cxsim.model import CXModel
-from cxsim.research import CHANNELS as RESEARCH_CHANNELS
-from cxsim.scenario import Scenario, load_scenario, scenario_names
+from cxsim.app import classroom
+from cxsim.core.errors import InputError
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import Scenario, load_scenario, scenario_names
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.research import CHANNELS as RESEARCH_CHANNELS
 
 CLASSROOM_SHOPPERS = 1000
 """Shoppers in the app's town unless the user asks for more: a step takes ~2 ms."""

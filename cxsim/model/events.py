@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cxsim import scenario as sc
+from cxsim.model import scenario as sc
 
 
 @dataclass

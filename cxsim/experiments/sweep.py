@@ -61,8 +61,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 
-from cxsim.errors import InputError
-from cxsim.experiment import Design, Experiment, load_experiment
+from cxsim.core.errors import InputError
+from cxsim.experiments.design import Design, Experiment, load_experiment
 
 FAIL_ENV = "CXSIM_SWEEP_FAIL_RUNS"
 """Test hook: comma-separated run ids that raise instead of running (read by the driver)."""
@@ -92,8 +92,8 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
         ``duration_s``, ``worker`` (host:pid) and ``tables`` (DataFrames by name).
         Exceptions of the model are caught and returned, never raised.
     """
-    from cxsim.results import run
-    from cxsim.scenario import Scenario, load_scenario
+    from cxsim.experiments.results import run
+    from cxsim.model.scenario import Scenario, load_scenario
 
     started = time.perf_counter()
     out: dict[str, Any] = {
@@ -222,7 +222,7 @@ def make_executor(
         yield Backend(SerialExecutor(), "in-process (serial)", 1)
         return
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["cxsim.sweep"])
+    ctx.set_forkserver_preload(["cxsim.experiments.sweep"])
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
     try:
         yield Backend(pool, f"process pool ({n} workers)", 2 * n)
@@ -579,14 +579,14 @@ def _version(lib: str) -> str | None:
 
 
 def _commit() -> str | None:
-    from cxsim.results import git_commit
+    from cxsim.experiments.results import git_commit
 
     return git_commit()
 
 
 def _dirty() -> bool | None:
     """Whether the source tree (when a git checkout) has uncommitted changes to tracked files."""
-    from cxsim.results import git_dirty
+    from cxsim.experiments.results import git_dirty
 
     return git_dirty()
 
@@ -723,7 +723,7 @@ def run_sweep(
     """Run (or resume) the sweep of an experiment into ``out``.
 
     Args:
-        experiment: an :class:`~cxsim.experiment.Experiment` or a path to its file.
+        experiment: an :class:`~cxsim.experiments.design.Experiment` or a path to its file.
         out: output folder (default ``results/<name>``); rerun with the same
             folder to resume: only missing runs are submitted.
         workers: local processes (default: all cores; 0 = in this process).
@@ -746,7 +746,7 @@ def run_sweep(
         InputError: bad experiment, or ``out`` holds something else.
         SweepError: a worker process died; finished runs are saved.
     """
-    from cxsim.results import check_writable
+    from cxsim.experiments.results import check_writable
 
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     design = exp.design()
@@ -927,7 +927,7 @@ def _drive(
 
 def register(app: typer.Typer) -> None:
     """Add ``cxsim sweep`` to the command line."""
-    from cxsim.cli import Quiet, console, err_console, fail_cleanly, progress_enabled
+    from cxsim.cli.main import Quiet, console, err_console, fail_cleanly, progress_enabled
 
     @app.command()
     @fail_cleanly

@@ -1,6 +1,6 @@
 """The ``cxsim`` command line.
 
-Every command turns bad input (:class:`~cxsim.errors.InputError`) into one
+Every command turns bad input (:class:`~cxsim.core.errors.InputError`) into one
 clear line on stderr and exit status 2, and writes nothing. Commands of
 other modules (compare, sweep, analyze, app, validate...) register
 themselves from :data:`COMMAND_MODULES`.
@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cxsim.errors import InputError
+from cxsim.core.errors import InputError
 
 app = typer.Typer(
     name="cxsim",
@@ -35,13 +35,13 @@ err_console = Console(stderr=True)
 
 # Modules that add commands: each defines ``register(app)``. Missing modules are skipped.
 COMMAND_MODULES = (
-    "cxsim.compare",
-    "cxsim.report",
-    "cxsim.sweep",
-    "cxsim.analysis",
-    "cxsim.app_cli",
-    "cxsim.validation",
-    "cxsim.calibration",
+    "cxsim.experiments.compare",
+    "cxsim.analysis.report",
+    "cxsim.experiments.sweep",
+    "cxsim.analysis.sweeps",
+    "cxsim.cli.app_cmd",
+    "cxsim.experiments.validation",
+    "cxsim.experiments.calibration",
 )
 
 
@@ -84,9 +84,9 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Run one scenario, print its summary and write its tables."""
-    from cxsim.results import check_writable
-    from cxsim.results import run as run_scenario
-    from cxsim.scenario import load_scenario
+    from cxsim.experiments.results import check_writable
+    from cxsim.experiments.results import run as run_scenario
+    from cxsim.model.scenario import load_scenario
 
     spec = load_scenario(scenario, set_ or [], days=days, seed=seed)
     if out is not None:
@@ -198,7 +198,7 @@ def store_table(result: Any) -> Table:
 @fail_cleanly
 def list_scenarios() -> None:
     """List the scenarios under scenarios/ with their one-line description."""
-    from cxsim.scenario import load_raw, scenario_names
+    from cxsim.model.scenario import load_raw, scenario_names
 
     t = Table(show_header=True, title="scenarios", title_justify="left")
     t.add_column("name")
@@ -217,7 +217,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of TOML.")] = False,
 ) -> None:
     """Print the resolved scenario, after `extends` and overrides."""
-    from cxsim.scenario import load_scenario
+    from cxsim.model.scenario import load_scenario
 
     spec = load_scenario(scenario, set_ or [])
     data = spec.to_toml_dict()

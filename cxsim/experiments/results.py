@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from cxsim.errors import InputError
-from cxsim.scenario import Scenario, load_scenario
+from cxsim.core.errors import InputError
+from cxsim.model.scenario import Scenario, load_scenario
 
 TABLES = ("timeseries", "stores", "summary", "purchases")
 
@@ -111,7 +111,7 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
 
 def _git(*args: str) -> str | None:
     """Output of a git command in the source tree; None outside a checkout or on failure."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
@@ -182,7 +182,7 @@ def run(
         purchases: also keep the per-purchase table.
         progress: called with the day number after each day.
     """
-    from cxsim.model import CXModel
+    from cxsim.model.cxmodel import CXModel
 
     extra = list(overrides)
     if purchases is not None:

@@ -27,8 +27,9 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 
-from cxsim.errors import InputError
-from cxsim.scenario import Scenario
+from cxsim.core.errors import InputError
+from cxsim.core.stats import mean_ci
+from cxsim.model.scenario import Scenario
 
 DEFAULT_SEED = 20_251_111
 """Root seed of the replications when ``--seed`` is not given."""
@@ -75,29 +76,6 @@ STORE_METRICS: tuple[Metric, ...] = (
 # ----------------------------------------------------------------------------- statistics
 
 
-def mean_ci(
-    values: Sequence[float] | np.ndarray, level: float = 0.95
-) -> tuple[float, float, float, float, int]:
-    """Mean, t-based confidence interval, standard deviation and count of finite values.
-
-    The interval is ``mean ± t(level, n-1) · sd / √n`` (Student's t, as for any
-    mean of independent replications); with fewer than two values it is NaN.
-    """
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(x.mean())
-    if n < 2:
-        return (mean, math.nan, math.nan, math.nan, n)
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
-
-
 def derive_seeds(root: int, reps: int) -> list[int]:
     """One seed per replication, derived from ``root`` (numpy SeedSequence, 31-bit ints)."""
     state = np.random.SeedSequence(root).generate_state(reps, dtype=np.uint32)
@@ -109,7 +87,7 @@ def derive_seeds(root: int, reps: int) -> list[int]:
 
 def _journey_codes(p: Any) -> np.ndarray:
     """Code each purchase as research x fulfilment x outcome (3 x 3 x 4 cells)."""
-    from cxsim.word_of_mouth import promoters_detractors
+    from cxsim.rules.word_of_mouth import promoters_detractors
 
     _, detractor = promoters_detractors(p.ltr)
     outcome = np.where(p.churned, 3, np.where(p.returned, 2, np.where(detractor, 1, 0)))
@@ -118,8 +96,8 @@ def _journey_codes(p: Any) -> np.ndarray:
 
 def journey_table(counts: np.ndarray) -> pd.DataFrame:
     """The 36 journey cells as a tidy table (research, fulfilment, outcome, purchases)."""
-    from cxsim.choice import FULFILMENTS
-    from cxsim.research import CHANNELS
+    from cxsim.rules.choice import FULFILMENTS
+    from cxsim.rules.research import CHANNELS
 
     idx = np.arange(counts.size)
     return pd.DataFrame(
@@ -161,7 +139,7 @@ def run_replication(spec: Scenario, label: str, rep: int, seed: int) -> dict[str
     The journey flow (research channel, fulfilment, outcome) is counted from the
     model's daily purchases over the summary window, without keeping them.
     """
-    from cxsim.model import CXModel
+    from cxsim.model.cxmodel import CXModel
 
     spec = spec.model_copy(update={"seed": int(seed)})
     model = CXModel(spec)
@@ -223,7 +201,7 @@ class Comparison:
 
         ``progress`` is called after each figure.
         """
-        from cxsim.results import atomic_dir
+        from cxsim.experiments.results import atomic_dir
 
         out = Path(out)
         with atomic_dir(out) as tmp:
@@ -233,11 +211,11 @@ class Comparison:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "compare.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
             if figures:
-                from cxsim.figures import comparison_figures
+                from cxsim.analysis.figures import comparison_figures
 
                 comparison_figures(self, tmp / "figures", progress)
             if report:
-                from cxsim.report import write_report
+                from cxsim.analysis.report import write_report
 
                 write_report(tmp, tmp / "report.html", data=self)
         return out
@@ -327,8 +305,8 @@ def run_comparison(
         overrides: ``PATH=VALUE`` strings applied to every scenario.
         progress: called with the number of finished runs after each run.
     """
-    from cxsim.results import provenance
-    from cxsim.scenario import load_scenario
+    from cxsim.experiments.results import provenance
+    from cxsim.model.scenario import load_scenario
 
     if len(names) < 1:
         raise InputError("compare", "SCENARIOS", "at least one scenario name", "none")
@@ -421,7 +399,7 @@ def _pool_context() -> Any:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["cxsim.model", "cxsim.compare"])
+        context.set_forkserver_preload(["cxsim.model.cxmodel", "cxsim.experiments.compare"])
         return context
     return multiprocessing.get_context()
 
@@ -534,8 +512,8 @@ class figure_progress:  # noqa: N801 - a context manager used like a function
     """A progress bar over the figures (drawing them takes a few seconds); quiet like the others."""
 
     def __init__(self, quiet: bool, enabled: bool = True) -> None:
-        from cxsim.cli import progress_enabled
-        from cxsim.figures import FIGURES
+        from cxsim.analysis.figures import FIGURES
+        from cxsim.cli.main import progress_enabled
 
         self.bar = None
         if enabled and progress_enabled(quiet):
@@ -567,7 +545,7 @@ def register(app: Any) -> None:
     """Add ``cxsim compare`` to the command line."""
     import typer
 
-    from cxsim.cli import Quiet, SetOpt, console, fail_cleanly, progress_enabled
+    from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly, progress_enabled
 
     @app.command()
     @fail_cleanly
@@ -598,8 +576,8 @@ def register(app: Any) -> None:
         difference against the first scenario; writes comparison.csv/.parquet,
         the per-replication tables, figures/ and report.html.
         """
-        from cxsim.results import check_writable
-        from cxsim.scenario import load_scenario
+        from cxsim.experiments.results import check_writable
+        from cxsim.model.scenario import load_scenario
 
         labels = resolve_labels(scenarios)
         for name in scenarios:  # fail on bad input before any work

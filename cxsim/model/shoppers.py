@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cxsim import scenario as sc
-from cxsim.choice import FULFILMENTS, WEIGHT_NAMES
-from cxsim.social import small_world
-from cxsim.town import distances_km, place_homes
+from cxsim.model import scenario as sc
+from cxsim.rules.choice import FULFILMENTS, WEIGHT_NAMES
+from cxsim.rules.social import small_world
+from cxsim.rules.town import distances_km, place_homes
 
 if TYPE_CHECKING:
-    from cxsim.model import CXModel
+    from cxsim.model.cxmodel import CXModel
 
 NEVER = np.int32(-(10**6))
 
@@ -27,7 +27,7 @@ class ShopperArrays:
 
     home: np.ndarray  # (n, 2) km
     segment: np.ndarray  # (n,) int8 index into segment names
-    weights: np.ndarray  # (n, 6) float32, see cxsim.choice.WEIGHT_NAMES
+    weights: np.ndarray  # (n, 6) float32, see cxsim.rules.choice.WEIGHT_NAMES
     savvy: np.ndarray  # (n,) float32 0..1
     recreational: np.ndarray  # (n,) bool
     need_interval: np.ndarray  # (n,) float32 days

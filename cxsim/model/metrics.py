@@ -7,8 +7,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from cxsim.choice import DELIVERY, PICKUP, WALK_IN
-from cxsim.word_of_mouth import net_promoter_score
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.word_of_mouth import net_promoter_score
 
 TIMESERIES_COLUMNS = (
     "day",
@@ -111,8 +111,8 @@ class DayPurchases:
 
     def frame(self, day: int, store_names: list[str]) -> pd.DataFrame:
         """The purchases as a tidy table (the optional ``purchases`` output)."""
-        from cxsim.choice import FULFILMENTS
-        from cxsim.research import CHANNELS
+        from cxsim.rules.choice import FULFILMENTS
+        from cxsim.rules.research import CHANNELS
 
         names = np.array(store_names, dtype=object)
         return pd.DataFrame(

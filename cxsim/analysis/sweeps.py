@@ -3,7 +3,7 @@
 Everything is a pandas DataFrame first, so notebooks and scripts can query
 results directly::
 
-    from cxsim.analysis import load_sweep, point_stats, sensitivity
+    from cxsim.analysis.sweeps import load_sweep, point_stats, sensitivity
     sw = load_sweep("results/price_service_grid")
     sw.summary                      # one row per successful run, with parameter columns
     point_stats(sw, ["online_share"])   # mean, sd and 95% CI across replications
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from cxsim.errors import InputError, did_you_mean
+from cxsim.core.errors import InputError, did_you_mean
 
 KEY_COLUMNS = ("run_id", "point", "replication")
 
@@ -69,7 +69,7 @@ class Sweep:
         if name == "runs":
             return self.runs
         if name not in self._tables:
-            from cxsim.sweep import SweepDir
+            from cxsim.experiments.sweep import SweepDir
 
             if name not in self.info["tables"]:
                 raise InputError(
@@ -118,7 +118,7 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Open the output folder of ``cxsim sweep`` (complete or not)."""
-    from cxsim.sweep import SweepDir
+    from cxsim.experiments.sweep import SweepDir
 
     folder = Path(path)
     sd = SweepDir(folder)
@@ -610,7 +610,7 @@ def analyze(sweep: Sweep, metrics: list[str] | None = None, out: Path | None = N
             notes.append(f"no sensitivity indices: {exc.found}; {exc.hint}")
     files: list[str] = []
     if out is not None:
-        from cxsim.results import atomic_dir
+        from cxsim.experiments.results import atomic_dir
 
         with atomic_dir(out) as tmp:
             for name, df in tables.items():
@@ -628,7 +628,7 @@ def register(app: Any) -> None:
     """Add ``cxsim analyze`` to the command line."""
     from rich.table import Table
 
-    from cxsim.cli import console, err_console, fail_cleanly
+    from cxsim.cli.main import console, err_console, fail_cleanly
 
     def run_analyze(
         folder: Annotated[Path, typer.Argument(help="Output folder of `cxsim sweep`.")],
@@ -640,7 +640,7 @@ def register(app: Any) -> None:
         rows: Annotated[int, typer.Option(help="Points to print per metric.")] = 20,
     ) -> None:
         """Statistics per parameter point, sensitivity indices and figures of a sweep."""
-        from cxsim.results import check_writable
+        from cxsim.experiments.results import check_writable
 
         sweep = load_sweep(folder)
         metrics = list(metric or default_metrics(sweep))

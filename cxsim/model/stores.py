@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from cxsim import scenario as sc
+from cxsim.model import scenario as sc
 
 if TYPE_CHECKING:
-    from cxsim.model import CXModel
+    from cxsim.model.cxmodel import CXModel
 
 KINDS = ("physical", "online", "omnichannel")
 SCALED = ("fixed_cost", "cash", "capacity")
@@ -20,7 +20,7 @@ SCALED = ("fixed_cost", "cash", "capacity")
 
 
 class Store(mesa.Agent):
-    """A retailer. Its attributes are the scenario's :class:`~cxsim.scenario.Store` fields.
+    """A retailer. Its attributes are the scenario's :class:`~cxsim.model.scenario.Store` fields.
 
     Money fields of the scenario are per 1,000 shoppers; the agent holds them
     scaled to the town (``scale`` = shoppers / 1,000).

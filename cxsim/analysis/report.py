@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 
-from cxsim.errors import InputError
+from cxsim.core.errors import InputError
 
 if TYPE_CHECKING:
-    from cxsim.compare import Comparison
+    from cxsim.experiments.compare import Comparison
 
 CAPTIONS = {
     "channel_shares": (
@@ -126,7 +126,7 @@ def _scenario_block(name: str, resolved: dict[str, Any]) -> dict[str, Any]:
 
 def comparison_findings(table: pd.DataFrame, scenarios: list[str]) -> list[tuple[str, list[str]]]:
     """Plain-words findings: the differences against the reference whose 95% CI excludes zero."""
-    from cxsim.compare import significant
+    from cxsim.experiments.compare import significant
 
     ref = scenarios[0]
     out: list[tuple[str, list[str]]] = []
@@ -152,7 +152,7 @@ def comparison_findings(table: pd.DataFrame, scenarios: list[str]) -> list[tuple
 
 
 def _finding(row: pd.Series, table: pd.DataFrame, ref: str) -> str:
-    from cxsim.compare import format_diff, format_value
+    from cxsim.experiments.compare import format_diff, format_value
 
     base = table[(table["metric"] == row["metric"]) & (table["scenario"] == ref)]
     was = format_value(float(base["mean"].iloc[0]), row["unit"]) if not base.empty else "–"
@@ -162,7 +162,7 @@ def _finding(row: pd.Series, table: pd.DataFrame, ref: str) -> str:
 
 
 def _table_rows(table: pd.DataFrame, scenarios: list[str]) -> list[tuple[list[str], bool]]:
-    from cxsim.compare import format_diff, format_half, format_value, significant
+    from cxsim.experiments.compare import format_diff, format_half, format_value, significant
 
     rows: list[tuple[list[str], bool]] = []
     section = None
@@ -248,7 +248,7 @@ def comparison_report(comp: "Comparison", figures: dict[str, Path]) -> Report:
 
 def run_report(result: Any, figures: dict[str, Path]) -> Report:
     """The report of a single run (``cxsim run --out``)."""
-    from cxsim.compare import store_summary
+    from cxsim.experiments.compare import store_summary
 
     s = result.summary.iloc[0]
     name = str(s["scenario"])
@@ -362,7 +362,7 @@ def _img_src(path: Path) -> str:
 
 def render_html(rep: Report) -> str:
     """The report as one self-contained HTML page (figures embedded)."""
-    from cxsim.figures import FIGURES
+    from cxsim.analysis.figures import FIGURES
 
     e = html.escape
     out = [
@@ -421,7 +421,7 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(rep: Report, figure_dir: str = "figures") -> str:
     """The report as Markdown; figures are linked from ``figure_dir``."""
-    from cxsim.figures import FIGURES
+    from cxsim.analysis.figures import FIGURES
 
     out = [f"# {rep.title}", "", f"*{rep.subtitle}*", "", "## What was simulated", ""]
     for s in rep.scenarios:
@@ -478,23 +478,23 @@ def build_report(
 ) -> Report:
     """Read a run or comparison folder (or use ``data``), draw its figures into ``figure_dir``."""
     if data is not None:
-        from cxsim.figures import FIGURES
+        from cxsim.analysis.figures import FIGURES
 
         figs = {k: figure_dir / f"{k}.png" for k in FIGURES if (figure_dir / f"{k}.png").is_file()}
         if not figs:
-            from cxsim.figures import comparison_figures
+            from cxsim.analysis.figures import comparison_figures
 
             figs = comparison_figures(data, figure_dir, progress)
         return comparison_report(data, figs)
     kind = folder_kind(folder)
     if kind == "compare":
-        from cxsim.compare import load_comparison
-        from cxsim.figures import comparison_figures
+        from cxsim.analysis.figures import comparison_figures
+        from cxsim.experiments.compare import load_comparison
 
         comp = load_comparison(folder)
         return comparison_report(comp, comparison_figures(comp, figure_dir, progress))
-    from cxsim.figures import run_figures
-    from cxsim.results import load_result
+    from cxsim.analysis.figures import run_figures
+    from cxsim.experiments.results import load_result
 
     result = load_result(folder)
     return run_report(result, run_figures(result, figure_dir, progress))
@@ -550,8 +550,8 @@ def register(app: Any) -> None:
     """Add ``cxsim report`` to the command line."""
     import typer
 
-    from cxsim.cli import Quiet, console, fail_cleanly
-    from cxsim.compare import figure_progress
+    from cxsim.cli.main import Quiet, console, fail_cleanly
+    from cxsim.experiments.compare import figure_progress
 
     @app.command()
     @fail_cleanly
@@ -568,7 +568,7 @@ def register(app: Any) -> None:
         quiet: Quiet = False,
     ) -> None:
         """Write a self-contained report of a run or a comparison, to send to a colleague."""
-        from cxsim.results import check_writable
+        from cxsim.experiments.results import check_writable
 
         folder_kind(folder)
         target = out if out is not None else folder / ("report.md" if markdown else "report.html")
@@ -577,7 +577,7 @@ def register(app: Any) -> None:
         check_writable(target.parent)
         if markdown:
             # figures/ is (re)drawn beside the report: stage everything, then move it in.
-            from cxsim.results import atomic_dir
+            from cxsim.experiments.results import atomic_dir
 
             with atomic_dir(target.parent) as tmp, figure_progress(quiet) as tick:
                 write_report(folder, tmp / target.name, fmt="markdown", progress=tick)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim.choice import gumbel_argmax
+from cxsim.rules.choice import gumbel_argmax
 
 NONE, ONLINE, VISIT = 0, 1, 2
 CHANNELS = ("none", "online", "visit")

@@ -1,6 +1,6 @@
 """The ``cxsim app`` command: serve the Solara app, offline, on 127.0.0.1 by default.
 
-It runs ``solara run <cxsim/app.py> --host H --port P --production --no-open``
+It runs ``solara run <cxsim/app/page.py> --host H --port P --production --no-open``
 in a child process whose environment points Solara's asset proxy at the
 offline cache that ``scripts/setup_app_assets.sh`` fills (see
 docs/dev/offline-app.md): the browser then gets every script, style sheet and
@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from cxsim.errors import InputError
+from cxsim.core.errors import InputError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -57,10 +57,10 @@ def missing_assets(cache: Path) -> list[str]:
 
 
 def app_file() -> Path:
-    """The path of ``cxsim/app.py`` (found without importing it, which would import Solara)."""
-    spec = importlib.util.find_spec("cxsim.app")
+    """The path of ``cxsim/app/page.py`` (found without importing it, which would import Solara)."""
+    spec = importlib.util.find_spec("cxsim.app.page")
     if spec is None or spec.origin is None:  # pragma: no cover - the module ships with the package
-        raise InputError("cxsim", "app", "the module cxsim/app.py", "nothing")
+        raise InputError("cxsim", "app", "the module cxsim/app/page.py", "nothing")
     return Path(spec.origin)
 
 
@@ -119,7 +119,7 @@ def solara_command(host: str, port: int) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     """Add the ``app`` command to the ``cxsim`` command line."""
-    from cxsim.cli import console, fail_cleanly
+    from cxsim.cli.main import console, fail_cleanly
 
     @app.command("app")
     @fail_cleanly

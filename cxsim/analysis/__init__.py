@@ -1,0 +1,1 @@
+"""Analysis and reports: statistics over runs, figures, narration and HTML/Markdown reports."""

@@ -1,0 +1,1 @@
+"""The classroom app (Solara); importing this package does not import Solara."""

@@ -1,0 +1,5 @@
+"""``python -m cxsim.cli``: the command line."""
+
+from cxsim.cli.main import main
+
+main()

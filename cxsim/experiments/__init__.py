@@ -1,0 +1,1 @@
+"""Running the model: single runs, replications on executors, sweeps, comparison, validation, calibration."""

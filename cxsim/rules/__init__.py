@@ -1,0 +1,1 @@
+"""Behavioural rules: small pure functions on numpy arrays, one module per mechanism."""
