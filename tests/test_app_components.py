@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxsim.app import classroom
+from cxsim.model.log import LogEntry
 from cxsim.model.scenario import load_scenario
 
 solara = pytest.importorskip("solara")
@@ -64,13 +65,14 @@ def test_story_of_baseline_names_its_stores_and_question():
 
 def test_lockdown_begins_and_ends_in_plain_words(presets):
     spec = load_scenario("short_lockdown")
-    start = classroom.describe_log_entry(3, "lockdown begins (4 days)", spec)
+    lockdown = next(ev.model_dump(mode="json") for ev in spec.events if ev.type == "lockdown")
+    start = classroom.happening(LogEntry(3, "event_start", None, lockdown), spec)
     assert (
         start.headline
         == "Day 3: lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days"
     )
     assert (start.kind, start.event) == ("event_start", "lockdown")
-    end = classroom.describe_log_entry(7, "lockdown ends", spec)
+    end = classroom.happening(LogEntry(7, "event_end", None, lockdown), spec)
     assert end.text.startswith("lockdown ends — stores open to walk-ins again")
     assert classroom.calendar_lines(spec) == [
         "Days 3–6: lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days"
@@ -79,14 +81,15 @@ def test_lockdown_begins_and_ends_in_plain_words(presets):
 
 def test_closure_and_strategy_messages():
     spec = load_scenario("baseline")
-    h = classroom.describe_log_entry(212, "Corner Shop closed: 212 customers look for a new store", spec)
+    h = classroom.happening(LogEntry(212, "closure", "corner_shop", {"customers": 212}), spec)
     assert h.kind == "closure" and h.store == "Corner Shop" and h.customers == 212
     assert (
         h.headline == "Day 212: Corner Shop closed — it ran out of cash: 212 customers looked for a new store"
     )
-    cut = classroom.describe_log_entry(30, "MegaChain cuts its price index to 0.95", spec)
+    cut_data = {"strategy": "price_match", "attribute": "price", "value": 0.95}
+    cut = classroom.happening(LogEntry(30, "strategy", "chain", cut_data), spec)
     assert cut.kind == "strategy" and "0.95" in cut.text
-    odd = classroom.describe_log_entry(5, "something new happened", spec)
+    odd = classroom.happening(LogEntry(5, "strategy", None, {"text": "something new happened"}), spec)
     assert (odd.kind, odd.text) == ("other", "something new happened")
 
 

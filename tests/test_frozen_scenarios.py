@@ -39,12 +39,14 @@ def scenario_names() -> list[str]:
 
 def log_sentences(model: Any) -> list[tuple[int, str]]:
     """The model log as (day, sentence) pairs, whatever its internal form."""
+    from cxsim.analysis.narration import sentence
+
     out = []
     for entry in model.log:
         if isinstance(entry, tuple):
             out.append((int(entry[0]), str(entry[1])))
         else:
-            out.append((int(entry.day), str(entry)))
+            out.append((int(entry.day), sentence(entry, model.store_labels)))
     return out
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxsim.analysis.narration import sentences
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import load_scenario
 from cxsim.rules.arrays import BLOCK, row_max, row_max_mean_and_column_means, row_min
@@ -98,7 +99,7 @@ def fingerprint(name: str) -> dict[str, Any]:
         tables["purchases"] = purchases
     return {
         "tables": {k: table_fingerprint(v) for k, v in tables.items()},
-        "log": _digest(json.dumps(model.log).encode()),
+        "log": _digest(json.dumps(sentences(model.log, model.store_labels)).encode()),
         "state": state_fingerprint(model),
     }
 

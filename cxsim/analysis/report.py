@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 
+from cxsim.analysis import narration
 from cxsim.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -305,7 +306,8 @@ def run_report(result: Any, figures: dict[str, Path]) -> Report:
             )
         )
         first = False
-    closures = [f"day {d}: {m}" for d, m in result.log if "closed" in m or "opens" in m]
+    log = narration.sentences(result.log, narration.labels_from_scenario(result.scenario))
+    closures = [f"day {d}: {m}" for d, m in log if "closed" in m or "opens" in m]
     return Report(
         title=f"What if…? {name}",
         subtitle=(

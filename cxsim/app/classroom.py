@@ -1,13 +1,14 @@
 """Classroom narration: what a scenario is about and what just happened, in plain words.
 
-Pure functions on a :class:`~cxsim.model.scenario.Scenario`, the model's ``log``
-of ``(day, message)`` pairs and a day's numbers, so that the app's
+Pure functions on a :class:`~cxsim.model.scenario.Scenario`, the model's typed
+``log`` (:class:`~cxsim.model.log.LogEntry`) and a day's numbers, so that the app's
 classroom panel (``cxsim.app.page``) stays a thin view and every sentence can be
 tested. Nothing here imports Solara.
 
 - :func:`scenario_story`: the scenario in a few sentences: the question, the
   stores of the town and the calendar of events.
-- :func:`happenings`: the model's log turned into headlines such as
+- :func:`happenings`: the model's log turned into headlines (built by
+  :mod:`cxsim.analysis.narration`, which words every event) such as
   "Day 60: lockdown — stores closed to walk-ins" or "Corner Shop closed:
   212 customers looked for a new store".
 - :func:`day_summary`: one day's purchases in a sentence.
@@ -17,59 +18,28 @@ tested. Nothing here imports Solara.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cxsim.analysis import narration
+from cxsim.analysis.narration import ATTRIBUTE_WORDS as ATTRIBUTE_WORDS
+from cxsim.analysis.narration import STRATEGY_WORDS as STRATEGY_WORDS
+from cxsim.analysis.narration import Happening as Happening
+from cxsim.analysis.narration import event_end_text as event_end_text
+from cxsim.analysis.narration import event_short as event_short
+from cxsim.analysis.narration import event_span as event_span
+from cxsim.analysis.narration import event_start_text as event_start_text
 from cxsim.model import scenario as sc
+from cxsim.model.log import LogEntry
 
 KIND_WORDS = {
     "physical": "a shop you walk into",
     "online": "sells only online and delivers to the door",
     "omnichannel": "a shop that also sells online",
 }
-ATTRIBUTE_WORDS = {
-    "price": "price index",
-    "service_quality": "service quality",
-    "target_service": "service target",
-    "personalization": "personalization",
-    "atmosphere": "atmosphere",
-    "delivery_days": "delivery time (days)",
-    "delivery_reliability": "delivery reliability",
-    "return_leniency": "return policy",
-    "cross_channel_returns": "cross-channel returns",
-    "after_sales": "after-sales care",
-    "bopis": "pick-up in store",
-    "channel_consistency": "channel consistency",
-    "strategy": "strategy",
-}
 RECENT_DAYS = 30
 """A happening this recent drives the discussion question."""
-
-
-@dataclass(frozen=True)
-class Happening:
-    """Something that happened on a day, in plain words.
-
-    ``kind`` is one of ``event_start``, ``event_end``, ``entry``, ``change``,
-    ``closure``, ``strategy`` or ``other``; ``store`` names the store concerned
-    (its label), if any.
-    """
-
-    day: int
-    text: str
-    kind: str
-    store: str | None = None
-    event: str | None = None
-    """The event type for ``event_start``/``event_end`` (``lockdown``, ``promotion``...)."""
-    customers: int | None = None
-    """For a closure: how many customers looked for a new store."""
-
-    @property
-    def headline(self) -> str:
-        """``Day N: text``."""
-        return f"Day {self.day}: {self.text}"
 
 
 @dataclass(frozen=True)
@@ -135,93 +105,6 @@ def store_line(label: str, store: sc.Store) -> str:
 # ------------------------------------------------------------------------- events
 
 
-def _store_label(store: str | None, labels: Mapping[str, str]) -> str:
-    if store is None:
-        return "a store"
-    return labels.get(store, store)
-
-
-def event_start_text(ev: Any, labels: Mapping[str, str]) -> str:
-    """What a calendar event means, on the day it starts."""
-    if isinstance(ev, sc.Lockdown):
-        pickup = "pick-up in store still allowed" if ev.pickup else "no pick-up in store either"
-        return f"lockdown — stores closed to walk-ins ({pickup}) for {ev.days} days"
-    if isinstance(ev, sc.Promotion):
-        where = "online " if ev.online_only else ""
-        length = "one day" if ev.days == 1 else f"{ev.days} days"
-        return (
-            f"{_store_label(ev.store, labels)} runs a {ev.discount:.0%} {where}sale for {length} — "
-            "some shoppers buy earlier than they needed to"
-        )
-    if isinstance(ev, sc.Recession):
-        return (
-            f"recession for {ev.days} days — fewer purchases, shoppers watch prices more "
-            "closely and are harder to please"
-        )
-    if isinstance(ev, sc.DeliveryDisruption):
-        return (
-            f"delivery disruption for {ev.days} days — parcels take {ev.extra_days:g} days "
-            "longer and arrive late more often"
-        )
-    if isinstance(ev, sc.StoreEntry):
-        return f"{_store_label(ev.store, labels)} opens its doors"
-    if isinstance(ev, sc.SetAttribute):
-        label = _store_label(ev.store, labels)
-        if ev.attribute == "strategy":
-            plan = STRATEGY_WORDS.get(str(ev.value), str(ev.value).replace("_", " "))
-            return f"{label} decides to {plan}"
-        what = ATTRIBUTE_WORDS.get(ev.attribute, ev.attribute.replace("_", " "))
-        return f"{label} changes its {what} to {_value_words(ev.value)}"
-    return str(getattr(ev, "type", "event"))
-
-
-def event_end_text(ev: Any, labels: Mapping[str, str]) -> str:
-    """What the end of a span event means."""
-    if isinstance(ev, sc.Lockdown):
-        return "lockdown ends — stores open to walk-ins again"
-    if isinstance(ev, sc.Promotion):
-        return f"{_store_label(ev.store, labels)}'s sale ends"
-    if isinstance(ev, sc.Recession):
-        return "the recession ends — the economy recovers"
-    if isinstance(ev, sc.DeliveryDisruption):
-        return "the delivery disruption ends — parcels arrive on time again"
-    return f"{getattr(ev, 'type', 'event')} ends"
-
-
-STRATEGY_WORDS = {
-    "static": "keep doing what it does",
-    "price_match": "match the cheapest online prices",
-    "invest_service": "invest in service",
-    "invest_personalization": "invest in personalization",
-    "open_online": "open an online channel",
-}
-
-
-def _value_words(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def event_span(ev: Any) -> tuple[int, int]:
-    """First day and the day after the last day of an event (one-day events last one day)."""
-    return int(ev.start), int(ev.start) + int(getattr(ev, "days", 1))
-
-
-def event_short(ev: Any, labels: Mapping[str, str]) -> str:
-    """A short label for a band on a time axis."""
-    if isinstance(ev, sc.Promotion):
-        return f"sale: {_store_label(ev.store, labels)}"
-    if isinstance(ev, sc.StoreEntry):
-        return f"{_store_label(ev.store, labels)} opens"
-    if isinstance(ev, sc.SetAttribute):
-        what = ATTRIBUTE_WORDS.get(ev.attribute, ev.attribute.replace("_", " "))
-        return f"{_store_label(ev.store, labels)}: {what}"
-    return str(ev.type).replace("_", " ")
-
-
 def calendar_lines(spec: sc.Scenario) -> list[str]:
     """The scenario's calendar, one line per event, in day order."""
     labels = labels_of(spec)
@@ -261,84 +144,15 @@ def scenario_story(spec: sc.Scenario) -> ScenarioStory:
 
 # ----------------------------------------------------------------- the model's log
 
-_SPAN = re.compile(r"^(?P<type>[a-z ]+?)(?: at (?P<who>.+))? (?P<what>begins|ends)(?: \(\d+ days\))?$")
-_CLOSED = re.compile(r"^(?P<who>.+) closed: (?P<n>\d+) customers? looks? for a new store$")
-_STRATEGY = [
-    (
-        re.compile(r"^(?P<who>.+) cuts its price index to (?P<v>[\d.]+)$"),
-        "{who} cuts its prices to match online offers (price index now {v})",
-    ),
-    (
-        re.compile(r"^(?P<who>.+) invests in service \(target (?P<v>[\d.]+)\)$"),
-        "{who} invests in staff training (service target now {v})",
-    ),
-    (
-        re.compile(r"^(?P<who>.+) invests in personalization \((?P<v>[\d.]+)\)$"),
-        "{who} invests in knowing its customers (personalization now {v})",
-    ),
-    (
-        re.compile(r"^(?P<who>.+) opens an online channel with pick-up in store$"),
-        "{who} opens an online shop with pick-up in store",
-    ),
-]
-_OPENS = re.compile(r"^(?P<who>.+) opens its doors$")
+
+def happening(entry: LogEntry, spec: sc.Scenario) -> Happening:
+    """One entry of the model's log in plain words."""
+    return narration.happening(entry, labels_of(spec))
 
 
-def _find_span_event(spec: sc.Scenario, day: int, etype: str, who: str | None, ending: bool) -> Any:
-    labels = labels_of(spec)
-    for ev in spec.events:
-        if isinstance(ev, sc.StoreEntry | sc.SetAttribute) or ev.type.replace("_", " ") != etype:
-            continue
-        if who is not None and labels.get(getattr(ev, "store", ""), None) != who:
-            continue
-        start, end = event_span(ev)
-        if (end if ending else start) == day:
-            return ev
-    return None
-
-
-def describe_log_entry(day: int, message: str, spec: sc.Scenario) -> Happening:
-    """Turn one ``(day, message)`` of the model's log into plain words."""
-    labels = labels_of(spec)
-    m = _SPAN.match(message)
-    if m:
-        ending = m["what"] == "ends"
-        ev = _find_span_event(spec, day, m["type"], m["who"], ending)
-        if ev is not None:
-            text = event_end_text(ev, labels) if ending else event_start_text(ev, labels)
-            return Happening(
-                day,
-                text,
-                "event_end" if ending else "event_start",
-                store=_store_label(ev.store, labels) if isinstance(ev, sc.Promotion) else None,
-                event=ev.type,
-            )
-    m = _CLOSED.match(message)
-    if m:
-        n = int(m["n"])
-        text = (
-            f"{m['who']} closed — it ran out of cash: {n} customer"
-            f"{' looked' if n == 1 else 's looked'} for a new store"
-        )
-        return Happening(day, text, "closure", store=m["who"], customers=n)
-    for pattern, template in _STRATEGY:
-        m = pattern.match(message)
-        if m:
-            return Happening(day, template.format(**m.groupdict()), "strategy", store=m["who"])
-    m = _OPENS.match(message)
-    if m:
-        return Happening(day, f"{m['who']} opens its doors", "entry", store=m["who"], event="store_entry")
-    for ev in spec.events:
-        if isinstance(ev, sc.SetAttribute) and ev.start == day:
-            label = _store_label(ev.store, labels)
-            if message.startswith(f"{label}: {ev.attribute}"):
-                return Happening(day, event_start_text(ev, labels), "change", store=label, event="set")
-    return Happening(day, message, "other")
-
-
-def happenings(log: Iterable[tuple[int, str]], spec: sc.Scenario) -> list[Happening]:
+def happenings(log: Iterable[LogEntry], spec: sc.Scenario) -> list[Happening]:
     """The whole log in plain words, in the order it happened."""
-    return [describe_log_entry(int(day), str(msg), spec) for day, msg in log]
+    return narration.happenings(log, labels_of(spec))
 
 
 # ------------------------------------------------------------------ the day in words

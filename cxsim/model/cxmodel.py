@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.model import events
+from cxsim.model.log import LogEntry
 from cxsim.model.metrics import (
     STORE_COLUMNS,
     TIMESERIES_COLUMNS,
@@ -29,7 +30,7 @@ from cxsim.model.metrics import (
 )
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
-from cxsim.model.stores import STRATEGIES, Market, Store, StoreArrays
+from cxsim.model.stores import Store, StoreArrays
 from cxsim.rules import (
     choice,
     experience,
@@ -42,6 +43,7 @@ from cxsim.rules import (
 )
 from cxsim.rules.arrays import row_max, row_max_mean_and_column_means, row_min
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.strategies import STRATEGIES, Market
 from cxsim.rules.town import distances_km
 
 CHOICE_KEYS = (
@@ -114,7 +116,7 @@ class CXModel(mesa.Model):
         self.day = 0
         self.store_names = spec.store_names()
         self.segment_names = list(spec.segments)
-        self.log: list[tuple[int, str]] = []
+        self.log: list[LogEntry] = []
         self._init_stores()
         b = spec.behaviour
         self._b = {k: float(getattr(b, k)) for k in CHOICE_KEYS}
@@ -213,9 +215,7 @@ class CXModel(mesa.Model):
                 if ev.attribute in ("x", "y"):
                     xy = np.array([[store.x, store.y]])
                     self.shoppers.dist_km[:, store.index] = distances_km(self.shoppers.home, xy)[:, 0]
-            self.log.append((day, events.describe(ev, store.label)))
-        for text in events.span_messages(self.spec.events, day, self.store_labels):
-            self.log.append((day, text))
+        self.log.extend(events.log_entries(self.spec.events, day))
 
     def _fade(self) -> None:
         b, a = self.spec.behaviour, self.shoppers
@@ -590,14 +590,15 @@ class CXModel(mesa.Model):
             if s.is_open and s.cash < 0:
                 customers = int((self.shoppers.last_store == s.index).sum())
                 s.close(day)
-                self.log.append((day, f"{s.label} closed: {customers} customers look for a new store"))
+                self.log.append(LogEntry(day, "closure", s.name, {"customers": customers}))
                 continue
             if s.is_open and day % s.strategy_every == 0:
                 rivals = [r.online_price for r in self.stores if r is not s and r.is_open and r.has_delivery]
                 market = Market(day, min(rivals, default=s.price), s.market_share)
-                message = STRATEGIES[s.strategy](s, market)
-                if message:
-                    self.log.append((day, message))
+                action = STRATEGIES[s.strategy](s, market)
+                if action is not None:
+                    data = {"strategy": action.strategy, "attribute": action.attribute, "value": action.value}
+                    self.log.append(LogEntry(day, "strategy", s.name, data))
 
     # -------------------------------------------------------------- recording
     def _record(self, day: int, p: DayPurchases, counts: dict[str, int]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cxsim.model import scenario as sc
+from cxsim.model.log import LogEntry
 
 
 @dataclass
@@ -71,23 +73,35 @@ def conditions(events: list, day: int) -> DayConditions:
     return c
 
 
-def describe(ev: sc.StoreEntry | sc.SetAttribute, label: str) -> str:
-    """Plain words for a one-day event (for logs and the classroom panel)."""
-    if isinstance(ev, sc.StoreEntry):
-        return f"{label} opens its doors"
-    return f"{label}: {ev.attribute} set to {ev.value}"
+def _span_fields(ev: sc.Lockdown | sc.Promotion | sc.Recession | sc.DeliveryDisruption) -> dict[str, Any]:
+    return ev.model_dump(mode="json")
 
 
-def span_messages(events: list, day: int, labels: dict[str, str]) -> list[str]:
-    """Plain words for span events that start or end on ``day``."""
-    out = []
+def log_entries(events: list[sc.Event], day: int) -> list[LogEntry]:
+    """Log entries for the calendar of ``day``: one-day events first, then span events starting or ending."""
+    out = [
+        once_entry(ev, day)
+        for ev in events
+        if isinstance(ev, sc.StoreEntry | sc.SetAttribute) and ev.start == day
+    ]
     for ev in events:
         if isinstance(ev, sc.StoreEntry | sc.SetAttribute):
             continue
-        name = ev.type.replace("_", " ")
-        who = f" at {labels.get(ev.store, ev.store)}" if isinstance(ev, sc.Promotion) else ""
+        store = ev.store if isinstance(ev, sc.Promotion) else None
         if ev.start == day:
-            out.append(f"{name}{who} begins ({ev.days} days)")
+            out.append(LogEntry(day, "event_start", store, _span_fields(ev)))
         elif ev.start + ev.days == day:
-            out.append(f"{name}{who} ends")
+            out.append(LogEntry(day, "event_end", store, _span_fields(ev)))
     return out
+
+
+def once_entry(ev: sc.StoreEntry | sc.SetAttribute, day: int) -> LogEntry:
+    """The log entry of a one-day event (a store entry or an attribute change)."""
+    if isinstance(ev, sc.StoreEntry):
+        return LogEntry(day, "store_entry", ev.store, {"type": ev.type, "start": ev.start})
+    return LogEntry(
+        day,
+        "set",
+        ev.store,
+        {"type": ev.type, "start": ev.start, "attribute": ev.attribute, "value": ev.value},
+    )

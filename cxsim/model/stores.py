@@ -1,4 +1,7 @@
-"""Stores: Mesa agents with channels, customer experience, accounts and a strategy rule."""
+"""Stores: Mesa agents with channels, customer experience and accounts.
+
+Their strategy rules live in :mod:`cxsim.rules.strategies`.
+"""
 
 from __future__ import annotations
 
@@ -112,77 +115,6 @@ class Store(mesa.Agent):
         """Close the store for good: it ran out of money."""
         self.is_open = False
         self.closed_on = day
-
-
-@dataclass(frozen=True)
-class Market:
-    """What a store's strategy rule can see of the market."""
-
-    day: int
-    lowest_online_price: float
-    """Cheapest regular (not promotional) online price among open rivals."""
-    own_share: float
-
-
-def _affordable(store: Store, days_of_costs: float) -> bool:
-    return store.cash > days_of_costs * store.fixed_cost
-
-
-def static(store: Store, market: Market) -> str | None:
-    """Change nothing."""
-    return None
-
-
-def price_match(store: Store, market: Market) -> str | None:
-    """Cut prices toward the cheapest online offer, never below cost plus 5%.
-
-    A common answer to showrooming (Mehra, Kumar and Raju 2018, Mgmt Sci. 64:3076).
-    """
-    floor = (1.0 - store.margin) * 1.05
-    target = max(floor, market.lowest_online_price * 1.02)
-    if store.price <= target + 1e-9:
-        return None
-    store.price = max(target, store.price - store.strategy_step)
-    return f"{store.label} cuts its price index to {store.price:.2f}"
-
-
-def invest_service(store: Store, market: Market) -> str | None:
-    """Train staff: raise the service target by one step, paying more every day from now on."""
-    assert store.target_service is not None
-    if store.target_service >= 1.0 or not _affordable(store, 60):
-        return None
-    store.target_service = min(1.0, store.target_service + store.strategy_step)
-    store.fixed_cost += store.strategy_cost * store.scale
-    return f"{store.label} invests in service (target {store.target_service:.2f})"
-
-
-def invest_personalization(store: Store, market: Market) -> str | None:
-    """Invest in customer knowledge and clienteling: personalization capability up one step."""
-    if store.personalization >= 1.0 or not _affordable(store, 60):
-        return None
-    store.personalization = min(1.0, store.personalization + store.strategy_step)
-    store.fixed_cost += store.strategy_cost * store.scale
-    return f"{store.label} invests in personalization ({store.personalization:.2f})"
-
-
-def open_online(store: Store, market: Market) -> str | None:
-    """A physical store opens an online channel with pick-up in store and cross-channel returns."""
-    if store.kind != "physical" or not _affordable(store, 90):
-        return None
-    store.kind = "omnichannel"
-    store.bopis = True
-    store.cross_channel_returns = True
-    store.fixed_cost += 5.0 * store.strategy_cost * store.scale
-    return f"{store.label} opens an online channel with pick-up in store"
-
-
-STRATEGIES: dict[str, Callable[[Store, Market], str | None]] = {
-    "static": static,
-    "price_match": price_match,
-    "invest_service": invest_service,
-    "invest_personalization": invest_personalization,
-    "open_online": open_online,
-}
 
 
 @dataclass
