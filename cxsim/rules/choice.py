@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
+
 WALK_IN, DELIVERY, PICKUP = 0, 1, 2
 FULFILMENTS = ("walk_in", "delivery", "pickup")
 # shopper weight columns
@@ -19,6 +21,35 @@ W_PRICE, W_SERVICE, W_PERSONAL, W_CONVENIENCE, W_REPUTATION, W_LOYALTY = range(6
 WEIGHT_NAMES = ("price", "service", "personalization", "convenience", "reputation", "loyalty")
 # how much of a store's human service each fulfilment carries
 SERVICE_SHARE = np.array([1.0, 0.4, 0.7])
+
+
+class ChoiceCoefficients(Coefficients):
+    """Utility coefficients of the choice of store and fulfilment (``behaviour.choice``)."""
+
+    price: NonNeg = 10.0
+    """Utility lost per unit of price index (10% dearer = -1 for an average shopper)."""
+    price_awareness: Unit = 0.5
+    """Share of an unresearched alternative's price difference the shopper perceives."""
+    service: NonNeg = 2.0
+    personalization: NonNeg = 2.0
+    convenience: NonNeg = 1.0
+    travel_per_km: NonNeg = 0.30
+    crowding: NonNeg = 0.8
+    delivery_per_day: NonNeg = 0.35
+    delivery_hassle: NonNeg = 1.5
+    pickup_hassle: NonNeg = 2.0
+    loyalty: NonNeg = 2.5
+    reputation: NonNeg = 2.0
+    unseen_risk: NonNeg = 2.0
+    """Utility lost buying a product unseen, at touch_feel = 1."""
+    return_ease: NonNeg = 0.5
+    """Utility of an easy return policy for products bought unseen."""
+    walk_out_effort: NonNeg = 1.0
+    """Utility of buying in the store one is standing in, over leaving it."""
+    digital_habit: NonNeg = 1.0
+    """Utility of ordering online for a shopper with a full digital habit."""
+    no_purchase: float = -4.0
+    """Utility of postponing the purchase altogether."""
 
 
 def gumbel_argmax(rng: np.random.Generator, utilities: np.ndarray) -> np.ndarray:

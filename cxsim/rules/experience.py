@@ -4,6 +4,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxsim.rules.coefficients import Coefficients, NonNeg, Pos, Unit
+
+
+class ExperienceCoefficients(Coefficients):
+    """Weights of the experience's touchpoints and the satisfaction model (``behaviour.experience``)."""
+
+    base: float = 0.85
+    """Experience quality of an unremarkable purchase."""
+    service: NonNeg = 0.30
+    personalization: NonNeg = 0.20
+    atmosphere: NonNeg = 0.10
+    crowding: NonNeg = 0.15
+    crowding_optimum: Pos = 0.6
+    """Crowding (walk-ins per capacity) that recreational shoppers enjoy most."""
+    value: NonNeg = 0.5
+    late_per_day: NonNeg = 0.06
+    misfit: NonNeg = 0.15
+    return_hassle: NonNeg = 0.12
+    after_sales: NonNeg = 0.35
+    inconsistency: NonNeg = 0.25
+    service_noise: NonNeg = 0.25
+    """Spread of the realized service around its quality, at zero consistency."""
+    mood_noise: NonNeg = 0.08
+    disconfirmation: NonNeg = 0.8
+    """Weight of disconfirmation (experience minus expectation) in satisfaction."""
+    expectation_rate: Unit = 0.25
+    """How far an experience moves the expectation of the store toward it."""
+
 
 def realized_service(
     rng: np.random.Generator, quality: np.ndarray, consistency: np.ndarray, noise: float

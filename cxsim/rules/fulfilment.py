@@ -5,6 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.coefficients import Coefficients, Unit
+
+
+class FulfilmentCoefficients(Coefficients):
+    """Coefficients of fulfilment and use (``behaviour.fulfilment``)."""
+
+    impulse_return: Unit = 0.10
+    """Extra return probability of a purchase pulled forward by a promotion and bought
+    at the promoting store (an impulse buy; not at stores the shopper went to instead)."""
 
 
 def return_ease(leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.ndarray) -> np.ndarray:

@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
+
+from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
+
+
+class LoyaltyCoefficients(Coefficients):
+    """Loyalty, avoidance, familiarity and digital habit (``behaviour.loyalty``)."""
+
+    gain: NonNeg = 0.5
+    """Loyalty gained per unit of positive disconfirmation."""
+    loss: NonNeg = 1.2
+    """Loss per unit of negative disconfirmation (> gain: negativity bias)."""
+    repeat: NonNeg = 0.12
+    """Loyalty gained by a purchase itself (habit of returning)."""
+    decay: Unit = 0.0025
+    """Daily fading of loyalty without visits."""
+    avoid_threshold: float = -0.30
+    """Disconfirmation below which a shopper avoids the store."""
+    avoid_days: Annotated[int, Field(ge=0)] = 120
+    """Days a shopper avoids a store after a very bad experience."""
+    familiarity_gain: Unit = 0.25
+    """How fast a store gets to know a customer, per purchase, at full personalization capability."""
+    familiarity_decay: Unit = 0.003
+    """Daily fading of the store's knowledge of a customer."""
+    habit_gain: Unit = 0.15
+    """Digital habit gained by an online order."""
+    habit_decay: Unit = 0.002
+    """Daily fading of the digital habit."""
 
 
 def update_loyalty(

@@ -12,9 +12,33 @@ from __future__ import annotations
 import numpy as np
 
 from cxsim.rules.choice import gumbel_argmax
+from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
 
 NONE, ONLINE, VISIT = 0, 1, 2
 CHANNELS = ("none", "online", "visit")
+
+
+class ResearchCoefficients(Coefficients):
+    """Coefficients of the research-channel choice (``behaviour.research``)."""
+
+    none: float = 0.6
+    """Utility of buying without research (out of habit)."""
+    habit: float = 2.0
+    """Extra utility of no research per unit of the shopper's highest loyalty."""
+    online: float = -1.3
+    """Utility of researching online."""
+    online_savvy: float = 3.0
+    """Extra utility of online research per unit of digital savviness above 0.5."""
+    visit: float = -0.45
+    """Utility of visiting a store to inspect the product."""
+    visit_touch: float = 1.5
+    """Extra utility of a visit per unit of the category's touch and feel."""
+    visit_recreational: float = 0.8
+    """Extra utility of a visit for a recreational shopper."""
+    visit_km: NonNeg = 0.25
+    """Utility lost per km to the store visited."""
+    reputation_weight: Unit = 0.5
+    """How far online research moves a shopper's view of a store toward its public rating."""
 
 
 def research_utilities(

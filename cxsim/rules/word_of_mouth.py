@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
+
+from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
+
+
+class WordOfMouthCoefficients(Coefficients):
+    """Recommendation, reviews and word of mouth (``behaviour.word_of_mouth``)."""
+
+    recommend_noise: NonNeg = 0.7
+    """Spread of the likelihood-to-recommend answer around ten times satisfaction."""
+    review_base: Unit = 0.02
+    """Probability that a shopper with a middling experience writes a review."""
+    review_extremity: Unit = 0.35
+    """Extra probability of a review at the extremes of satisfaction."""
+    review_rate: Unit = 0.05
+    """Weight of one review in the store's public rating."""
+    positive: Unit = 0.30
+    """Probability that a promoter tells acquaintances."""
+    negative: Unit = 0.30
+    """Probability that a detractor tells acquaintances."""
+    reach: Annotated[int, Field(ge=0, le=64)] = 3
+    """Acquaintances told."""
+    weight: Unit = 0.15
+    """How far praise moves a hearer's view of the store."""
+    negative_weight: Unit = 0.25
+    """How far a complaint moves a hearer's view of the store."""
+    nps_window_days: Annotated[int, Field(ge=1)] = 30
+    """Days of answers pooled in the rolling NPS."""
 
 
 def likelihood_to_recommend(rng: np.random.Generator, satisfaction: np.ndarray, noise: float) -> np.ndarray:
