@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.model.scenario import load_raw, load_scenario, scenario_names, scenarios_dir, validate
+from cxsim.model.library import builtin_dir
+from cxsim.model.scenario import load_raw, load_scenario, scenario_names, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = {
@@ -87,7 +88,7 @@ def test_library_has_every_scenario_of_the_issue() -> None:
 @pytest.mark.parametrize("name", sorted(LIBRARY))
 def test_scenario_is_documented(name: str) -> None:
     raw, path = load_raw(name)
-    assert path.parent == scenarios_dir().resolve()
+    assert path.parent == builtin_dir().resolve()
     assert raw.get("description") and raw.get("question"), "each scenario says what it is and asks"
     text = path.read_text()
     if name != "baseline":  # baseline.toml is calibrated and left alone: its claim is in the docs

@@ -17,39 +17,38 @@ bands. ``cxsim calibrate`` reports the best parameter sets with the distance to
 each pattern's band and can write the best as a scenario extending the base.
 """
 
-import json
 import math
 import os
 import re
-import sys
-import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import tomli_w
+from pydantic import Field, ValidationError
 
+from cxsim.core import config
+from cxsim.core.config import StrictModel
 from cxsim.core.errors import InputError, ScenarioError
+from cxsim.core.io import atomic_dir, atomic_write_json, atomic_write_text
+from cxsim.experiments.provenance import command_line, machine
 from cxsim.experiments.validation import (
     Job,
-    Pattern,
     Plan,
     band_distance,
-    load_patterns,
-    machine,
     plan_jobs,
     replication_table,
     resolve_scenarios,
     run_jobs,
 )
+from cxsim.experiments.validation_patterns import Pattern
 from cxsim.model.scenario import find_scenario_file, load_scenario, scenarios_dir
 
-DEFAULT_FILE = Path("calibration/free_parameters.toml")
+DEFAULT_FILE = config.data_path("calibration", "free_parameters.toml")
 CENTRE_WEIGHT = 0.01
 """Weight of the distance to the published figures (or band centres) in the objective: a tie-breaker."""
 
@@ -57,23 +56,24 @@ CENTRE_WEIGHT = 0.01
 # =========================================================================== the file
 
 
-class Budget(BaseModel):
+class Budget(StrictModel):
     """How many model evaluations the search may spend."""
 
-    model_config = ConfigDict(extra="forbid")
     sampler: Literal["lhs", "sobol"] = "lhs"
     samples: Annotated[int, Field(ge=1, le=100_000)] = 24
     refine: Annotated[int, Field(ge=0, le=100_000)] = 24
     sampler_seed: Annotated[int, Field(ge=0)] = 12345
 
 
-class FreeParametersFile(BaseModel):
+class FreeParametersFile(StrictModel):
     """The top level of ``free_parameters.toml``."""
 
-    model_config = ConfigDict(extra="forbid")
+    config_label: ClassVar[str] = "free-parameters file"
     base: str = "baseline"
     patterns: list[str] = Field(default_factory=list)
-    seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)] = [1, 2]
+    seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [1, 2]
+    )
     budget: Budget = Field(default_factory=Budget)
     parameters: dict[str, Any]
 
@@ -124,23 +124,13 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def read_settings(path: Path) -> Settings:
     """Read ``free_parameters.toml``; every problem is an :class:`InputError`."""
+    path = config.packaged(path) or path  # the old place, calibration/free_parameters.toml
     source = str(path)
-    if not path.is_file():
-        raise InputError(
-            source, "", "a free-parameters file (see calibration/free_parameters.toml)", "no such file"
-        )
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(source, "", "valid TOML", hint=str(exc)) from None
+    data = config.read_toml(path, f"a free-parameters file (see {DEFAULT_FILE})")
     try:
         raw = FreeParametersFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(x) for x in err["loc"])
-        found = "nothing" if err["type"] == "missing" else err.get("input")
-        raise InputError(source, key, str(err["msg"]).lower(), found) from None
+        raise config.translate_validation_error(source, data, exc, FreeParametersFile) from None
     params = []
     for name, rng in _flatten(raw.parameters).items():
         key = f"parameters.{name}"
@@ -378,8 +368,6 @@ def scenario_target(name: str) -> Path:
 
 def scenario_text(settings: Settings, best: Evaluation, target: Path, note: str) -> str:
     """A scenario that extends the base with the calibrated values."""
-    from cxsim.cli.main import to_toml
-
     base = settings.base
     base_file = find_scenario_file(base).resolve()
     here = target.parent.resolve()
@@ -400,28 +388,16 @@ def scenario_text(settings: Settings, best: Evaluation, target: Path, note: str)
         "extends": base,
     }
     lines = [f"# {line}" if line else "#" for line in note.splitlines()]
-    return "\n".join(lines) + "\n" + to_toml({**head, **tables})
+    return "\n".join(lines) + "\n" + tomli_w.dumps({**head, **tables})
 
 
 def write_scenario(settings: Settings, best: Evaluation, target: Path, note: str) -> Path:
     """Write the scenario atomically, after checking that it loads."""
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
     text = scenario_text(settings, best, target, note)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".toml", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        load_scenario(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    return atomic_write_text(target, text, check=load_scenario)
 
 
-# =========================================================================== command line
+# =========================================================================== the record
 
 
 def validate_command(best: Evaluation, settings: Settings) -> str:
@@ -434,162 +410,50 @@ def validate_command(best: Evaluation, settings: Settings) -> str:
     )
 
 
-def _fmt(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+def calibration_info(
+    settings: Settings, params: Path, patterns: Sequence[Pattern], history: Sequence[Evaluation], **extra: Any
+) -> dict[str, Any]:
+    """The record of a calibration (``calibration.json``): command, settings, budget and the best set."""
+    best = ranked(history)[0]
+    return {
+        "command": command_line(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "params_file": str(params),
+        "base": settings.base,
+        "patterns": [p.id for p in patterns],
+        "seeds": settings.seeds,
+        "budget": settings.budget.model_dump(),
+        "overrides": settings.overrides,
+        "days": settings.days,
+        **extra,
+        "evaluations": len(history),
+        "best": {"values": best.values, "distance": best.distance, "by_pattern": best.by_pattern},
+    }
 
 
-def top_table(history: Sequence[Evaluation], k: int, patterns: Sequence[Pattern]) -> Any:
-    """The best ``k`` parameter sets (columns) with the distance to each pattern's band."""
-    from rich.table import Table
-
-    best = ranked(history)[:k]
-    base = next((e for e in history if e.phase == "base"), None)
-    shown = [*best, *([base] if base is not None and base not in best else [])]
-    t = Table(title=f"best {len(best)} of {len(history)} parameter sets", title_justify="left")
-    t.add_column("")
-    for i, e in enumerate(shown):
-        rank = f"#{i + 1}" if e in best else "base"
-        t.add_column(f"{rank}\n{e.phase}" if rank != "base" else "base", justify="right")
-    t.add_row("[bold]distance to the bands[/]", *(f"[bold]{e.distance:.3f}[/]" for e in shown))
-    for p in patterns:
-        name = p.name if len(p.name) <= 40 else p.name[:39] + "…"
-        t.add_row(f"  {p.id} {name}", *(f"{e.by_pattern[p.id]:.3f}" for e in shown))
-    t.add_section()
-    for name in history[0].values if history else []:
-        t.add_row(name, *(_fmt(e.values[name]) for e in shown))
-    return t
+def calibration_note(settings: Settings, info: dict[str, Any], best: Evaluation) -> str:
+    """The comment at the top of a calibrated scenario: where it comes from, how to validate it."""
+    return (
+        f"Written by `cxsim calibrate` on {info['date'][:10]} from {info['params_file']}\n"
+        f"({info['evaluations']} evaluations on seeds {settings.seeds}"
+        + (f", with --set {' '.join(settings.overrides)}" if settings.overrides else "")
+        + (f", {settings.days} days" if settings.days else "")
+        + f"; patterns {', '.join(info['patterns'])}).\n"
+        f"Distance to the bands: {best.distance:.4f} (0 = every pattern inside its band).\n"
+        f"Validate these values on every pattern's scenario with:\n  {validate_command(best, settings)}"
+    )
 
 
-def register(app: Any) -> None:
-    """Add ``cxsim calibrate`` to the command line."""
-    import typer
-
-    from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly, progress_enabled
-
-    @app.command()
-    @fail_cleanly
-    def calibrate(
-        params: Annotated[
-            Path, typer.Option("--params", help="Free parameters, ranges, patterns, seeds and budget (TOML).")
-        ] = DEFAULT_FILE,
-        patterns: Annotated[
-            list[Path] | None,
-            typer.Option(
-                "--patterns", help="A patterns file that adds or replaces patterns by id (repeatable)."
-            ),
-        ] = None,
-        only: Annotated[
-            list[str] | None, typer.Option("--only", help="Calibrate to this pattern id (repeatable).")
-        ] = None,
-        samples: Annotated[
-            int | None, typer.Option(help="Design points (overrides the budget).", min=1)
-        ] = None,
-        refine: Annotated[
-            int | None, typer.Option(help="Nelder–Mead evaluations (overrides the budget; 0: none).", min=0)
-        ] = None,
-        seed: Annotated[
-            list[int] | None, typer.Option("--seed", help="A seed of the fixed seed set (repeatable).", min=0)
-        ] = None,
-        workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
-        set_: SetOpt = None,
-        days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
-        top: Annotated[int, typer.Option(help="How many of the best parameter sets to show.", min=1)] = 5,
-        out: Annotated[Path, typer.Option(help="Write every evaluation here.")] = Path("calibration/results"),
-        write_scenario_: Annotated[
-            str | None,
-            typer.Option(
-                "--write-scenario",
-                help="Write the best set as scenarios/NAME.toml (or a path ending in .toml).",
-            ),
-        ] = None,
-        force: Annotated[bool, typer.Option(help="Replace an existing scenario file.")] = False,
-        quiet: Quiet = False,
-    ) -> None:
-        """Search the free parameters to bring the patterns into their bands (docs/VALIDATION.md).
-
-        A Latin hypercube (or Sobol) design over the declared ranges, then Nelder–Mead from
-        its best point, every evaluation on the same seeds. Prints the best parameter sets
-        with the distance to each pattern's band; writes every evaluation to --out and, with
-        --write-scenario, the best set as a scenario that extends the base.
-        """
-        from cxsim.experiments.results import atomic_dir, check_writable
-
-        started = time.time()
-        settings = read_settings(params)
-        settings.overrides = list(set_ or [])
-        settings.days = days
-        if samples is not None:
-            settings.budget.samples = samples
-        if refine is not None:
-            settings.budget.refine = refine
-        if seed:
-            settings.seeds = list(dict.fromkeys(seed))
-        ids = list(only or settings.pattern_ids)
-        chosen = load_patterns(patterns or (), ids)
-        check_settings(settings)
-        check_writable(out)
-        target = scenario_target(write_scenario_) if write_scenario_ else None
-        if target is not None:
-            if target.exists() and not force:
-                raise InputError(
-                    "--write-scenario", str(target), "a new scenario file (or --force)", "it exists"
-                )
-            check_writable(target.parent)
-        bar = None
-        evaluator = Evaluator(settings, chosen, workers or None)
-        per_point = evaluator.runs_per_point()
-        budget = settings.budget
-        if progress_enabled(quiet):
-            from tqdm import tqdm
-
-            total = per_point * (1 + budget.samples + budget.refine)
-            bar = tqdm(total=total, desc="calibrate", unit="run", leave=False)
-            evaluator.progress = bar.update
-        try:
-            history = search(
-                settings, evaluator, None if quiet else lambda m: console.print(m, highlight=False)
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        best = ranked(history)[0]
-        table = evaluations_table(history)
-        info = {
-            "command": " ".join(["cxsim", *sys.argv[1:]]),
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine(),
-            "params_file": str(params),
-            "base": settings.base,
-            "patterns": [p.id for p in chosen],
-            "seeds": settings.seeds,
-            "budget": settings.budget.model_dump(),
-            "overrides": settings.overrides,
-            "days": days,
-            "runs_per_evaluation": per_point,
-            "evaluations": len(history),
-            "seconds": round(time.time() - started, 1),
-            "best": {"values": best.values, "distance": best.distance, "by_pattern": best.by_pattern},
-        }
-        note = (
-            f"Written by `cxsim calibrate` on {info['date'][:10]} from {params}\n"
-            f"({len(history)} evaluations on seeds {settings.seeds}"
-            + (f", with --set {' '.join(settings.overrides)}" if settings.overrides else "")
-            + (f", {days} days" if days else "")
-            + f"; patterns {', '.join(info['patterns'])}).\n"
-            f"Distance to the bands: {best.distance:.4f} (0 = every pattern inside its band).\n"
-            f"Validate these values on every pattern's scenario with:\n  {validate_command(best, settings)}"
-        )
-        with atomic_dir(out) as tmp:
-            table.to_parquet(tmp / "evaluations.parquet", index=False)
-            table.to_csv(tmp / "evaluations.csv", index=False)
-            (tmp / "calibration.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
-            (tmp / "best.toml").write_text(scenario_text(settings, best, out / "best.toml", note))
-        console.print(top_table(history, top, chosen))
-        verdict = (
-            "every chosen pattern is inside its band" if best.distance == 0 else "some patterns stay outside"
-        )
-        console.print(f"best distance {best.distance:.4f}: {verdict}; evaluations written to [bold]{out}[/]")
-        console.print(f"validate these values with: {validate_command(best, settings)}", highlight=False)
-        if target is not None:
-            write_scenario(settings, best, target, note)
-            console.print(f"scenario written to [bold]{target}[/]")
+def write_calibration(
+    out: Path, settings: Settings, history: Sequence[Evaluation], info: dict[str, Any], note: str
+) -> Path:
+    """Write every evaluation, ``calibration.json`` and ``best.toml`` to ``out``, atomically."""
+    table = evaluations_table(history)
+    best = ranked(history)[0]
+    with atomic_dir(out) as tmp:
+        table.to_parquet(tmp / "evaluations.parquet", index=False)
+        table.to_csv(tmp / "evaluations.csv", index=False)
+        atomic_write_json(tmp / "calibration.json", info)
+        atomic_write_text(tmp / "best.toml", scenario_text(settings, best, out / "best.toml", note))
+    return out

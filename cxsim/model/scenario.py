@@ -1,11 +1,15 @@
 """The scenario schema: typed, validated defaults for a whole simulated town.
 
-A scenario is a TOML file under ``scenarios/``. It may ``extends`` another
-scenario (by name or path) and override single values; on the command line
-``--set stores.corner_shop.service_quality=0.9`` overrides one value by its
-dotted path. Everything is validated by pydantic on load; every failure is an
+A scenario is a TOML file in the scenario library (:mod:`cxsim.model.library`:
+the built-in scenarios in ``cxsim/data/scenarios`` with the user's folders
+layered over them). It may ``extends`` another scenario (by name or path) and
+override single values; on the command line ``--set
+stores.corner_shop.service_quality=0.9`` overrides one value by its dotted path.
+Files are read, merged and overridden by :mod:`cxsim.core.config`; everything is
+validated by pydantic on load; every failure is a
 :class:`~cxsim.core.errors.ScenarioError` naming the file, the key path, what was
-expected and what was found.
+expected and what was found. The default town (segments and stores of a scenario
+that defines none) is data: ``cxsim/data/defaults.toml``.
 
 Units: days for time, kilometres for distance, a price *index* for prices
 (1.0 is the town's reference price for the category), and 0..1 for qualities.
@@ -16,15 +20,56 @@ per-order costs (delivery, returns, after-sales) are per order, in currency unit
 
 from __future__ import annotations
 
+import functools
 import math
-import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from cxsim.core import config
+from cxsim.core.config import StrictModel, parse_override
 from cxsim.core.errors import ScenarioError, did_you_mean
+from cxsim.model.library import find_scenario_file, scenario_names, scenarios_dir
+from cxsim.model.scenario_events import (
+    EVENT_TYPES,
+    DeliveryDisruption,
+    Event,
+    Lockdown,
+    Promotion,
+    Recession,
+    SetAttribute,
+    StoreEntry,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "Behaviour",
+    "Category",
+    "DeliveryDisruption",
+    "Event",
+    "Lockdown",
+    "Promotion",
+    "Recession",
+    "Scenario",
+    "Segment",
+    "SetAttribute",
+    "Store",
+    "StoreEntry",
+    "Town",
+    "apply_override",
+    "check_consistency",
+    "deep_merge",
+    "find_scenario_file",
+    "load_raw",
+    "load_scenario",
+    "parse_override",
+    "scenario_names",
+    "scenarios_dir",
+    "validate",
+]
+
+deep_merge = config.deep_merge
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -33,13 +78,7 @@ StoreKind = Literal["physical", "online", "omnichannel"]
 StrategyName = Literal["static", "price_match", "invest_service", "invest_personalization", "open_online"]
 
 
-class _Strict(BaseModel):
-    """Base: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Town(_Strict):
+class Town(StrictModel):
     """The town map and its shoppers."""
 
     shoppers: Annotated[int, Field(ge=1, le=50_000_000)] = 10_000
@@ -53,7 +92,7 @@ class Town(_Strict):
     """Share of acquaintances drawn from anywhere in town (small-world shortcuts)."""
 
 
-class Segment(_Strict):
+class Segment(StrictModel):
     """A shopper segment: what its members weigh and how they shop.
 
     Weights multiply the choice coefficients of :class:`Behaviour`; 1.0 is the
@@ -75,72 +114,7 @@ class Segment(_Strict):
     """Mean days between two needs in the category."""
 
 
-def _default_segments() -> dict[str, Segment]:
-    return {
-        "bargain_hunter": Segment(
-            share=0.22,
-            price=2.0,
-            service=0.6,
-            personalization=0.5,
-            convenience=0.8,
-            reputation=0.9,
-            loyalty=0.5,
-            savvy=0.65,
-            recreational=0.35,
-            need_interval_days=60,
-        ),
-        "convenience_seeker": Segment(
-            share=0.23,
-            price=0.8,
-            service=0.7,
-            personalization=0.6,
-            convenience=1.8,
-            reputation=0.8,
-            loyalty=0.9,
-            savvy=0.55,
-            recreational=0.1,
-            need_interval_days=55,
-        ),
-        "experience_seeker": Segment(
-            share=0.18,
-            price=0.6,
-            service=1.8,
-            personalization=1.6,
-            convenience=0.7,
-            reputation=1.1,
-            loyalty=1.0,
-            savvy=0.45,
-            recreational=0.7,
-            need_interval_days=50,
-        ),
-        "loyal_local": Segment(
-            share=0.17,
-            price=0.7,
-            service=1.3,
-            personalization=1.2,
-            convenience=1.0,
-            reputation=0.7,
-            loyalty=1.8,
-            savvy=0.25,
-            recreational=0.3,
-            need_interval_days=65,
-        ),
-        "digital_native": Segment(
-            share=0.20,
-            price=1.2,
-            service=0.7,
-            personalization=1.0,
-            convenience=1.4,
-            reputation=1.3,
-            loyalty=0.6,
-            savvy=0.9,
-            recreational=0.3,
-            need_interval_days=55,
-        ),
-    }
-
-
-class Category(_Strict):
+class Category(StrictModel):
     """The product category of the scenario."""
 
     name: str = "consumer electronics and home goods"
@@ -163,7 +137,7 @@ class Category(_Strict):
     """Average ticket at price index 1.0, in currency units."""
 
 
-class Behaviour(_Strict):
+class Behaviour(StrictModel):
     """Coefficients of the shoppers' decision rules (see docs/ODD.md, submodels)."""
 
     # research channel (zero moment of truth)
@@ -257,7 +231,7 @@ class Behaviour(_Strict):
     nps_window_days: Annotated[int, Field(ge=1)] = 30
 
 
-class Store(_Strict):
+class Store(StrictModel):
     """A retailer: its channels, its customer experience and its economics."""
 
     kind: StoreKind
@@ -295,177 +269,7 @@ class Store(_Strict):
     """Extra fixed cost per day per step of investment (staff, systems)."""
 
 
-class _Event(_Strict):
-    start: Annotated[int, Field(ge=1)]
-
-
-class _SpanEvent(_Event):
-    days: Annotated[int, Field(ge=1)]
-
-
-class Lockdown(_SpanEvent):
-    """Walk-in shopping and store visits are restricted."""
-
-    type: Literal["lockdown"] = "lockdown"
-    pickup: bool = True
-    """Whether click-and-collect stays allowed during the lockdown."""
-
-
-class Promotion(_SpanEvent):
-    """A store's discount; it pulls demand forward (Black Friday, Singles' Day)."""
-
-    type: Literal["promotion"] = "promotion"
-    store: str
-    discount: Annotated[float, Field(ge=0.0, le=0.9)]
-    online_only: bool = False
-    pull_forward_days: Annotated[int, Field(ge=0)] = 30
-    response: Unit = 0.5
-    """Daily probability of buying early, per unit of price weight / 2: a bargain hunter
-    (price weight 2) with a need due within the window buys early with probability
-    ``response``; an average shopper (weight 1) with half of it."""
-
-
-class Recession(_SpanEvent):
-    """The economy shrinks: fewer needs, more price sensitivity, lower mood."""
-
-    type: Literal["recession"] = "recession"
-    severity: Unit = 0.3
-
-
-class DeliveryDisruption(_SpanEvent):
-    """A logistics crunch: deliveries slower and less reliable."""
-
-    type: Literal["delivery_disruption"] = "delivery_disruption"
-    extra_days: NonNeg = 3.0
-    reliability_factor: Unit = 0.6
-
-
-class StoreEntry(_Event):
-    """A store defined with ``open = false`` opens on ``start``."""
-
-    type: Literal["store_entry"] = "store_entry"
-    store: str
-
-
-class SetAttribute(_Event):
-    """Any store attribute takes a new value on ``start``."""
-
-    type: Literal["set"] = "set"
-    store: str
-    attribute: str
-    value: float | int | bool | str
-
-
-Event = Annotated[
-    Lockdown | Promotion | Recession | DeliveryDisruption | StoreEntry | SetAttribute,
-    Field(discriminator="type"),
-]
-EVENT_TYPES: dict[str, type[_Event]] = {
-    "lockdown": Lockdown,
-    "promotion": Promotion,
-    "recession": Recession,
-    "delivery_disruption": DeliveryDisruption,
-    "store_entry": StoreEntry,
-    "set": SetAttribute,
-}
-
-
-def _default_stores() -> dict[str, Store]:
-    return {
-        "corner_shop": Store(
-            kind="physical",
-            label="Corner Shop",
-            x=5.0,
-            y=6.5,
-            price=1.08,
-            service_quality=0.82,
-            service_consistency=0.75,
-            personalization=0.6,
-            atmosphere=0.7,
-            capacity=6.0,
-            after_sales=0.75,
-            return_leniency=0.4,
-            margin=0.38,
-            fixed_cost=107.0,
-            cash=12_000.0,
-        ),
-        "boutique": Store(
-            kind="physical",
-            label="Boutique",
-            x=7.2,
-            y=5.4,
-            price=1.12,
-            service_quality=0.85,
-            service_consistency=0.8,
-            personalization=0.7,
-            atmosphere=0.85,
-            capacity=5.0,
-            after_sales=0.7,
-            return_leniency=0.4,
-            margin=0.40,
-            fixed_cost=110.0,
-            cash=12_000.0,
-        ),
-        "chain": Store(
-            kind="physical",
-            label="MegaChain",
-            x=8.5,
-            y=8.5,
-            price=1.0,
-            service_quality=0.55,
-            service_consistency=0.55,
-            personalization=0.2,
-            atmosphere=0.5,
-            capacity=30.0,
-            after_sales=0.55,
-            return_leniency=0.6,
-            margin=0.30,
-            fixed_cost=69.0,
-            cash=60_000.0,
-        ),
-        "omni": Store(
-            kind="omnichannel",
-            label="OmniMart",
-            x=3.5,
-            y=3.5,
-            price=0.98,
-            service_quality=0.6,
-            service_consistency=0.65,
-            personalization=0.45,
-            atmosphere=0.55,
-            capacity=20.0,
-            delivery_days=2.0,
-            delivery_reliability=0.93,
-            return_leniency=0.65,
-            cross_channel_returns=True,
-            after_sales=0.6,
-            bopis=True,
-            channel_consistency=0.95,
-            margin=0.30,
-            fixed_cost=93.0,
-            cash=50_000.0,
-        ),
-        "giant": Store(
-            kind="online",
-            label="OnlineGiant",
-            price=0.90,
-            service_quality=0.5,
-            service_consistency=0.9,
-            personalization=0.5,
-            atmosphere=0.0,
-            capacity=1e6,
-            delivery_days=2.0,
-            delivery_reliability=0.94,
-            return_leniency=0.8,
-            after_sales=0.35,
-            margin=0.30,
-            fixed_cost=5.0,
-            cash=200_000.0,
-        ),
-    }
-
-
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A complete, validated what-if scenario."""
 
     name: str = "baseline"
@@ -483,8 +287,8 @@ class Scenario(_Strict):
     town: Town = Field(default_factory=Town)
     category: Category = Field(default_factory=Category)
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    segments: dict[str, Segment] = Field(default_factory=_default_segments)
-    stores: dict[str, Store] = Field(default_factory=_default_stores)
+    segments: dict[str, Segment] = Field(default_factory=lambda: _defaults("segments", Segment))
+    stores: dict[str, Store] = Field(default_factory=lambda: _defaults("stores", Store))
     events: list[Event] = Field(default_factory=list)
 
     def store_names(self) -> list[str]:
@@ -496,67 +300,22 @@ class Scenario(_Strict):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+# --------------------------------------------------------------------------- the default town
+
+
+@functools.cache
+def _default_data() -> dict[str, Any]:
+    return config.read_toml(config.data_path("defaults.toml"), "the default town", error=ScenarioError)
+
+
+def _defaults[M: StrictModel](table: str, model: type[M]) -> dict[str, M]:
+    """The default town's ``segments`` or ``stores`` (from ``cxsim/data/defaults.toml``)."""
+    return {name: model.model_validate(values) for name, values in _default_data()[table].items()}
+
+
 # --------------------------------------------------------------------------- loading
 
-
-def scenarios_dir() -> Path:
-    """Where named scenarios live: $CXSIM_SCENARIOS, ./scenarios, or the repository's."""
-    env = os.environ.get("CXSIM_SCENARIOS")
-    if env:
-        return Path(env)
-    local = Path.cwd() / "scenarios"
-    if local.is_dir():
-        return local
-    return Path(__file__).resolve().parents[2] / "scenarios"
-
-
-def scenario_names() -> list[str]:
-    """Names of the scenarios shipped under :func:`scenarios_dir`."""
-    return sorted(p.stem for p in scenarios_dir().glob("*.toml"))
-
-
-def find_scenario_file(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    """Resolve a scenario name (under ``scenarios/``) or a path to a file."""
-    text = str(name_or_path)
-    candidates = []
-    if relative_to is not None:
-        candidates.append(relative_to / text)
-        if not text.endswith(".toml"):
-            candidates.append(relative_to / f"{text}.toml")
-    candidates.append(Path(text))
-    if not text.endswith(".toml"):
-        candidates.append(scenarios_dir() / f"{text}.toml")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    names = scenario_names()
-    raise ScenarioError(
-        text,
-        "",
-        f"a scenario name ({', '.join(names) or 'none found'}) or a path to a .toml file",
-        hint=did_you_mean(Path(text).stem, names),
-    )
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), "", "valid TOML", hint=str(exc)) from None
-    except OSError as exc:
-        raise ScenarioError(str(path), "", "a readable file", hint=exc.strerror) from None
-
-
-def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``child`` into ``base``: tables merge key by key, other values replace."""
-    out = dict(base)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+_DICT_VALUES: dict[str, type[BaseModel]] = {"stores": Store, "segments": Segment}
 
 
 def with_default_tables(data: dict[str, Any]) -> dict[str, Any]:
@@ -566,169 +325,38 @@ def with_default_tables(data: dict[str, Any]) -> dict[str, Any]:
     exactly those stores; one that does not gets the schema's default town,
     written out so that scenarios extending it can change single values of it.
     """
-    for key in _DICT_VALUES:
+    for key, model in _DICT_VALUES.items():
         if key not in data:
-            defaults = Scenario.model_fields[key].default_factory()  # type: ignore[misc,call-arg]
-            data[key] = {k: v.model_dump(exclude_none=True) for k, v in defaults.items()}
+            data[key] = {k: v.model_dump(exclude_none=True) for k, v in _defaults(key, model).items()}
     return data
 
 
-def load_raw(name_or_path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, Path]:
+def _read(path: Path) -> dict[str, Any]:
+    return config.read_toml(path, "a scenario file", error=ScenarioError)
+
+
+def load_raw(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
     """Read a scenario file and everything it ``extends``, merged, unvalidated."""
-    relative_to = _chain[-1].parent if _chain else None
-    path = find_scenario_file(name_or_path, relative_to).resolve()
-    if path in _chain:
-        cycle = " -> ".join(p.stem for p in (*_chain, path))
-        raise ScenarioError(str(_chain[-1]), "extends", "a chain of scenarios without a cycle", found=cycle)
-    data = _read_toml(path)
-    parent = data.get("extends")
-    if parent is None:
-        return with_default_tables(data), path
-    if not isinstance(parent, str):
-        raise ScenarioError(str(path), "extends", "a scenario name or path (string)", parent)
-    base, _ = load_raw(parent, (*_chain, path))
-    for inherited in ("name", "description", "question"):
-        if inherited not in data:
-            base.pop(inherited, None)
-    return deep_merge(base, data), path
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Parse ``a.b.c=value``; the value is read as TOML, else kept as a string."""
-    if "=" not in text:
-        raise ScenarioError("--set", text, "PATH=VALUE, e.g. stores.giant.price=0.85", text)
-    path, _, raw = text.partition("=")
-    parts = [p for p in path.strip().split(".") if p]
-    if not parts:
-        raise ScenarioError("--set", text, "a dotted key path before '='", path)
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return parts, value
-
-
-def _schema_at(parts: list[str], data: dict[str, Any]) -> tuple[type[BaseModel] | None, str]:
-    """The pydantic model that holds the last key of ``parts`` (None for free dicts)."""
-    cls: type[BaseModel] | None = Scenario
-    kind = "model"
-    for i, part in enumerate(parts[:-1]):
-        if kind == "dict":
-            cls, kind = _DICT_VALUES[parts[i - 1]], "model"
-            continue
-        if kind == "list":
-            idx = int(part) if part.isdigit() else -1
-            events = data.get("events", [])
-            etype = events[idx].get("type") if 0 <= idx < len(events) else None
-            cls, kind = EVENT_TYPES.get(str(etype)), "model"
-            if cls is None:
-                return None, "model"
-            continue
-        assert cls is not None
-        if part in _DICT_VALUES and cls is Scenario:
-            kind = "dict"
-        elif part == "events" and cls is Scenario:
-            kind = "list"
-        else:
-            field = cls.model_fields.get(part)
-            ann = field.annotation if field else None
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                cls = ann
-            else:
-                return None, "model"
-    return cls, kind
-
-
-_DICT_VALUES: dict[str, type[BaseModel]] = {"stores": Store, "segments": Segment}
+    path = find_scenario_file(name_or_path).resolve()
+    data = config.resolve_extends(
+        path,
+        find_scenario_file,
+        read=_read,
+        root=with_default_tables,
+        own_keys=("name", "description", "question"),
+        noun="scenarios",
+        error=ScenarioError,
+    )
+    return data, path
 
 
 def apply_override(data: dict[str, Any], text: str) -> dict[str, Any]:
     """Apply one ``--set PATH=VALUE`` override to raw scenario data."""
-    parts, value = parse_override(text)
-    cls, kind = _schema_at(parts, data)
-    key = parts[-1]
-    if kind == "model" and cls is not None and key not in cls.model_fields:
-        raise ScenarioError(
-            f"--set {text}",
-            ".".join(parts),
-            f"a key of {cls.__name__.lower()}",
-            key,
-            did_you_mean(key, cls.model_fields),
-        )
-    if kind == "dict" and parts[-2] in _DICT_VALUES:
-        raise ScenarioError(f"--set {text}", ".".join(parts), f"a key inside {parts[-2]}.{key}", value)
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(
-                    f"--set {text}",
-                    ".".join(parts[: i + 1]),
-                    f"an index below {len(node)}",
-                    part,
-                )
-            node = node[int(part)]
-            continue
-        if part not in node or not isinstance(node[part], dict | list):
-            known = list(node) if isinstance(node, dict) else []
-            if parts[i - 1 : i] == ["stores"] or parts[i - 1 : i] == ["segments"]:
-                raise ScenarioError(
-                    f"--set {text}",
-                    ".".join(parts[: i + 1]),
-                    f"one of {', '.join(known)}",
-                    part,
-                    did_you_mean(part, known),
-                )
-            node[part] = {}
-        node = node[part]
-    node[key] = value
-    return data
+    return config.apply_override(data, text, Scenario, error=ScenarioError)
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> tuple[str, list[str]]:
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if i >= 2 and loc[0] == "events" and i == 2 and item in EVENT_TYPES:
-            continue
-        parts.append(str(item))
-    return ".".join(parts), parts
-
-
-def _validation_error(source: str, data: dict[str, Any], exc: ValidationError) -> ScenarioError:
-    err = exc.errors()[0]
-    key, parts = _loc_to_path(tuple(err["loc"]))
-    if err["type"] == "extra_forbidden":
-        cls, _kind = _schema_at(parts, data)
-        allowed = list(cls.model_fields) if cls is not None else []
-        return ScenarioError(
-            source,
-            key,
-            f"a known key of {cls.__name__.lower() if cls else 'this table'}",
-            parts[-1],
-            did_you_mean(parts[-1], allowed) or "unknown key",
-        )
-    if err["type"] == "union_tag_invalid":
-        return ScenarioError(
-            source,
-            key + ".type",
-            f"an event type ({', '.join(EVENT_TYPES)})",
-            err.get("ctx", {}).get("tag"),
-            did_you_mean(str(err.get("ctx", {}).get("tag")), EVENT_TYPES),
-        )
-    found = err.get("input")
-    if err["type"] == "missing":
-        found = "nothing"
-    return ScenarioError(source, key, _expected(err), found)
-
-
-def _expected(err: Any) -> str:
-    msg = str(err["msg"])
-    prefix = "Input should be "
-    if msg.startswith(prefix):
-        return msg[len(prefix) :]
-    if err["type"] == "missing":
-        return "a value (this key is required)"
-    return msg[0].lower() + msg[1:]
+def _expected(exc: ValidationError) -> str:
+    return config.expected_of(exc)
 
 
 def check_consistency(s: Scenario, source: str) -> None:
@@ -775,8 +403,7 @@ def check_consistency(s: Scenario, source: str) -> None:
             try:
                 s.stores[ev.store].model_copy().__setattr__(ev.attribute, ev.value)
             except ValidationError as exc:
-                msg = _expected(exc.errors()[0])
-                raise ScenarioError(source, f"events.{i}.value", msg, ev.value) from None
+                raise ScenarioError(source, f"events.{i}.value", _expected(exc), ev.value) from None
     if not any(st.open for st in s.stores.values()):
         raise ScenarioError(source, "stores.*.open", "at least one store open on day 1", False)
 
@@ -786,7 +413,7 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(source, data, exc) from None
+        raise config.translate_validation_error(source, data, exc, Scenario, error=ScenarioError) from None
     check_consistency(scenario, source)
     return scenario
 
@@ -801,8 +428,8 @@ def load_scenario(
     """Load, merge, override and validate a scenario.
 
     Args:
-        name_or_path: a scenario name under ``scenarios/``, a path to a TOML
-            file, or an already loaded :class:`Scenario`.
+        name_or_path: a scenario name of the library (:mod:`cxsim.model.library`),
+            a path to a TOML file, or an already loaded :class:`Scenario`.
         overrides: ``PATH=VALUE`` strings, applied in order.
         days: replaces the scenario's horizon.
         seed: replaces the scenario's seed.
