@@ -86,7 +86,7 @@ def test_figures_name_what_they_show(comp: Comparison, name: str, words: tuple[s
         "store_cash": lambda: fg.store_cash(comp.stores, comp.scenarios, ts=comp.timeseries, log=comp.log),
         "journey_flow": lambda: fg.journey_flow(comp.journeys, comp.scenarios),
     }[name]
-    with fg._style():
+    with fg.style():
         fig = draw()
     text = _texts(fig)
     for w in words:
@@ -114,7 +114,7 @@ def test_comparison_figures_are_written(comp: Comparison, tmp_path: Path) -> Non
 
 def test_report_of_a_comparison_in_markdown(comp: Comparison, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    comp.save(out, figures=False, report=False)
+    comp.save(out)
     res = runner.invoke(app, ["report", str(out), "--markdown"])
     assert res.exit_code == 0, res.output
     md = (out / "report.md").read_text()

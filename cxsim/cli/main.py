@@ -36,9 +36,9 @@ err_console = Console(stderr=True)
 # Modules that add commands: each defines ``register(app)``. Missing modules are skipped.
 COMMAND_MODULES = (
     "cxsim.experiments.compare",
-    "cxsim.analysis.report",
+    "cxsim.cli.report",
     "cxsim.experiments.sweep",
-    "cxsim.analysis.sweeps",
+    "cxsim.cli.analyze",
     "cxsim.cli.app_cmd",
     "cxsim.experiments.validation",
     "cxsim.experiments.calibration",

@@ -34,3 +34,19 @@ def t_quantile(level: float, dof: int | np.ndarray) -> float:
     from scipy import stats
 
     return float(stats.t.ppf(0.5 + level / 2.0, dof))
+
+
+def ci_half_width(
+    sd: Sequence[float] | np.ndarray, n: Sequence[float] | np.ndarray, level: float = 0.95
+) -> np.ndarray:
+    """Half-widths ``t(level, n-1) · sd / √n`` of many means' intervals at once (NaN where n < 2).
+
+    The vectorised form of :func:`mean_ci` for tables of group statistics; same
+    critical value (:func:`t_quantile`).
+    """
+    n_ = np.asarray(n, dtype=float)
+    t = np.full(n_.shape, np.nan)
+    for k in np.unique(n_[n_ >= 2]):
+        t[n_ == k] = t_quantile(level, int(k) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return t * np.asarray(sd, dtype=float) / np.sqrt(n_)

@@ -1,0 +1,99 @@
+"""The report of a single run (``cxsim run --out``): its numbers, stores and store events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cxsim.analysis import narration
+from cxsim.analysis.report.content import (
+    GENERIC_TOWN,
+    Cell,
+    Findings,
+    Report,
+    Row,
+    provenance_rows,
+    scenario_block,
+)
+from cxsim.experiments.compare import format_value, store_summary
+from cxsim.experiments.results import RunResult
+from cxsim.model.log import LogEntry
+from cxsim.model.registry import metric
+
+RUN_METRICS = (
+    "purchases",
+    "online_share",
+    "share_walk_in",
+    "share_delivery",
+    "share_pickup",
+    "showrooming_rate",
+    "webrooming_rate",
+    "share_shoppers_showroomed",
+    "share_shoppers_webroomed",
+    "return_rate",
+    "return_rate_walk_in",
+    "return_rate_delivery",
+    "mean_satisfaction",
+    "nps",
+    "stores_closed",
+)
+"""Summary metrics in a run's table (labels and units from the metric registry)."""
+
+
+def _value(value: float, unit: str) -> str:
+    """A run's value: counts as whole numbers, the rest as :func:`format_value` shows them."""
+    return f"{int(value):,}" if unit == "count" else format_value(float(value), unit)
+
+
+def is_milestone(entry: LogEntry) -> bool:
+    """Whether a log entry is a store event: a store opens, closes, or opens an online channel."""
+    return entry.kind in ("closure", "store_entry") or (
+        entry.kind == "strategy"
+        and (entry.data.get("strategy") == "open_online" or " opens " in str(entry.data.get("text", "")))
+    )
+
+
+def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
+    """The report of a single run (``cxsim run --out``)."""
+    s = result.summary.iloc[0]
+    name = str(s["scenario"])
+    window = int(s["window_days"])
+    rows: list[Row] = []
+    for key in RUN_METRICS:
+        if key in s:
+            m = metric(key, "summary")
+            rows.append(Row([Cell(m.label), Cell(_value(s[key], m.unit))]))
+    share, nps, cash = (metric(k, "stores").label for k in ("market_share", "nps", "cash"))
+    for i, (_, r) in enumerate(store_summary(result.stores, window).iterrows()):
+        text = (
+            f"{share} {format_value(r['market_share'], 'share')} · {nps} {format_value(r['nps'], 'score')}"
+            f" · {cash} {format_value(r['cash'], 'money')}"
+        )
+        rows.append(
+            Row(
+                [Cell(f"{r['label']} ({r['kind']})"), Cell(text, strong="" if r["is_open"] else "closed")],
+                i == 0,
+            )
+        )
+    labels = narration.labels_from_scenario(result.scenario)
+    events = [f"day {e.day}: {narration.entry_text(e, labels)}" for e in result.log if is_milestone(e)]
+    return Report(
+        title=f"What if…? {name}",
+        subtitle=(
+            f"cxsim run · seed {int(s['seed'])} · {int(s['shoppers']):,} shoppers · {int(s['days'])} days"
+        ),
+        scenarios=[scenario_block(name, result.scenario)],
+        findings=[Findings("", "Store events:", events)] if events else [],
+        table_head=[Cell("metric"), Cell(f"{name} (last {window} days)")],
+        table_rows=rows,
+        table_note=(
+            "One run: no confidence intervals. Use `cxsim compare` for replications with intervals and "
+            "differences against another scenario."
+        ),
+        figures=figures,
+        method=[
+            f"One run of {int(s['days'])} days with seed {int(s['seed'])}, after a warm-up. Rates are over "
+            f"the last {window} days; cash at the last day; money in currency units for the whole town.",
+            GENERIC_TOWN,
+        ],
+        provenance=provenance_rows(result.provenance),
+    )
