@@ -44,7 +44,7 @@ must exist.
 
 The work folder
 ---------------
-A temporary folder with copies of ``scenarios/`` and ``experiments/``; the guide's
+A temporary folder with copies of the built-in ``scenarios/`` and ``experiments/``; the guide's
 ``file`` blocks add the files it tells the reader to write. ``.venv/bin`` (the
 interpreter's folder) comes first on ``PATH``; ``MPLBACKEND=Agg``.
 
@@ -90,6 +90,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from cxsim.core.config import data_path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES_DIR = ROOT / "docs" / "guides"
@@ -226,8 +228,8 @@ class Work:
         self.logs = path.parent / f"{path.name}-logs"
         self.logs.mkdir(exist_ok=True)
         self.count = 0
-        shutil.copytree(ROOT / "scenarios", path / "scenarios")
-        shutil.copytree(ROOT / "experiments", path / "experiments")
+        shutil.copytree(data_path("scenarios"), path / "scenarios")
+        shutil.copytree(data_path("experiments"), path / "experiments")
         self.initial = set(os.listdir(path))
         self.files: dict[str, str] = {}
 

@@ -9,6 +9,7 @@ written at the top of each scenario file and in docs/SCENARIOS.md.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -270,3 +271,91 @@ def test_giant_enters_claim() -> None:
     data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
     quiet = cxsim.run(validate(data, "giant_enters without the giant"))
     assert not any(e.kind == "closure" for e in quiet.log), "without the giant no shop closes"
+
+
+# ----------------------------------------------------------------------------- layering
+
+
+@pytest.fixture
+def fresh_library(monkeypatch, tmp_path):
+    """No user folders and no notes yet; the current folder is an empty temporary one."""
+    from cxsim.model import library
+
+    monkeypatch.delenv(library.ENV, raising=False)
+    monkeypatch.setattr(library, "_cli_folders", [])
+    monkeypatch.setattr(library, "_noted", set())
+    monkeypatch.chdir(tmp_path)
+    return library
+
+
+CHEAPER_WAR = """
+name = "cheaper_war"
+description = "The price war, with the giant cheaper still."
+question = "What if the giant cuts deeper?"
+extends = "price_war"
+[stores.giant]
+price = 0.8
+"""
+
+
+def test_user_scenario_extends_a_builtin_and_both_are_listed(fresh_library, tmp_path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "cheaper_war.toml").write_text(CHEAPER_WAR)
+    entries = fresh_library.library()
+    assert entries["cheaper_war"].source.origin == "./scenarios"
+    assert entries["price_war"].source.origin == "built-in"
+    assert set(scenario_names()) >= LIBRARY | {"cheaper_war"}
+    spec = load_scenario("cheaper_war")
+    war = load_scenario("price_war")
+    assert spec.stores["giant"].price == 0.8
+    assert spec.events == war.events, "the events come from the built-in price_war"
+    assert spec.name == "cheaper_war"
+
+
+def test_user_file_wins_a_name_clash_with_a_note(fresh_library, tmp_path, capsys) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "price_war.toml").write_text('extends = "baseline"\ndescription = "mine"\nquestion = "?"\n')
+    fresh_library.use_folders([folder])  # what --scenarios DIR does
+    entry = fresh_library.library()["price_war"]
+    assert entry.source.origin == "--scenarios" and [s.origin for s in entry.replaces] == ["built-in"]
+    raw, path = load_raw("price_war")
+    assert path == (folder / "price_war.toml").resolve() and raw["description"] == "mine"
+    load_raw("price_war")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, "one note, once"
+    assert "price_war" in err[0] and "replaces the built-in" in err[0]
+
+
+def test_environment_variable_folders_are_layered(fresh_library, tmp_path, monkeypatch) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "mine.toml").write_text('extends = "baseline"\ndays = 10\n')
+    (second / "mine.toml").write_text('extends = "baseline"\ndays = 20\n')
+    (second / "other.toml").write_text('extends = "recession"\n')
+    monkeypatch.setenv(fresh_library.ENV, f"{first}{os.pathsep}{second}")
+    assert load_scenario("mine").days == 20, "a later folder of the variable wins"
+    assert load_scenario("other").events == load_scenario("recession").events
+    assert {"mine", "other", "baseline"} <= set(scenario_names())
+
+
+def test_missing_parent_names_the_file_and_the_key(fresh_library, tmp_path) -> None:
+    path = tmp_path / "orphan.toml"
+    path.write_text('extends = "price_wr"\n')
+    with pytest.raises(cxsim.InputError) as info:
+        load_scenario(path)
+    err = info.value
+    assert (err.source, err.key, err.found) == (str(path.resolve()), "extends", "price_wr")
+    assert "did you mean 'price_war'?" in err.message
+
+
+def test_old_repository_paths_resolve_to_the_package(fresh_library) -> None:
+    _raw, path = load_raw("scenarios/price_war.toml")
+    assert path == (builtin_dir() / "price_war.toml").resolve()
+
+
+def test_scenarios_folder_must_exist(fresh_library, tmp_path) -> None:
+    with pytest.raises(cxsim.InputError, match="--scenarios"):
+        fresh_library.use_folders([tmp_path / "nope"])

@@ -9,7 +9,8 @@ Scenario names are looked up in these sources, each layered over the ones before
 4. the folders given with ``--scenarios DIR`` on the command line (:func:`use_folders`).
 
 A scenario in a later source replaces a built-in (or earlier) one of the same
-name; a one-line note on stderr says so the first time the name is used.
+name; a one-line note on stderr says so the first time the name is used
+(unless the file is an identical copy).
 ``cxsim scenarios`` lists every name with the source it comes from. A scenario
 ``extends`` its parent by name or path: a path, or a file of that name beside
 the scenario, first; otherwise the library, so a user scenario can
@@ -114,6 +115,8 @@ def note_replacement(entry: Entry) -> None:
         return
     _noted.add(entry.name)
     replaced = entry.replaces[-1]
+    if (replaced.folder / entry.path.name).read_bytes() == entry.path.read_bytes():
+        return  # a copy of the same file replaces nothing
     print(
         f"note: scenario '{entry.name}' is {entry.path} ({entry.source.origin}), "
         f"which replaces the {replaced.origin} one ({replaced.folder / entry.path.name})",
