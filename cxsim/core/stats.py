@@ -49,4 +49,5 @@ def ci_half_width(
     for k in np.unique(n_[n_ >= 2]):
         t[n_ == k] = t_quantile(level, int(k) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return t * np.asarray(sd, dtype=float) / np.sqrt(n_)
+        half: np.ndarray = t * np.asarray(sd, dtype=float) / np.sqrt(n_)
+    return half

@@ -50,19 +50,22 @@ KINDS = ("showrooming", "webrooming", "other journeys")
 
 def showroomed(research: np.ndarray, fulfilment: np.ndarray) -> np.ndarray:
     """Showrooming: a store visit for research, then home delivery."""
-    return (np.asarray(research) == VISIT) & (np.asarray(fulfilment) == DELIVERY)
+    out: np.ndarray = (np.asarray(research) == VISIT) & (np.asarray(fulfilment) == DELIVERY)
+    return out
 
 
 def competitive_showroomed(
     research: np.ndarray, fulfilment: np.ndarray, visited: np.ndarray, store: np.ndarray
 ) -> np.ndarray:
     """Showrooming that ends with another retailer than the store visited."""
-    return showroomed(research, fulfilment) & (np.asarray(visited) != np.asarray(store))
+    out: np.ndarray = showroomed(research, fulfilment) & (np.asarray(visited) != np.asarray(store))
+    return out
 
 
 def webroomed(research: np.ndarray, fulfilment: np.ndarray) -> np.ndarray:
     """Webrooming: online research, then a purchase in a shop (walk-in)."""
-    return (np.asarray(research) == ONLINE) & (np.asarray(fulfilment) == WALK_IN)
+    out: np.ndarray = (np.asarray(research) == ONLINE) & (np.asarray(fulfilment) == WALK_IN)
+    return out
 
 
 def journey_kind(research: int, fulfilment: int) -> str:
@@ -100,7 +103,8 @@ def journey_codes(
 ) -> np.ndarray:
     """Cell of each purchase among the :data:`CELLS` journeys: ``(research·3 + fulfilment)·4 + outcome``."""
     pair = np.asarray(research, dtype=np.int64) * len(FULFILMENT) + np.asarray(fulfilment, dtype=np.int64)
-    return pair * len(OUTCOMES) + outcome_codes(returned, recommend, avoids)
+    out: np.ndarray = pair * len(OUTCOMES) + outcome_codes(returned, recommend, avoids)
+    return out
 
 
 def journey_counts(p: DayPurchases) -> np.ndarray:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ def style() -> Iterator[None]:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    rc = {
+    rc: dict[Any, Any] = {
         "font.size": 10,
         "axes.titlesize": 11,
         "axes.titleweight": "bold",

@@ -9,7 +9,7 @@ cash figure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,19 @@ def event_label(name: str, labels: dict[str, str] | None = None) -> str:
     return text
 
 
+def _label_day(ax: Axes, day: int, text: str, offset: tuple[float, float], **style: Any) -> None:
+    """Write ``text`` at the top of the axis at ``day``, shifted by ``offset`` points."""
+    ax.annotate(
+        text,
+        (day, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=offset,
+        textcoords="offset points",
+        va="top",
+        **style,
+    )
+
+
 def shade_events(
     axes: Sequence[Axes],
     spans: dict[str, list[tuple[str, int, int]]],
@@ -108,14 +121,12 @@ def shade_events(
             # many scenarios: the legend names the shades, labels would pile up
             if len(cols) <= 2 and (name, start) not in labelled:
                 labelled.add((name, start))
-                axes[0].annotate(
+                _label_day(
+                    axes[0],
+                    start,
                     event_label(name, labels),
-                    (start, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(2, -4),
-                    textcoords="offset points",
+                    (2, -4),
                     rotation=90,
-                    va="top",
                     ha="left",
                     fontsize=7.5,
                     color="#333",
@@ -148,16 +159,7 @@ def mark_milestones(
     for scen, day, msg in milestones(log, words):
         for ax in axes:
             ax.axvline(day, color=cols.get(scen, "k"), ls=":", lw=1.2)
-        axes[0].annotate(
-            msg.split(":")[0],
-            (day, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -3),
-            textcoords="offset points",
-            fontsize=8,
-            va="top",
-            color=cols.get(scen, "k"),
-        )
+        _label_day(axes[0], day, msg.split(":")[0], (3, -3), fontsize=8, color=cols.get(scen, "k"))
 
 
 def channel_shares(

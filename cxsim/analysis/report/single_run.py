@@ -14,29 +14,10 @@ from cxsim.analysis.report.content import (
     provenance_rows,
     scenario_block,
 )
-from cxsim.experiments.compare import format_value, store_summary
+from cxsim.experiments.compare import HEADLINE, format_value, store_summary
 from cxsim.experiments.results import RunResult
 from cxsim.model.log import LogEntry
 from cxsim.model.registry import metric
-
-RUN_METRICS = (
-    "purchases",
-    "online_share",
-    "share_walk_in",
-    "share_delivery",
-    "share_pickup",
-    "showrooming_rate",
-    "webrooming_rate",
-    "share_shoppers_showroomed",
-    "share_shoppers_webroomed",
-    "return_rate",
-    "return_rate_walk_in",
-    "return_rate_delivery",
-    "mean_satisfaction",
-    "nps",
-    "stores_closed",
-)
-"""Summary metrics in a run's table (labels and units from the metric registry)."""
 
 
 def _value(value: float, unit: str) -> str:
@@ -58,10 +39,9 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
     name = str(s["scenario"])
     window = int(s["window_days"])
     rows: list[Row] = []
-    for key in RUN_METRICS:
-        if key in s:
-            m = metric(key, "summary")
-            rows.append(Row([Cell(m.label), Cell(_value(s[key], m.unit))]))
+    for m in HEADLINE:  # the comparison's headline metrics, as the registry names them
+        if m.name in s:
+            rows.append(Row([Cell(m.label), Cell(_value(s[m.name], m.unit))]))
     share, nps, cash = (metric(k, "stores").label for k in ("market_share", "nps", "cash"))
     for i, (_, r) in enumerate(store_summary(result.stores, window).iterrows()):
         text = (

@@ -89,7 +89,7 @@ class Sweep:
     @property
     def complete(self) -> bool:
         """Whether every planned run finished."""
-        return self.missing.empty
+        return bool(self.missing.empty)
 
 
 def load_sweep(path: str | Path) -> Sweep:
