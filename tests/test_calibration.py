@@ -75,8 +75,8 @@ def test_tiny_calibration_writes_a_loadable_scenario(tmp_path):
     spec = cxsim.load_scenario(target)
     best = evals.sort_values("objective").iloc[0]
     assert spec.name == "tuned"
-    assert spec.behaviour.digital_habit == pytest.approx(best["behaviour.digital_habit"])
-    assert spec.behaviour.wom_negative == pytest.approx(best["behaviour.wom_negative"])
+    assert spec.behaviour.choice.digital_habit == pytest.approx(best["behaviour.digital_habit"])
+    assert spec.behaviour.word_of_mouth.negative == pytest.approx(best["behaviour.wom_negative"])
     assert spec.stores == cxsim.load_scenario("baseline").stores  # everything else from the base
     # an existing scenario is not replaced without --force, and nothing is run
     again = invoke("--params", str(params), "--out", str(out), "--write-scenario", str(target), *TINY)

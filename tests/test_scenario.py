@@ -142,3 +142,41 @@ def test_resolved_scenario_round_trips():
     s = load_scenario("baseline")
     again = Scenario.model_validate(s.to_toml_dict())
     assert again == s
+
+
+# ----------------------------------------------------------------- old flat behaviour keys
+
+
+def test_old_flat_behaviour_keys_still_work(tmp_path):
+    """Files and overrides written before the behaviour groups mean the same values."""
+    old = write(tmp_path, "old", 'extends = "baseline"\n[behaviour]\nresearch_visit = -0.6\nwom_reach = 5\n')
+    new = write(
+        tmp_path,
+        "new",
+        'extends = "baseline"\n[behaviour.research]\nvisit = -0.6\n[behaviour.word_of_mouth]\nreach = 5\n',
+    )
+    a, b = load_scenario(old), load_scenario(new)
+    assert a.behaviour == b.behaviour
+    assert a.behaviour.research.visit == -0.6 and a.behaviour.word_of_mouth.reach == 5
+    by_flag = load_scenario("baseline", ["behaviour.research_visit=-0.6", "behaviour.wom_reach=5"])
+    assert by_flag.behaviour == a.behaviour
+    assert load_scenario("baseline", ["behaviour.loyalty=3.0"]).behaviour.choice.loyalty == 3.0
+
+
+def test_a_childs_old_key_wins_over_its_parents_group(tmp_path):
+    write(tmp_path, "parent", 'extends = "baseline"\n[behaviour.research]\nvisit = -0.2\n')
+    child = write(tmp_path, "child", 'extends = "parent"\n[behaviour]\nresearch_visit = -0.7\n')
+    assert load_scenario(child).behaviour.research.visit == -0.7
+    write(tmp_path, "old_parent", 'extends = "baseline"\n[behaviour]\nresearch_visit = -0.2\n')
+    new_child = write(tmp_path, "new_child", 'extends = "old_parent"\n[behaviour.research]\nvisit = -0.7\n')
+    assert load_scenario(new_child).behaviour.research.visit == -0.7
+
+
+def test_misspelt_behaviour_keys_suggest_either_spelling(tmp_path):
+    with pytest.raises(ScenarioError, match="did you mean 'digital_habit'"):
+        load_scenario("baseline", ["behaviour.digital_habbit=1.0"])
+    with pytest.raises(ScenarioError, match="did you mean 'visit'"):
+        load_scenario("baseline", ["behaviour.research.vist=1.0"])
+    bad = write(tmp_path, "bad", 'extends = "baseline"\n[behaviour]\nresearch_vist = 1.0\n')
+    with pytest.raises(ScenarioError, match=r"behaviour\.research_vist.*did you mean 'research_visit'"):
+        load_scenario(bad)

@@ -368,6 +368,7 @@ def translate_validation_error(
     exc: ValidationError,
     schema: type[BaseModel],
     *,
+    extra_keys: Mapping[str, Collection[str]] | None = None,
     error: type[InputError] = InputError,
 ) -> InputError:
     """The one-line :class:`InputError` for the first error of a pydantic ``exc``.
@@ -382,6 +383,7 @@ def translate_validation_error(
         data: the raw data that failed to validate.
         exc: the error pydantic raised validating ``data`` against ``schema``.
         schema: the schema.
+        extra_keys: per dotted table path, more names to suggest from (e.g. old key names).
         error: the :class:`InputError` subclass to return.
     """
     err = exc.errors()[0]
@@ -411,7 +413,8 @@ def translate_validation_error(
     if kind == "extra_forbidden" and holder is not None:
         allowed = list(fields_by_name(holder))
         last = parts[-1]
-        hint = did_you_mean(last, allowed) or f"unknown key; known: {', '.join(allowed)}"
+        more = (extra_keys or {}).get(".".join(parts[:-1]), ())
+        hint = did_you_mean(last, [*allowed, *more]) or f"unknown key; known: {', '.join(allowed)}"
         return error(source, key, f"a known key of the {label(holder)}", last, hint)
     if kind == "union_tag_invalid" and node.kind == "union":
         tag = str(err.get("ctx", {}).get("tag"))
@@ -424,11 +427,11 @@ def translate_validation_error(
             did_you_mean(tag, tags),
         )
     if kind == "missing":
-        described = info.description if info is not None and info.description else None
-        return error(source, key, described or "a value (this key is required)", "nothing")
+        required = info.description if info is not None and info.description else None
+        return error(source, key, required or "a value (this key is required)", "nothing")
     found = err.get("input")
-    hint = None
+    near: str | None = None
     if kind == "literal_error":
-        allowed = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-        hint = did_you_mean(str(found), allowed)
-    return error(source, key, _expected(err), found, hint)
+        literals = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        near = did_you_mean(str(found), literals)
+    return error(source, key, _expected(err), found, near)

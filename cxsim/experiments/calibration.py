@@ -46,7 +46,7 @@ from cxsim.experiments.validation import (
     run_jobs,
 )
 from cxsim.experiments.validation_patterns import Pattern
-from cxsim.model.scenario import find_scenario_file, load_scenario, scenarios_dir
+from cxsim.model.scenario import canonical_path, find_scenario_file, load_scenario, scenarios_dir
 
 DEFAULT_FILE = config.data_path("calibration", "free_parameters.toml")
 CENTRE_WEIGHT = 0.01
@@ -176,7 +176,7 @@ def current_values(settings: Settings) -> dict[str, Any]:
     out = {}
     for p in settings.parameters:
         node: Any = data
-        for part in p.path.split("."):
+        for part in canonical_path(p.path).split("."):
             node = node[int(part)] if isinstance(node, list) else node[part]
         out[p.path] = node
     return out

@@ -30,7 +30,7 @@ from cxsim.experiments.design_schema import (
     toml_literal,
 )
 from cxsim.model.metrics import STORE_COLUMNS, SUMMARY_METRICS, TIMESERIES_COLUMNS
-from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
+from cxsim.model.scenario import Scenario, canonical_path, find_scenario_file, load_scenario
 
 
 def resolve_base(spec: ExperimentSpec, path: Path) -> Scenario:
@@ -89,7 +89,7 @@ def resolve_parameter(
 ) -> ResolvedParameter:
     """Parameter ``i`` checked against the base scenario: its kind, its values or range."""
     key = f"parameters.{i}"
-    parts = [s for s in p.path.split(".") if s]
+    parts = [s for s in canonical_path(p.path).split(".") if s]  # old behaviour keys too
     top = parts[0] if parts else ""
     if top in RESERVED_PATHS and len(parts) == 1:
         raise InputError(source, f"{key}.path", "a model parameter", p.path, RESERVED_PATHS[top])
@@ -115,11 +115,12 @@ def resolve_parameter(
             p.path,
             suggestion or f"no key {bad!r}; see `cxsim show {base.name}`",
         )
-    kind = _kind(current)
-    if kind is None:  # an optional value that is unset (None): infer from the experiment
+    found = _kind(current)
+    if found is None:  # an optional value that is unset (None): infer from the experiment
         sample = p.values[0] if p.values else None
-        kind = _kind(sample) if sample is not None else "float"
-        kind = "float" if kind == "int" else kind
+        found = (_kind(sample) if sample is not None else None) or "float"
+        found = "float" if found == "int" else found
+    kind: str = found
     values: tuple[Any, ...] | None = None
     low = high = None
     if (p.values is None) == (p.range is None):

@@ -113,12 +113,13 @@ Sampler = Annotated[
 ]
 
 
+TableName = Literal["summary", "timeseries", "stores", "purchases"]
+
+
 class Output(StrictModel):
     """Which tables each run keeps, and how the sweep writes them."""
 
-    tables: list[Literal["summary", "timeseries", "stores", "purchases"]] = Field(
-        default_factory=lambda: ["summary"]
-    )
+    tables: list[TableName] = Field(default_factory=lambda: list[TableName](["summary"]))
     collect_every: Annotated[int, Field(ge=1)] | None = None
     """Collect the daily tables every k days (default: the scenario's)."""
     batch_size: Annotated[int, Field(ge=1)] | None = None

@@ -39,7 +39,7 @@ def random_points(
 
 
 def _scale(unit: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+    return np.asarray(bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0]), dtype=float)
 
 
 def lhs_points(bounds: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +66,7 @@ def sobol_points(
 
     bounds = np.asarray(bounds, dtype=float)
     problem = {"num_vars": len(bounds), "names": [f"x{i}" for i in range(len(bounds))], "bounds": bounds}
-    return sobol.sample(problem, n, calc_second_order=second_order, seed=rng)
+    return np.asarray(sobol.sample(problem, n, calc_second_order=second_order, seed=rng), dtype=float)
 
 
 def morris_points(bounds: np.ndarray, trajectories: int, levels: int, rng: np.random.Generator) -> np.ndarray:
@@ -78,7 +78,7 @@ def morris_points(bounds: np.ndarray, trajectories: int, levels: int, rng: np.ra
 
     bounds = np.asarray(bounds, dtype=float)
     problem = {"num_vars": len(bounds), "names": [f"x{i}" for i in range(len(bounds))], "bounds": bounds}
-    return morris.sample(problem, trajectories, num_levels=levels, seed=rng)
+    return np.asarray(morris.sample(problem, trajectories, num_levels=levels, seed=rng), dtype=float)
 
 
 def design_rng(root_seed: int) -> np.random.Generator:

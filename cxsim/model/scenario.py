@@ -11,6 +11,15 @@ validated by pydantic on load; every failure is a
 expected and what was found. The default town (segments and stores of a scenario
 that defines none) is data: ``cxsim/data/defaults.toml``.
 
+Old behaviour keys: ``[behaviour]`` is a table of groups (``[behaviour.research]
+visit = -0.45``, :mod:`cxsim.model.behaviour`). The flat keys of files written
+before the groups (``research_visit = -0.45``) are still accepted, silently, in
+files (each file's table is nested as it is read, so a child's old key and its
+parent's new one merge correctly) and in overrides (``--set
+behaviour.research_visit=-0.5`` sets ``behaviour.research.visit``); the resolved
+scenario (``cxsim show``) always uses the groups. Near-misses of either spelling
+get a "did you mean" hint.
+
 Units: days for time, kilometres for distance, a price *index* for prices
 (1.0 is the town's reference price for the category), and 0..1 for qualities.
 A store's fixed costs, cash and capacity are given **per 1,000 shoppers** in the
@@ -25,11 +34,12 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from cxsim.core import config
 from cxsim.core.config import StrictModel, parse_override
 from cxsim.core.errors import ScenarioError, did_you_mean
+from cxsim.model.behaviour import LEGACY_KEYS, Behaviour, canonical_path, nest_legacy
 from cxsim.model.library import find_scenario_file, scenario_names, scenarios_dir
 from cxsim.model.scenario_events import (
     EVENT_TYPES,
@@ -58,6 +68,7 @@ __all__ = [
     "StoreEntry",
     "Town",
     "apply_override",
+    "canonical_path",
     "check_consistency",
     "deep_merge",
     "find_scenario_file",
@@ -135,100 +146,6 @@ class Category(StrictModel):
     """How much waiting for delivery hurts (0: not at all, 1: needed today)."""
     ticket: Pos = 80.0
     """Average ticket at price index 1.0, in currency units."""
-
-
-class Behaviour(StrictModel):
-    """Coefficients of the shoppers' decision rules (see docs/ODD.md, submodels)."""
-
-    # research channel (zero moment of truth)
-    research_none: float = 0.6
-    research_habit: float = 2.0
-    research_online: float = -1.3
-    research_online_savvy: float = 3.0
-    research_visit: float = -0.45
-    research_visit_touch: float = 1.5
-    research_visit_recreational: float = 0.8
-    research_visit_km: NonNeg = 0.25
-    # choice (utility coefficients)
-    price: NonNeg = 10.0
-    """Utility lost per unit of price index (10% dearer = -1 for an average shopper)."""
-    price_awareness: Unit = 0.5
-    """Share of an unresearched alternative's price difference the shopper perceives."""
-    service: NonNeg = 2.0
-    personalization: NonNeg = 2.0
-    convenience: NonNeg = 1.0
-    travel_per_km: NonNeg = 0.30
-    crowding: NonNeg = 0.8
-    delivery_per_day: NonNeg = 0.35
-    delivery_hassle: NonNeg = 1.5
-    pickup_hassle: NonNeg = 2.0
-    loyalty: NonNeg = 2.5
-    reputation: NonNeg = 2.0
-    unseen_risk: NonNeg = 2.0
-    """Utility lost buying a product unseen, at touch_feel = 1."""
-    return_ease: NonNeg = 0.5
-    """Utility of an easy return policy for products bought unseen."""
-    walk_out_effort: NonNeg = 1.0
-    """Utility of buying in the store one is standing in, over leaving it."""
-    digital_habit: NonNeg = 1.0
-    """Utility of ordering online for a shopper with a full digital habit."""
-    no_purchase: float = -4.0
-    """Utility of postponing the purchase altogether."""
-    # experience and satisfaction
-    experience_base: float = 0.85
-    experience_service: NonNeg = 0.30
-    experience_personalization: NonNeg = 0.20
-    experience_atmosphere: NonNeg = 0.10
-    experience_crowding: NonNeg = 0.15
-    crowding_optimum: Pos = 0.6
-    """Crowding (walk-ins per capacity) that recreational shoppers enjoy most."""
-    experience_value: NonNeg = 0.5
-    experience_late_per_day: NonNeg = 0.06
-    experience_misfit: NonNeg = 0.15
-    experience_return_hassle: NonNeg = 0.12
-    experience_after_sales: NonNeg = 0.35
-    experience_inconsistency: NonNeg = 0.25
-    service_noise: NonNeg = 0.25
-    """Spread of the realized service around its quality, at zero consistency."""
-    mood_noise: NonNeg = 0.08
-    disconfirmation: NonNeg = 0.8
-    """Weight of disconfirmation (experience minus expectation) in satisfaction."""
-    expectation_rate: Unit = 0.25
-    # loyalty, avoidance, personalization
-    loyalty_gain: NonNeg = 0.5
-    loyalty_loss: NonNeg = 1.2
-    """Loss per unit of negative disconfirmation (> gain: negativity bias)."""
-    loyalty_repeat: NonNeg = 0.12
-    """Loyalty gained by a purchase itself (habit of returning)."""
-    loyalty_decay: Unit = 0.0025
-    """Daily fading of loyalty without visits."""
-    avoid_threshold: float = -0.30
-    """Disconfirmation below which a shopper avoids the store."""
-    avoid_days: Annotated[int, Field(ge=0)] = 120
-    familiarity_gain: Unit = 0.25
-    familiarity_decay: Unit = 0.003
-    # sharing
-    recommend_noise: NonNeg = 0.7
-    review_base: Unit = 0.02
-    review_extremity: Unit = 0.35
-    review_rate: Unit = 0.05
-    """Weight of one review in the store's public rating."""
-    wom_positive: Unit = 0.30
-    """Probability that a promoter tells acquaintances."""
-    wom_negative: Unit = 0.30
-    """Probability that a detractor tells acquaintances."""
-    wom_reach: Annotated[int, Field(ge=0, le=64)] = 3
-    wom_weight: Unit = 0.15
-    wom_negative_weight: Unit = 0.25
-    research_reputation_weight: Unit = 0.5
-    # digital habit
-    habit_gain: Unit = 0.15
-    habit_decay: Unit = 0.002
-    # promotions
-    impulse_return: Unit = 0.10
-    """Extra return probability of a purchase pulled forward by a promotion and bought
-    at the promoting store (an impulse buy; not at stores the shopper went to instead)."""
-    nps_window_days: Annotated[int, Field(ge=1)] = 30
 
 
 class Store(StrictModel):
@@ -315,7 +232,7 @@ def _defaults[M: StrictModel](table: str, model: type[M]) -> dict[str, M]:
 
 # --------------------------------------------------------------------------- loading
 
-_DICT_VALUES: dict[str, type[BaseModel]] = {"stores": Store, "segments": Segment}
+_DICT_VALUES: dict[str, type[StrictModel]] = {"stores": Store, "segments": Segment}
 
 
 def with_default_tables(data: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +249,11 @@ def with_default_tables(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    return config.read_toml(path, "a scenario file", error=ScenarioError)
+    data = config.read_toml(path, "a scenario file", error=ScenarioError)
+    behaviour = data.get("behaviour")
+    if isinstance(behaviour, dict):
+        data["behaviour"] = nest_legacy(behaviour)
+    return data
 
 
 def load_raw(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
@@ -350,9 +271,19 @@ def load_raw(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
     return data, path
 
 
+_OLD_KEYS = {"behaviour": list(LEGACY_KEYS)}
+
+
 def apply_override(data: dict[str, Any], text: str) -> dict[str, Any]:
-    """Apply one ``--set PATH=VALUE`` override to raw scenario data."""
-    return config.apply_override(data, text, Scenario, error=ScenarioError)
+    """Apply one ``--set PATH=VALUE`` override to raw scenario data (old behaviour keys accepted)."""
+    path, sep, value = text.partition("=")
+    new = canonical_path(path.strip()) if sep else path
+    if new != path.strip():
+        try:
+            return config.apply_override(data, f"{new}={value}", Scenario, error=ScenarioError)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--set {text}", exc.key, exc.expected, exc.found, exc.hint) from None
+    return config.apply_override(data, text, Scenario, extra_keys=_OLD_KEYS, error=ScenarioError)
 
 
 def _expected(exc: ValidationError) -> str:
@@ -413,7 +344,9 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise config.translate_validation_error(source, data, exc, Scenario, error=ScenarioError) from None
+        raise config.translate_validation_error(
+            source, data, exc, Scenario, extra_keys=_OLD_KEYS, error=ScenarioError
+        ) from None
     check_consistency(scenario, source)
     return scenario
 
