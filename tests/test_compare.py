@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from cxsim.analysis.figures import FIGURES
 from cxsim.cli.main import app
+from cxsim.core.stats import mean_ci
 from cxsim.experiments.compare import (
     Comparison,
     derive_seeds,
     format_diff,
     load_comparison,
-    mean_ci,
     run_comparison,
     significant,
 )
@@ -156,7 +156,7 @@ def test_scenarios_with_different_stores(tmp_path: Path) -> None:
     assert {"chain", "omni", "hifi", "home_store", "giant"} <= stores
     hifi = comp.table[comp.table["metric"] == "market_share:hifi"]
     assert list(hifi["scenario"]) == ["giant_enters"] and hifi["diff"].isna().all()
-    comp.save(tmp_path / "mixed", figures=False, report=False)
+    comp.save(tmp_path / "mixed")
     again = load_comparison(tmp_path / "mixed")
     assert isinstance(again, Comparison)
     pd.testing.assert_frame_equal(again.table, comp.table)

@@ -180,12 +180,12 @@ def test_an_unreachable_scheduler_is_bad_input_and_nothing_is_written(
     import socket
 
     from cxsim.core.errors import InputError
-    from cxsim.experiments import sweep
+    from cxsim.experiments import runner
 
     with socket.socket() as s:  # a free port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "2s")
     out = experiment.parent / "unreachable"
     with pytest.raises(InputError, match="a reachable Dask scheduler"):
         run_sweep(experiment, out, scheduler=f"tcp://127.0.0.1:{port}")

@@ -12,20 +12,19 @@ from typer.testing import CliRunner
 
 from cxsim.cli.main import app
 from cxsim.core.errors import InputError
-from cxsim.experiments.validation import (
+from cxsim.core.stats import mean_ci
+from cxsim.experiments.validation import band_distance, check_passes, resolve_scenarios
+from cxsim.experiments.validation_language import (
     Call,
-    Check,
     ExprError,
     Observation,
-    band_distance,
-    check_passes,
-    load_patterns,
-    mean_ci,
+    Ref,
+    evaluate,
     parse_metric,
-    resolve_scenarios,
     window,
     window_mean,
 )
+from cxsim.experiments.validation_patterns import Check, load_patterns
 
 SMALL = ["--reps", "2", "--workers", "1", "--set", "town.shoppers=1500", "--days", "120", "-q"]
 
@@ -151,7 +150,6 @@ def test_window_mean_weights_shares_by_purchases():
 
 
 def test_ref_reads_the_reference_run_with_the_pattern_lockdown():
-    from cxsim.experiments.validation import Ref, evaluate
 
     ts = pd.DataFrame({"day": [1, 2, 3, 4], "purchases": [1, 1, 1, 1], "online_share": [0.1, 0.2, 0.3, 0.4]})
     other = ts.assign(online_share=[0.5, 0.6, 0.7, 0.8])

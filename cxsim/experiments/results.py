@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +12,23 @@ from typing import Any
 import pandas as pd
 
 from cxsim.core.errors import InputError
+from cxsim.core.io import atomic_dir, atomic_write_json, check_writable
+from cxsim.experiments.provenance import git_commit, git_dirty, provenance
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
 from cxsim.model.scenario import Scenario, load_scenario
+
+__all__ = [
+    "TABLES",
+    "RunResult",
+    "atomic_dir",  # re-exported: the helpers live in cxsim.core.io and cxsim.experiments.provenance
+    "check_writable",
+    "git_commit",
+    "git_dirty",
+    "load_result",
+    "provenance",
+    "run",
+]
 
 TABLES = ("timeseries", "stores", "summary", "purchases")
 
@@ -34,7 +43,7 @@ class RunResult:
     scenario: dict[str, Any]
     provenance: dict[str, Any]
     purchases: pd.DataFrame | None = None
-    log: list[tuple[int, str]] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (``purchases`` only when collected)."""
@@ -52,115 +61,11 @@ class RunResult:
         with atomic_dir(out) as tmp:
             for name, df in self.tables().items():
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
-            _write_json(tmp / "scenario.json", self.scenario)
-            _write_json(tmp / "provenance.json", self.provenance)
-            _write_json(tmp / "log.json", [{"day": d, "message": m} for d, m in self.log])
+            atomic_write_json(tmp / "scenario.json", self.scenario)
+            atomic_write_json(tmp / "provenance.json", self.provenance)
+            labels = labels_from_scenario(self.scenario)
+            atomic_write_json(tmp / "log.json", log_records(self.log, labels))
         return Path(out)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def check_writable(out: str | Path) -> Path:
-    """Fail early, as bad input, if ``out`` cannot be created or written."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError("--out", str(out), "a folder (or a path where one can be made)", "a file")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(
-            "--out", str(out), "a folder (or a path where one can be made)", f"{parent} is a file"
-        )
-    if (
-        not os.access(parent, os.W_OK)
-        or not _can_create_in(parent)
-        or (out.is_dir() and not _can_create_in(out))
-    ):
-        raise InputError("--out", str(out), "a writable folder", f"no write permission on {parent}")
-    return out
-
-
-def _can_create_in(folder: Path) -> bool:
-    """Whether a folder can really be created in ``folder`` (``os.access`` says yes to root on /proc)."""
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".cxsim-probe-", dir=folder))
-    except OSError:
-        return False
-    return True
-
-
-@contextmanager
-def atomic_dir(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success its files replace those in ``out``."""
-    out = check_writable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield tmp
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir():
-            if f.is_dir() and (out / f.name).is_dir():
-                shutil.rmtree(out / f.name)  # a sub-folder (e.g. figures/) replaces the old one
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _git(*args: str) -> str | None:
-    """Output of a git command in the source tree; None outside a checkout or on failure."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout if out.returncode == 0 else None
-
-
-def git_commit() -> str | None:
-    """The commit of the source tree, when run from a git checkout."""
-    out = _git("rev-parse", "HEAD")
-    return out.strip() or None if out is not None else None
-
-
-def git_dirty(*paths: str, untracked: bool = False) -> bool | None:
-    """Whether the source tree (or ``paths`` in it) has uncommitted changes.
-
-    ``untracked`` also counts files git does not track yet. None outside a checkout.
-    """
-    args = ["status", "--porcelain"] + ([] if untracked else ["--untracked-files=no"])
-    out = _git(*args, *(["--", *paths] if paths else []))
-    return bool(out.strip()) if out is not None else None
-
-
-def provenance(spec: Scenario, started: datetime, finished: datetime) -> dict[str, Any]:
-    """Package, commit, library versions, machine, seed and times of a run."""
-    from importlib.metadata import version
-
-    import cxsim
-
-    libs = {}
-    for lib in ("mesa", "numpy", "pandas", "pyarrow", "pydantic"):
-        try:
-            libs[lib] = version(lib)
-        except Exception:  # pragma: no cover - optional library missing
-            libs[lib] = None
-    return {
-        "cxsim_version": cxsim.__version__,
-        "git_commit": git_commit(),
-        "scenario": spec.name,
-        "seed": spec.seed,
-        "days": spec.days,
-        "shoppers": spec.town.shoppers,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "libraries": libs,
-        "started": started.isoformat(),
-        "finished": finished.isoformat(),
-        "argv": sys.argv,
-    }
 
 
 def run(
@@ -182,8 +87,6 @@ def run(
         purchases: also keep the per-purchase table.
         progress: called with the day number after each day.
     """
-    from cxsim.model.cxmodel import CXModel
-
     extra = list(overrides)
     if purchases is not None:
         extra.append(f"collect_purchases={str(purchases).lower()}")
@@ -218,5 +121,5 @@ def load_result(folder: str | Path) -> RunResult:
         purchases=pd.read_parquet(purchases) if purchases.is_file() else None,
         scenario=json.loads((folder / "scenario.json").read_text()),
         provenance=json.loads((folder / "provenance.json").read_text()),
-        log=[(int(e["day"]), str(e["message"])) for e in log],
+        log=log_from_records(log),
     )

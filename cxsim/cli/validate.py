@@ -1,0 +1,88 @@
+"""``cxsim validate``: check the model against the published patterns (docs/VALIDATION.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from cxsim.analysis.validation_figures import write_figures
+from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly
+from cxsim.core.io import check_writable
+from cxsim.core.progress import progress_bar, progress_enabled
+from cxsim.experiments.validation import format_value, plan_jobs, resolve_scenarios, validate_patterns
+from cxsim.experiments.validation_patterns import load_patterns
+
+
+def rich_table(table: pd.DataFrame, title: str) -> Table:
+    """The pattern table for the terminal."""
+    t = Table(title=title, title_justify="left")
+    for col in ("pattern", "check", "value [95% CI]", "target", "result", "source"):
+        t.add_column(col, overflow="fold", no_wrap=col in ("pattern", "result"))
+    last = None
+    for _, r in table.iterrows():
+        first = r["pattern"] != last
+        if first and last is not None:
+            t.add_section()
+        last = r["pattern"]
+        verdict = "[green]pass[/]" if r["passed"] else "[bold red]FAIL[/]"
+        t.add_row(
+            str(r["pattern"]) if first else "",
+            str(r["label"]),
+            format_value(r),
+            str(r["target"]),
+            verdict,
+            str(r["source"]) if first else "",
+        )
+    return t
+
+
+def validate(
+    reps: Annotated[int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2)] = 5,
+    workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
+    patterns: Annotated[
+        list[Path] | None,
+        typer.Option("--patterns", help="A patterns file that adds or replaces patterns by id (repeatable)."),
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Check only this pattern id (repeatable).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Write the table, replications and figures here.")] = Path(
+        "validation"
+    ),
+    set_: SetOpt = None,
+    days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Check the model against the published patterns (docs/VALIDATION.md).
+
+    Runs each pattern's scenario with replications and prints, per pattern, the
+    mean with its 95% confidence interval, the target band, pass or fail and the
+    source. Exit status 0 when every pattern passes, 1 when one fails, 2 on bad input.
+    """
+    chosen = load_patterns(patterns or (), only or ())
+    check_writable(out)
+    plan = resolve_scenarios(chosen, set_ or (), days)
+    n_jobs = len(plan_jobs(plan, chosen, reps))
+    with progress_bar(n_jobs, "validate", progress_enabled(quiet)) as tick:
+        result = validate_patterns(
+            chosen, reps, overrides=set_ or (), days=days, workers=workers or None, progress=tick
+        )
+    result.write(out, also=lambda folder: write_figures(result, folder / "figures"))
+    sizes = ", ".join(
+        f"{s['name']} ({s['shoppers']:,} shoppers, {s['days']} days)"
+        for s in result.info["scenarios"].values()
+    )
+    console.print(rich_table(result.table, f"validation — {reps} replications of {sizes}"))
+    n_fail = int((~result.table.groupby("pattern", sort=False)["pattern_passed"].first()).sum())
+    verdict = "[green]all patterns pass[/]" if result.passed else f"[bold red]{n_fail} pattern(s) fail[/]"
+    console.print(f"{verdict}; table, replications and figures written to [bold]{out}[/]")
+    raise typer.Exit(0 if result.passed else 1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cxsim validate`` to the command line."""
+    app.command("validate")(fail_cleanly(validate))

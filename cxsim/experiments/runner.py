@@ -1,0 +1,402 @@
+"""Replications on any executor: one runner for compare, validate, calibrate and sweep.
+
+A :class:`Replication` is plain data: a scenario, its ``PATH=VALUE`` overrides,
+a seed, an optional horizon, and a top-level ``collect`` function that runs the
+resolved scenario and returns what the caller keeps. :func:`execute` is what a
+worker runs; its result depends only on that data, so the same replications
+give identical results in this process, in a local process pool of any size
+or on a Dask cluster.
+
+Executors (:func:`open_executor`) are ``concurrent.futures`` executors with a
+description and a number of tasks to keep in flight (:class:`Backend`):
+
+- ``workers=0``: this process, one replication at a time (debugging);
+- ``workers=N``: a local process pool of N workers (forkserver, so a threaded
+  caller such as a test runner or a notebook cannot deadlock its children);
+- ``scheduler=``/``scheduler_file=``/``client=``: a running Dask cluster;
+  ``local_dask=True``: a Dask ``LocalCluster`` of ``workers`` processes;
+- ``executor=``: any other :class:`~concurrent.futures.Executor` (not shut down).
+
+:class:`Runner` keeps a bounded number of replications in flight and hands back
+outcomes as they finish (a sweep writes them in batches as they come);
+:func:`run_replications` runs a list and returns the values in list order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import time
+import traceback
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxsim.core.errors import InputError
+from cxsim.model.scenario import Scenario, load_scenario
+
+CONNECT_TIMEOUT = "30s"
+"""How long to try reaching a Dask scheduler before giving up (bad input, exit status 2)."""
+PRELOAD = ["cxsim.experiments.runner", "cxsim.model.cxmodel"]
+"""Modules the forkserver imports once, so that each worker starts with the model loaded."""
+
+__all__ = [
+    "Backend",
+    "Outcome",
+    "Replication",
+    "ReplicationError",
+    "Runner",
+    "SerialExecutor",
+    "available_cores",
+    "execute",
+    "open_executor",
+    "run_replications",
+]
+
+
+class ReplicationError(RuntimeError):
+    """A replication raised in a worker (the message holds its traceback)."""
+
+
+# --------------------------------------------------------------------------- one replication
+
+
+@dataclass(frozen=True)
+class Replication[T]:
+    """One run: a scenario with overrides, a seed and what to keep of it.
+
+    ``collect`` is called with the resolved scenario (overrides, seed and days
+    applied) in the worker; it must be a top-level function (or a
+    :func:`functools.partial` of one) so that it can be sent to other processes.
+    """
+
+    scenario: Scenario | str | Path
+    seed: int
+    collect: Callable[[Scenario], T]
+    overrides: tuple[str, ...] = ()
+    days: int | None = None
+    key: Hashable = None
+    """The caller's name for the replication (returned with its outcome)."""
+
+
+@dataclass
+class Outcome[T]:
+    """What came back from one replication: its value, or the traceback of its error."""
+
+    key: Hashable
+    seed: int
+    value: T | None
+    error: str | None = None
+    duration_s: float = float("nan")
+    worker: str | None = None
+    index: int = -1
+    """Position of the replication in the runner's input (set by :class:`Runner`)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the replication finished without an error."""
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """The value; :class:`ReplicationError` with the worker's traceback if the run failed."""
+        if self.error is not None:
+            raise ReplicationError(f"replication {self.key!r} (seed {self.seed}) failed:\n{self.error}")
+        return self.value  # type: ignore[return-value]
+
+
+def execute[T](rep: Replication[T]) -> Outcome[T]:
+    """Run one replication. Top-level and picklable: this is what workers execute.
+
+    Exceptions (of the scenario or the model) are caught and returned in the
+    outcome's ``error``, never raised.
+    """
+    started = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        spec = load_scenario(rep.scenario, rep.overrides, days=rep.days, seed=int(rep.seed))
+        value: T | None = rep.collect(spec)
+        error = None
+    except Exception:
+        value, error = None, traceback.format_exc()
+    return Outcome(rep.key, int(rep.seed), value, error, time.perf_counter() - started, worker)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+class SerialExecutor(Executor):
+    """Runs each task in the calling process when submitted (``workers=0``; debugging)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn`` now and return a finished future."""
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # pragma: no cover - execute catches its errors
+            fut.set_exception(exc)
+        return fut  # Ctrl-C (KeyboardInterrupt) propagates to the caller as it should
+
+
+@dataclass
+class Backend:
+    """An executor plus what a runner needs to know about it."""
+
+    executor: Executor
+    description: str
+    slots: int
+    """Tasks to keep in flight."""
+    refresh: Callable[[], int] | None = None
+    """Recomputes ``slots`` (a cluster that scales up gets more tasks in flight)."""
+    refreshed: float = 0.0
+
+    def capacity(self) -> int:
+        """Tasks to keep in flight now (refreshed every few seconds)."""
+        if self.refresh is not None and time.monotonic() - self.refreshed > 5.0:
+            with contextlib.suppress(Exception):
+                self.slots = self.refresh()
+            self.refreshed = time.monotonic()
+        return self.slots
+
+
+def available_cores() -> int:
+    """Cores this process may use (respects CPU affinity, e.g. a SLURM allocation)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the driver, which stops cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def open_executor(
+    workers: int | None = None,
+    *,
+    scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    local_dask: bool = False,
+    client: Any = None,
+    executor: Executor | None = None,
+) -> Iterator[Backend]:
+    """Open the executor replications run on, and close it afterwards.
+
+    Args:
+        workers: processes of the local pool or of the local Dask cluster
+            (default: all cores); 0 runs in this process.
+        scheduler: address of a running Dask scheduler (``tcp://host:8786``).
+        scheduler_file: a Dask scheduler file (``dask scheduler --scheduler-file``).
+        local_dask: start a Dask ``LocalCluster`` of ``workers`` processes.
+        client: a connected ``distributed.Client`` (left open).
+        executor: any ``concurrent.futures.Executor`` (left open).
+
+    Raises:
+        InputError: a Dask scheduler that cannot be reached, or Dask not installed.
+    """
+    n = available_cores() if workers is None else workers
+    if executor is not None:
+        yield Backend(executor, type(executor).__name__, 2 * available_cores())
+    elif client is not None:
+        yield _client_backend(client, f"Dask client {getattr(client.scheduler, 'address', '')}")
+    elif scheduler or scheduler_file or local_dask:
+        with _dask_backend(n, scheduler, scheduler_file, local_dask) as backend:
+            yield backend
+    elif n == 0:
+        yield Backend(SerialExecutor(), "in-process (serial)", 1)
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_ignore_sigint)
+        try:
+            yield Backend(pool, f"process pool ({n} workers)", 2 * n)
+        finally:
+            _stop_pool(pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued tasks and stop the workers without waiting for running ones."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+
+
+def _client_backend(client: Any, what: str) -> Backend:
+    """A Dask client as a backend that keeps many tasks in flight."""
+
+    def slots() -> int:
+        # many tasks in flight, so that adaptive clusters (dask-jobqueue, KubeCluster) see demand
+        return max(4 * sum(client.nthreads().values()), 256)
+
+    threads = sum(client.nthreads().values())
+    executor = client.get_executor(pure=False)
+    return Backend(executor, f"{what}, {threads} threads at start", slots(), slots, time.monotonic())
+
+
+@contextlib.contextmanager
+def _dask_backend(
+    n: int, scheduler: str | None, scheduler_file: str | Path | None, local_dask: bool
+) -> Iterator[Backend]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the dist extra is missing
+        raise InputError(
+            "--scheduler", "", "Dask distributed installed", "not installed", "pip install 'cxsim[dist]'"
+        ) from None
+    cluster = None
+    try:
+        if local_dask:
+            import dask
+
+            # Dask's statistical profiler samples every worker thread's stack and cost about
+            # a fifth of 2-worker throughput in docs/PERFORMANCE.md; our runs do not need it.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(
+                    n_workers=max(n, 1),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    host="127.0.0.1",
+                )
+            client = Client(cluster)
+            what = f"Dask LocalCluster ({max(n, 1)} workers)"
+        elif scheduler_file:
+            client = Client(scheduler_file=str(scheduler_file), timeout=CONNECT_TIMEOUT)
+            what = f"Dask scheduler {client.scheduler.address} (from {scheduler_file})"
+        else:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            what = f"Dask scheduler {scheduler}"
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        key = "--scheduler-file" if scheduler_file else "--scheduler"
+        raise InputError(
+            key, str(scheduler_file or scheduler), "a reachable Dask scheduler", str(exc)
+        ) from None
+    backend = _client_backend(client, what)
+    try:
+        yield backend
+    finally:
+        backend.executor.shutdown(wait=False)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+@dataclass
+class Runner[T]:
+    """Keeps up to ``backend.capacity()`` replications in flight; outcomes come back as they finish.
+
+    Call :meth:`poll` until :attr:`finished`. After Ctrl-C or a broken pool,
+    :meth:`salvage` returns the outcomes that finished and cancels the rest.
+    """
+
+    backend: Backend
+    replications: Iterable[Replication[T]]
+    pending: dict[Future[Outcome[T]], tuple[int, Replication[T]]] = field(default_factory=dict)
+    _queue: Iterator[tuple[int, Replication[T]]] | None = None
+    _exhausted: bool = False
+
+    def _submit_more(self) -> None:
+        if self._queue is None:
+            self._queue = iter(enumerate(self.replications))
+        while not self._exhausted and len(self.pending) < self.backend.capacity():
+            item = next(self._queue, None)
+            if item is None:
+                self._exhausted = True
+                return
+            self.pending[self.backend.executor.submit(execute, item[1])] = item
+
+    @property
+    def finished(self) -> bool:
+        """Whether every replication has been submitted and collected."""
+        return self._exhausted and not self.pending
+
+    def poll(self, timeout: float | None = None) -> list[Outcome[T]]:
+        """Submit more, then wait up to ``timeout`` seconds (None: until one finishes) for outcomes.
+
+        Raises:
+            BrokenProcessPool: a worker process died (call :meth:`salvage` for what finished).
+        """
+        self._submit_more()
+        if not self.pending:
+            return []
+        done, _ = wait(list(self.pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        out = [o for fut in done if (o := self._collect(fut)) is not None]
+        self._submit_more()
+        return out
+
+    def _collect(self, fut: Future[Outcome[T]]) -> Outcome[T] | None:
+        index, rep = self.pending.pop(fut)
+        try:
+            outcome = fut.result()
+        except CancelledError:
+            return None
+        except BrokenProcessPool:
+            raise
+        except Exception as exc:  # the executor failed the task (e.g. a Dask worker died)
+            outcome = Outcome(rep.key, int(rep.seed), None, "".join(traceback.format_exception(exc)))
+        outcome.index = index
+        return outcome
+
+    def salvage(self) -> list[Outcome[T]]:
+        """The outcomes that finished but were not collected; cancel the rest."""
+        out = []
+        for fut in list(self.pending):
+            if fut.done() and not fut.cancelled():
+                with contextlib.suppress(BrokenProcessPool):
+                    if (outcome := self._collect(fut)) is not None:
+                        out.append(outcome)
+            else:
+                fut.cancel()
+                self.pending.pop(fut)
+        return out
+
+
+def run_replications[T](
+    replications: Sequence[Replication[T]],
+    *,
+    workers: int | None = 0,
+    backend: Backend | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[T]:
+    """Run replications and return their values in the order given.
+
+    Args:
+        replications: what to run.
+        workers: processes of a local pool (0: in this process; None: all cores);
+            ignored when ``backend`` is given.
+        backend: an open executor (see :func:`open_executor`).
+        progress: called with 1 after each finished replication (e.g. a progress bar's tick).
+
+    Raises:
+        ReplicationError: a replication failed (with the worker's traceback).
+    """
+    values: list[Outcome[T] | None] = [None] * len(replications)
+    opened = (
+        contextlib.nullcontext(backend)
+        if backend is not None
+        else open_executor(0 if len(replications) <= 1 else workers)
+    )
+    with opened as b:
+        runner = Runner(b, replications)
+        while not runner.finished:
+            for outcome in runner.poll():
+                values[outcome.index] = outcome
+                if progress is not None:
+                    progress(1)
+    return [o.unwrap() for o in values if o is not None]

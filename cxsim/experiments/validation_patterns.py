@@ -1,0 +1,306 @@
+"""Validation patterns: the patterns file, its checks, and their fit to a scenario.
+
+The patterns are data (``cxsim/data/patterns.toml``; a researcher adds or
+replaces some with ``--patterns``): each names a scenario, a metric of a run in
+the language of :mod:`cxsim.experiments.validation_language`, and a target
+band or a comparison.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, ClassVar
+
+import numpy as np
+from pydantic import Field, ValidationError
+
+from cxsim.core import config
+from cxsim.core.config import StrictModel
+from cxsim.core.errors import InputError, did_you_mean
+from cxsim.experiments.validation_language import (
+    FUNCTIONS,
+    Call,
+    Col,
+    Expr,
+    ExprError,
+    Observation,
+    Ref,
+    evaluate,
+    first_lockdown,
+    parse_metric,
+    walk,
+    window,
+)
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.scenario import Scenario, load_scenario
+
+PATTERNS_FILE = config.data_path("patterns.toml")
+
+
+class CheckSpec(StrictModel):
+    """One check of a pattern, as written in a patterns file."""
+
+    metric: str
+    label: str | None = None
+    band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    point: float | None = None
+    """The published figure as a number, if there is one (shown; calibrate ranks by it)."""
+    percent: bool = False
+
+
+class PatternSpec(StrictModel):
+    """A pattern, as written in a patterns file."""
+
+    id: Annotated[str, Field(min_length=1)]
+    name: str
+    scenario: str
+    source: str
+    figure: str = ""
+    reference: str | None = None
+    min_reps: Annotated[int, Field(ge=1)] = 1
+    """Replications this pattern needs at least, whatever ``--reps`` says (statistical power)."""
+    checks: list[CheckSpec] | None = None
+    metric: str | None = None
+    label: str | None = None
+    band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    point: float | None = None
+    percent: bool = False
+
+
+class PatternsFile(StrictModel):
+    """The top level of a patterns file."""
+
+    config_label: ClassVar[str] = "patterns file"
+
+    patterns: list[PatternSpec]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A parsed check: a metric, and a band or a comparison."""
+
+    label: str
+    metric: str
+    left: Expr
+    op: str | None
+    right: Expr | None
+    band: tuple[float, float] | None
+    percent: bool
+    point: float | None = None
+    """The published figure as a number (None when qualitative or not comparable)."""
+
+    @property
+    def is_comparison(self) -> bool:
+        """Whether the check compares two expressions (pass: CI of the difference above 0)."""
+        return self.op is not None
+
+    def value(self, obs: Observation) -> tuple[float, float, float]:
+        """(value, left, right) for one run; for a comparison the value is the difference."""
+        left = evaluate(self.left, obs)
+        if self.right is None:
+            return left, left, math.nan
+        right = evaluate(self.right, obs)
+        return (left - right if self.op == ">" else right - left), left, right
+
+    def target(self) -> str:
+        """The target as text: a band or ``> 0`` for a comparison."""
+        if self.band is None:
+            return "difference > 0"
+        lo, hi = self.band
+        fmt = fmt_pct if self.percent else fmt_num
+        if math.isinf(hi):
+            return f">= {fmt(lo)}"
+        if math.isinf(lo):
+            return f"<= {fmt(hi)}"
+        return f"{fmt(lo)} – {fmt(hi)}"
+
+    def expressions(self) -> list[Expr]:
+        """The expression trees of the check."""
+        return [self.left] if self.right is None else [self.left, self.right]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A pattern: where to measure it, its checks, and where the figure comes from."""
+
+    id: str
+    name: str
+    scenario: str
+    source: str
+    figure: str
+    checks: tuple[Check, ...]
+    origin: Path
+    """The patterns file that defined it (scenario paths are relative to it)."""
+    reference: str | None = None
+    """A scenario run with the same seeds and horizon, for ``ref(...)`` in metrics."""
+    min_reps: int = 1
+    """Replications the pattern needs at least (a small effect needs more runs to be seen)."""
+
+    def reps(self, requested: int) -> int:
+        """Replications to run for this pattern when ``requested`` were asked for."""
+        return max(requested, self.min_reps)
+
+    def scenario_ref(self, name: str | None = None) -> str | Path:
+        """A scenario as a name, or a path relative to the patterns file when it is one."""
+        name = self.scenario if name is None else name
+        local = self.origin.parent / name
+        for candidate in (local, local.with_name(local.name + ".toml")):
+            if candidate.is_file() and self.origin != PATTERNS_FILE:
+                return candidate
+        return name
+
+
+def fmt_pct(v: float) -> str:
+    """A share as a percentage with one decimal."""
+    return f"{v:.1%}"
+
+
+def fmt_num(v: float) -> str:
+    """A number with two decimals."""
+    return f"{v:.2f}"
+
+
+def read_patterns_file(path: Path) -> list[Pattern]:
+    """Read and check one patterns file; every problem is an :class:`InputError`."""
+    source = str(path)
+    data = config.read_toml(path, "a patterns file")
+    try:
+        raw = PatternsFile.model_validate(data)
+    except ValidationError as exc:
+        raise config.translate_validation_error(source, data, exc, PatternsFile) from None
+    out: list[Pattern] = []
+    seen: set[str] = set()
+    for i, p in enumerate(raw.patterns):
+        where = f"patterns.{i} ({p.id})"
+        if p.id in seen:
+            raise InputError(source, f"{where}.id", "ids that are unique within the file", p.id)
+        seen.add(p.id)
+        specs = _check_specs(source, where, p)
+        checks = tuple(_parse_check(source, f"{where}.checks.{j}", c) for j, c in enumerate(specs))
+        out.append(
+            Pattern(p.id, p.name, p.scenario, p.source, p.figure, checks, path, p.reference, p.min_reps)
+        )
+    return out
+
+
+def _check_specs(source: str, where: str, p: PatternSpec) -> list[CheckSpec]:
+    single = p.metric is not None
+    if single and p.checks:
+        raise InputError(source, where, "either `metric` (one check) or [[patterns.checks]], not both")
+    if single:
+        return [
+            CheckSpec(metric=p.metric or "", label=p.label, band=p.band, point=p.point, percent=p.percent)
+        ]
+    if not p.checks:
+        raise InputError(source, where, "a `metric` (with `band` unless it compares) or [[patterns.checks]]")
+    if p.band is not None or p.label is not None or p.point is not None:
+        raise InputError(source, where, "`band`, `point` and `label` inside each [[patterns.checks]]")
+    return p.checks
+
+
+def _parse_check(source: str, where: str, c: CheckSpec) -> Check:
+    try:
+        left, op, right = parse_metric(c.metric)
+    except ExprError as exc:
+        raise InputError(
+            source, f"{where}.metric", "a metric in the pattern language", c.metric, str(exc)
+        ) from None
+    band: tuple[float, float] | None = None
+    if op is None and c.band is None:
+        raise InputError(
+            source, f"{where}.band", "a band [low, high] for a metric without a comparison", "none"
+        )
+    if op is not None and c.band is not None:
+        raise InputError(
+            source, f"{where}.band", "no band for a comparison (it passes when the difference is > 0)", c.band
+        )
+    if c.band is not None:
+        lo, hi = c.band
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise InputError(source, f"{where}.band", "[low, high] with low <= high", c.band)
+        band = (float(lo), float(hi))
+    if c.point is not None and (op is not None or not math.isfinite(c.point)):
+        raise InputError(source, f"{where}.point", "a finite number, for a check with a band", c.point)
+    return Check(c.label or c.metric, c.metric, left, op, right, band, c.percent, c.point)
+
+
+def load_patterns(
+    extra: Sequence[Path] = (), only: Sequence[str] = (), *, shipped: bool = True
+) -> list[Pattern]:
+    """The shipped patterns, then each extra file's (same id replaces, new id is added).
+
+    ``only`` keeps the named patterns, in that order.
+    """
+    merged: dict[str, Pattern] = {}
+    for path in ([PATTERNS_FILE] if shipped else []) + [Path(p) for p in extra]:
+        for p in read_patterns_file(path):
+            merged[p.id] = p
+    if only:
+        missing = [i for i in only if i not in merged]
+        if missing:
+            raise InputError(
+                "--only",
+                missing[0],
+                f"a pattern id ({', '.join(merged)})",
+                hint=did_you_mean(missing[0], merged),
+            )
+        return [merged[i] for i in dict.fromkeys(only)]
+    if not merged:
+        raise InputError("--patterns", "", "at least one pattern", "none")
+    return list(merged.values())
+
+
+@functools.cache
+def summary_columns() -> tuple[str, ...]:
+    """Names of a run's summary columns (from a tiny probe run of the default town)."""
+    spec = load_scenario(Scenario(), ["town.shoppers=1000", "warmup_days=0"], days=1)
+    model = CXModel(spec)
+    model.run()
+    return tuple(k for k, v in model.summary().items() if isinstance(v, int | float | np.number))
+
+
+def check_pattern(p: Pattern, spec: Scenario) -> None:
+    """Check names and windows of a pattern's metrics against its (resolved) scenario."""
+    known = summary_columns()
+    lockdown = first_lockdown(spec)
+    for j, c in enumerate(p.checks):
+        key = f"{p.id}.checks.{j}.metric"
+        for expr in c.expressions():
+            for node in walk(expr):
+                if isinstance(node, Ref) and p.reference is None:
+                    raise InputError(
+                        str(p.origin), key, "a `reference` scenario in the pattern for ref()", "none"
+                    )
+                if isinstance(node, Col) and node.name not in known:
+                    raise InputError(
+                        str(p.origin),
+                        key,
+                        "summary column names (or a window function of a timeseries column)",
+                        node.name,
+                        did_you_mean(node.name, known) or f"known: {', '.join(known)}",
+                    )
+                if not isinstance(node, Call):
+                    continue
+                if FUNCTIONS[node.fn][2] and lockdown is None:
+                    raise InputError(
+                        str(p.origin), key, f"a scenario with a lockdown event for {node.fn}()", spec.name
+                    )
+                first, last = window(node, lockdown)
+                if first > last or first < 1:
+                    raise InputError(
+                        str(p.origin),
+                        key,
+                        f"{node.fn}() to cover at least one day of the run",
+                        f"days {first}..{last}",
+                    )
+                if last > spec.days:
+                    raise InputError(
+                        str(p.origin),
+                        key,
+                        f"a run long enough for {node.fn}() (it needs day {last})",
+                        f"{spec.name} runs {spec.days} days",
+                    )
