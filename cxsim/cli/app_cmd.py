@@ -23,6 +23,7 @@ from typing import Annotated
 import typer
 
 from cxsim.core.errors import InputError
+from cxsim.model import library
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -131,7 +132,10 @@ def register(app: typer.Typer) -> None:
         ] = DEFAULT_HOST,
         scenarios: Annotated[
             Path | None,
-            typer.Option(help="Folder of scenario presets (default: ./scenarios or the repository's)."),
+            typer.Option(
+                help="Folder of scenario presets, layered over the built-in ones (and ./scenarios, "
+                "CXSIM_SCENARIOS); its files win a name clash."
+            ),
         ] = None,
     ) -> None:
         """Start the interactive town in the browser (Solara), offline: every session gets its own model."""
@@ -157,7 +161,9 @@ def register(app: typer.Typer) -> None:
         if scenarios is not None:
             if not scenarios.is_dir():
                 raise InputError("--scenarios", "", "a folder of scenario .toml files", str(scenarios))
-            env["CXSIM_SCENARIOS"] = str(scenarios.resolve())
+            env[library.ENV] = os.pathsep.join(
+                p for p in (env.get(library.ENV, ""), str(scenarios.resolve())) if p
+            )
         check_port(host, port)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         console.print(

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from cxsim.model.scenario import find_scenario_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 
@@ -46,7 +48,7 @@ def e2e_app_target() -> str:
 @pytest.fixture(scope="module")
 def e2e_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("scenarios")
-    for path in (REPO_ROOT / "scenarios").glob("*.toml"):
+    for path in find_scenario_file("baseline").parent.glob("*.toml"):
         shutil.copy(path, folder / path.name)
     (folder / "e2e_lockdown.toml").write_text(E2E_PRESET)
     return {"CXSIM_SCENARIOS": str(folder)}
