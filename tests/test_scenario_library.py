@@ -359,3 +359,28 @@ def test_old_repository_paths_resolve_to_the_package(fresh_library) -> None:
 def test_scenarios_folder_must_exist(fresh_library, tmp_path) -> None:
     with pytest.raises(cxsim.InputError, match="--scenarios"):
         fresh_library.use_folders([tmp_path / "nope"])
+
+
+def test_command_line_lists_and_uses_a_scenarios_folder(fresh_library, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from cxsim.cli.main import app
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "cheaper_war.toml").write_text(CHEAPER_WAR)
+    (folder / "recession.toml").write_text('extends = "baseline"\ndescription = "my recession"\n')
+    runner = CliRunner()
+    listing = runner.invoke(app, ["scenarios", "--scenarios", str(folder)])
+    assert listing.exit_code == 0, listing.output
+    text = " ".join(listing.output.split())
+    assert "cheaper_war" in text and "price_war" in text and "built-in" in text
+    assert "--scenarios" in text and "replaces built-in" in text
+    shown = runner.invoke(app, ["show", "cheaper_war", "--scenarios", str(folder), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert '"price": 0.8' in shown.output
+    clash = runner.invoke(app, ["show", "recession", "--scenarios", str(folder)])
+    assert clash.exit_code == 0 and "my recession" in clash.stdout
+    assert len(clash.stderr.strip().splitlines()) == 1 and "replaces the built-in" in clash.stderr
+    missing = runner.invoke(app, ["show", "cheaper_war"])  # the folder is not remembered
+    assert missing.exit_code == 2 and "cheaper_war" in missing.stderr

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly
+from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.core.errors import InputError
 from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar, progress_enabled
@@ -76,6 +76,7 @@ def calibrate(
     ] = None,
     workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
     set_: SetOpt = None,
+    scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
     top: Annotated[int, typer.Option(help="How many of the best parameter sets to show.", min=1)] = 5,
     out: Annotated[Path, typer.Option(help="Write every evaluation here.")] = Path("calibration/results"),

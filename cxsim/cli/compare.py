@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cxsim.analysis.figures import FIGURES, comparison_figures
 from cxsim.analysis.report import write_report
-from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly
+from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.core.io import check_writable
 from cxsim.core.progress import Tick, progress_bar, progress_enabled
 from cxsim.experiments.compare import (
@@ -87,6 +87,7 @@ def compare(
     ] = None,
     seed: Annotated[int, typer.Option(help="Root seed of the replications' seeds.", min=0)] = DEFAULT_SEED,
     set_: SetOpt = None,
+    scenario_folders: ScenariosOpt = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: compare-<scenarios>).")] = None,
     figures: Annotated[bool, typer.Option(help="Write figures and report.html.")] = True,
     quiet: Quiet = False,

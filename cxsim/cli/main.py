@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import runpy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,11 +21,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cxsim.core.config import read_toml
 from cxsim.core.errors import InputError
 from cxsim.core.progress import progress_enabled
-from cxsim.model.scenario import load_raw, load_scenario, scenario_names
+from cxsim.model.library import library, use_folders
+from cxsim.model.scenario import load_scenario
 
-__all__ = ["Quiet", "SetOpt", "app", "console", "err_console", "fail_cleanly", "main", "progress_enabled"]
+__all__ = [
+    "Quiet",
+    "ScenariosOpt",
+    "SetOpt",
+    "app",
+    "console",
+    "err_console",
+    "fail_cleanly",
+    "main",
+    "progress_enabled",
+]
 
 app = typer.Typer(
     name="cxsim",
@@ -70,16 +84,43 @@ SetOpt = Annotated[
 ]
 
 
+def _scenario_folders(value: list[Path] | None) -> list[Path] | None:
+    """Layer the ``--scenarios`` folders over the scenario library (:mod:`cxsim.model.library`)."""
+    use_folders(value or [])
+    return value
+
+
+ScenariosOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--scenarios",
+        help="A folder of your scenarios, layered over the built-in library (repeatable).",
+        callback=_scenario_folders,
+        exists=True,
+        file_okay=False,
+    ),
+]
+
+
 @app.command("scenarios")
 @fail_cleanly
-def list_scenarios() -> None:
-    """List the scenarios under scenarios/ with their one-line description."""
+def list_scenarios(scenario_folders: ScenariosOpt = None) -> None:
+    """List the scenarios (built-in and yours) with their source and one-line description."""
     t = Table(show_header=True, title="scenarios", title_justify="left")
     t.add_column("name")
+    t.add_column("source")
     t.add_column("description")
-    for name in scenario_names():
-        data, _ = load_raw(name)
-        t.add_row(name, str(data.get("description", "")))
+    for entry in library().values():
+        source = entry.source.origin
+        if source != "built-in":
+            source += f" ({entry.source.folder})"
+        if entry.replaces:
+            source += f", replaces {entry.replaces[-1].origin}"
+        try:
+            description = str(read_toml(entry.path).get("description", ""))
+        except InputError as exc:
+            description = f"(cannot be read: {exc.message})"
+        t.add_row(entry.name, source, description)
     console.print(t)
 
 
@@ -89,6 +130,7 @@ def show(
     scenario: Annotated[str, typer.Argument(help="Scenario name or path.")],
     set_: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of TOML.")] = False,
+    scenario_folders: ScenariosOpt = None,
 ) -> None:
     """Print the resolved scenario, after `extends` and overrides."""
     spec = load_scenario(scenario, set_ or [])
@@ -154,8 +196,6 @@ def main() -> None:
 if __name__ == "__main__":
     # ``python -m cxsim.cli.main``: run the module proper (the command modules import it by name),
     # not this copy, so that each command module is registered once, after it has loaded.
-    import runpy
-
     runpy.run_module("cxsim.cli", run_name="__main__")
 elif __name__ == __spec__.name:  # not the copy a worker process imports as ``__mp_main__``
     _register_extensions()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly
+from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.results import RunResult
@@ -17,10 +17,11 @@ from cxsim.model.scenario import load_scenario
 
 
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario name under scenarios/ or a path.")],
+    scenario: Annotated[str, typer.Argument(help="Scenario name (built-in or yours) or a path.")],
     days: Annotated[int | None, typer.Option(help="Days to simulate.", min=1)] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.", min=0)] = None,
     set_: SetOpt = None,
+    scenario_folders: ScenariosOpt = None,
     out: Annotated[Path | None, typer.Option(help="Write the tables (Parquet) here.")] = None,
     purchases: Annotated[bool, typer.Option(help="Also write one row per purchase.")] = False,
     quiet: Quiet = False,

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from cxsim.analysis.validation_figures import write_figures
-from cxsim.cli.main import Quiet, SetOpt, console, fail_cleanly
+from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.validation import format_value, plan_jobs, resolve_scenarios, validate_patterns
@@ -54,6 +54,7 @@ def validate(
         "validation"
     ),
     set_: SetOpt = None,
+    scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
     quiet: Quiet = False,
 ) -> None:
