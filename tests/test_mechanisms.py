@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from cxsim import CXModel
+from cxsim.rules.loyalty import LoyaltyCoefficients, update_loyalty
 from tests.conftest import small_run
 
 SEEDS = (1, 2, 3)
@@ -69,12 +70,11 @@ def test_delivered_purchases_come_back_more_than_walk_in():
 
 def test_negative_experiences_hurt_loyalty_more_than_positive_ones_help():
     # symmetric shocks to expectation: loss per unit > gain per unit (negativity bias)
-    from cxsim.rules.loyalty import update_loyalty
-
     base = np.full(1000, 0.5)
     d = np.linspace(0.01, 0.3, 1000)
-    gain = update_loyalty(base, d, 0.5, 1.2, 0.0) - base
-    loss = base - update_loyalty(base, -d, 0.5, 1.2, 0.0)
+    c = LoyaltyCoefficients(gain=0.5, loss=1.2, repeat=0.0)
+    gain = update_loyalty(base, d, c) - base
+    loss = base - update_loyalty(base, -d, c)
     assert np.all(loss > gain)
 
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cxsim.model.cxmodel import CHOICE_KEYS
+from cxsim.model.behaviour import GROUPS, LEGACY_KEYS, Behaviour, canonical_path
 from cxsim.rules import (
+    accounts,
     choice,
     experience,
     fulfilment,
@@ -53,7 +54,7 @@ def _utilities(**changes):
         available=np.ones((n, S, 3), bool),
         touch_feel=0.8,
         urgency=0.5,
-        b=dict.fromkeys(CHOICE_KEYS, 1.0),
+        c=choice.ChoiceCoefficients(**dict.fromkeys(choice.ChoiceCoefficients.model_fields, 1.0)),
     )
     kw.update(changes)
     return choice.alternative_utilities(**kw)[0]
@@ -91,14 +92,16 @@ def test_research_channels_respond_to_savvy_touch_and_loyalty():
         nearest_store_km=np.array([1.0, 1.0]),
         touch_feel=0.5,
         visit_allowed=True,
-        b_none=0.0,
-        b_habit=2.0,
-        b_online=0.0,
-        b_online_savvy=3.0,
-        b_visit=0.0,
-        b_visit_touch=1.0,
-        b_visit_recreational=1.0,
-        b_visit_km=0.3,
+        c=research.ResearchCoefficients(
+            none=0.0,
+            habit=2.0,
+            online=0.0,
+            online_savvy=3.0,
+            visit=0.0,
+            visit_touch=1.0,
+            visit_recreational=1.0,
+            visit_km=0.3,
+        ),
     )
     u = research.research_utilities(max_loyalty=np.array([0.0, 0.0]), **kw)
     assert u[1, research.ONLINE] > u[0, research.ONLINE]
@@ -161,8 +164,9 @@ def test_satisfaction_is_expectation_disconfirmation():
 )
 @settings(max_examples=50, deadline=None)
 def test_negativity_bias_and_bounds(start, size):
-    up = loyalty.update_loyalty(start, np.full(20, size), 0.5, 1.2, 0.0)
-    down = loyalty.update_loyalty(start, np.full(20, -size), 0.5, 1.2, 0.0)
+    c = loyalty.LoyaltyCoefficients(gain=0.5, loss=1.2, repeat=0.0)
+    up = loyalty.update_loyalty(start, np.full(20, size), c)
+    down = loyalty.update_loyalty(start, np.full(20, -size), c)
     assert np.all((up >= 0) & (up <= 1) & (down >= 0) & (down <= 1))
     inner = (start - 1.2 * size > 0) & (start + 0.5 * size < 1)
     assert np.all((start - down)[inner] > (up - start)[inner])
@@ -172,7 +176,8 @@ def test_fading_and_avoidance():
     x = np.ones(3, dtype=np.float32)
     loyalty.fade(x, 0.1)
     np.testing.assert_allclose(x, 0.9)
-    assert loyalty.starts_avoiding(np.array([-0.5, -0.1]), -0.3).tolist() == [True, False]
+    c = loyalty.LoyaltyCoefficients(avoid_threshold=-0.3)
+    assert loyalty.starts_avoiding(np.array([-0.5, -0.1]), c).tolist() == [True, False]
 
 
 def test_familiarity_grows_with_capability():
@@ -192,20 +197,20 @@ def test_nps_in_range(ltr):
 
 def test_extreme_experiences_write_reviews():
     sat = np.repeat([0.05, 0.5, 0.97], 50_000)
-    writes = word_of_mouth.writes_review(rng(6), sat, 0.02, 0.35).reshape(3, -1).mean(axis=1)
+    c = word_of_mouth.WordOfMouthCoefficients(review_base=0.02, review_extremity=0.35)
+    writes = word_of_mouth.writes_review(rng(6), sat, c).reshape(3, -1).mean(axis=1)
     assert writes[0] > writes[1] and writes[2] > writes[1]
 
 
 def test_word_of_mouth_moves_hearers_reputation():
     neigh = np.array([[1, 2], [0, 2], [0, 1]], dtype=np.int32)
     rep = np.full((3, 1), 0.5, dtype=np.float32)
+    c = word_of_mouth.WordOfMouthCoefficients(reach=2, weight=0.2, negative_weight=0.3)
     pos, neg = word_of_mouth.spread_word_of_mouth(
-        rng(7), np.array([0]), np.array([0]), np.array([True]), neigh, 2, rep, 0.2, 0.3
+        rng(7), np.array([0]), np.array([0]), np.array([True]), neigh, rep, c
     )
     assert (pos, neg) == (2, 0) and rep[1, 0] > 0.5 and rep[2, 0] > 0.5 and rep[0, 0] == 0.5
-    word_of_mouth.spread_word_of_mouth(
-        rng(7), np.array([0]), np.array([0]), np.array([False]), neigh, 2, rep, 0.2, 0.3
-    )
+    word_of_mouth.spread_word_of_mouth(rng(7), np.array([0]), np.array([0]), np.array([False]), neigh, rep, c)
     assert rep[1, 0] < 0.6
 
 
@@ -232,3 +237,87 @@ def test_small_world_is_local_with_shortcuts():
     d = np.linalg.norm(homes[neigh] - homes[:, None, :], axis=2)
     rand = np.linalg.norm(homes[rng(12).integers(0, 5000, 5000)] - homes, axis=1)
     assert np.median(d) < 0.3 * np.median(rand)
+
+
+# ------------------------------------------------------------- rules moved out of the model
+
+
+def test_online_research_moves_reputation_toward_the_rating():
+    rep = np.array([[0.2, 0.8]], dtype=np.float32)
+    c = research.ResearchCoefficients(reputation_weight=0.5)
+    after = research.reputation_after_research(rep, np.array([0.6, 0.6]), c)
+    np.testing.assert_allclose(after, [[0.4, 0.7]], rtol=1e-6)
+
+
+def test_habit_grows_toward_one_and_postponed_needs_return_a_week_later():
+    c = loyalty.LoyaltyCoefficients(habit_gain=0.5)
+    np.testing.assert_allclose(loyalty.gain_habit(np.array([0.0, 0.5]), c), [0.5, 0.75])
+    assert needs.postponed_need_day(10) == 10 + needs.POSTPONE_DAYS == 17
+
+
+def test_crowding_is_walk_ins_per_capacity():
+    np.testing.assert_allclose(
+        experience.crowding(np.array([0, 0, 1]), np.array([4.0, 2.0, 1.0])), [0.5, 0.5, 0]
+    )
+
+
+def test_accounts_book_revenue_and_costs_per_store():
+    t = accounts.tally(
+        store=np.array([0, 0, 1]),
+        fulfilment=np.array([choice.WALK_IN, choice.DELIVERY, choice.PICKUP]),
+        price=np.array([1.0, 0.9, 1.1]),
+        returned=np.array([False, True, False]),
+        after_sales=np.array([False, False, True]),
+        ticket=100.0,
+        n_stores=2,
+    )
+    np.testing.assert_allclose(t.revenue, [100.0, 110.0])
+    np.testing.assert_allclose(t.shipped, [1.0, 0.5])
+    assert t.walk_in.tolist() == [1, 0] and t.pickup.tolist() == [0, 1]
+    costs = accounts.StoreCosts(
+        margin=np.array([0.5, 0.5]),
+        delivery_cost=np.array([10.0, 10.0]),
+        return_cost=np.array([4.0, 4.0]),
+        after_sales_cost=np.array([2.0, 2.0]),
+        after_sales=np.array([0.5, 0.5]),
+        fixed_cost=np.array([7.0, 7.0]),
+        is_open=np.array([True, False]),
+    )
+    # store 0: one kept unit (50), one delivery (10), one return (4), fixed (7); store 1: 50 + 5 + 2
+    np.testing.assert_allclose(accounts.daily_costs(t, 100.0, costs), [71.0, 57.0])
+
+
+def test_only_promoters_and_detractors_talk():
+    c = word_of_mouth.WordOfMouthCoefficients(positive=1.0, negative=1.0)
+    talks = word_of_mouth.tells_acquaintances(
+        rng(3), np.array([True, False, False]), np.array([False, True, False]), c
+    )
+    assert talks.tolist() == [True, True, False]
+
+
+# ------------------------------------------------------------------ behaviour coefficients
+
+
+def test_every_old_flat_behaviour_key_has_a_place_in_a_group():
+    b = Behaviour()
+    assert len(LEGACY_KEYS) == 63 and len(set(LEGACY_KEYS.values())) == 63
+    for key, path in LEGACY_KEYS.items():
+        group, name = path.split(".")
+        assert group in GROUPS and name in type(getattr(b, group)).model_fields, key
+    assert canonical_path("behaviour.research_visit") == "behaviour.research.visit"
+    assert canonical_path("stores.giant.price") == "stores.giant.price"
+
+
+def test_old_flat_keys_and_groups_validate_alike():
+    old = Behaviour.model_validate({"research_visit": -0.3, "wom_reach": 5, "loyalty": 3.0})
+    new = Behaviour.model_validate(
+        {"research": {"visit": -0.3}, "word_of_mouth": {"reach": 5}, "choice": {"loyalty": 3.0}}
+    )
+    assert old == new and old.legacy("research_visit") == -0.3
+    with pytest.raises(ValueError):
+        Behaviour.model_validate({"research": {"vist": 1.0}})
+    with pytest.raises(ValueError):
+        Behaviour.model_validate({"word_of_mouth": {"review_rate": 2.0}})
+    with pytest.raises(ValueError):  # frozen: a rule cannot change its coefficients
+        b = Behaviour()
+        b.choice.price = 1.0  # type: ignore[misc]

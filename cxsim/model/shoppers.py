@@ -93,7 +93,7 @@ def create_shoppers(
         acquaintances=acquaintances,
         dist_km=distances_km(home, store_xy),
         loyalty=np.zeros((n, S), dtype=np.float32),
-        expectation=np.full((n, S), s.behaviour.experience_base + 0.1, dtype=np.float32),
+        expectation=np.full((n, S), s.behaviour.experience.base + 0.1, dtype=np.float32),
         familiarity=np.zeros((n, S), dtype=np.float32),
         reputation=reputation,
         avoid_until=np.full((n, S), NEVER, dtype=np.int32),

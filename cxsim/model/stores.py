@@ -13,6 +13,8 @@ import mesa
 import numpy as np
 
 from cxsim.model import scenario as sc
+from cxsim.rules.accounts import StoreCosts
+from cxsim.rules.strategies import Market
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
@@ -117,6 +119,10 @@ class Store(mesa.Agent):
         self.closed_on = day
 
 
+def _column(stores: list[Store], get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
+    return np.array([get(s) for s in stores], dtype=dtype)
+
+
 @dataclass
 class StoreArrays:
     """The stores' attributes as arrays, indexed like the shoppers' per-store columns."""
@@ -138,13 +144,15 @@ class StoreArrays:
     delivery: np.ndarray
     pickup: np.ndarray
     rating: np.ndarray
+    capacity: np.ndarray
+    """Walk-ins a day before the store feels crowded (scaled to the town)."""
 
     @classmethod
     def from_stores(cls, stores: list[Store]) -> StoreArrays:
         """Snapshot the stores' current attributes."""
 
         def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
-            return np.array([get(s) for s in stores], dtype=dtype)
+            return _column(stores, get, dtype)
 
         return cls(
             price=arr(lambda s: s.price * (1.0 - s.discount)),
@@ -164,4 +172,32 @@ class StoreArrays:
             delivery=arr(lambda s: s.has_delivery, bool),
             pickup=arr(lambda s: s.has_pickup, bool),
             rating=arr(lambda s: s.rating),
+            capacity=arr(lambda s: s.capacity),
         )
+
+
+def store_costs(stores: list[Store]) -> StoreCosts:
+    """The stores' cost parameters now, as arrays for :func:`cxsim.rules.accounts.daily_costs`."""
+
+    def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
+        return _column(stores, get, dtype)
+
+    return StoreCosts(
+        margin=arr(lambda s: s.margin),
+        delivery_cost=arr(lambda s: s.delivery_cost),
+        return_cost=arr(lambda s: s.return_cost),
+        after_sales_cost=arr(lambda s: s.after_sales_cost),
+        after_sales=arr(lambda s: s.after_sales),
+        fixed_cost=arr(lambda s: s.fixed_cost),
+        is_open=arr(lambda s: s.is_open, bool),
+    )
+
+
+def rival_market(store: Store, stores: list[Store], day: int) -> Market:
+    """What ``store``'s strategy rule sees of the market.
+
+    The cheapest regular online price among open rivals (its own price if no
+    rival sells online) and its own market share.
+    """
+    rivals = [r.online_price for r in stores if r is not store and r.is_open and r.has_delivery]
+    return Market(day, min(rivals, default=store.price), store.market_share)

@@ -100,7 +100,8 @@ def alternative_utilities(
     available: np.ndarray,
     touch_feel: float,
     urgency: float,
-    b: dict[str, float],
+    c: ChoiceCoefficients,
+    price_sensitivity: float = 1.0,
 ) -> np.ndarray:
     """Utility of every (store, fulfilment) alternative and of not buying.
 
@@ -115,35 +116,37 @@ def alternative_utilities(
     Utility = - price + service + personalization - travel / crowding /
     delivery wait and hassle + loyalty + reputation - risk of buying unseen
     (eased by a lenient return policy) + effort of walking out of the store
-    one stands in + digital habit for online orders. Returns ``(n, S*3 + 1)``,
-    ``-inf`` where unavailable.
+    one stands in + digital habit for online orders. ``price_sensitivity``
+    scales the price coefficient (a recession makes shoppers watch prices).
+    Returns ``(n, S*3 + 1)``, ``-inf`` where unavailable.
     """
     n, S = loyalty.shape
     w = weights
     u = np.empty((n, S, 3), dtype=np.float64)
-    u[:] = -b["price"] * w[:, W_PRICE, None, None] * (price_seen - 1.0)
-    u += b["service"] * w[:, W_SERVICE, None, None] * (service[:, :, None] * SERVICE_SHARE)
-    u += (b["personalization"] * w[:, W_PERSONAL, None] * personalization)[:, :, None]
+    price = c.price * price_sensitivity
+    u[:] = -price * w[:, W_PRICE, None, None] * (price_seen - 1.0)
+    u += c.service * w[:, W_SERVICE, None, None] * (service[:, :, None] * SERVICE_SHARE)
+    u += (c.personalization * w[:, W_PERSONAL, None] * personalization)[:, :, None]
     u += (
-        b["loyalty"] * w[:, W_LOYALTY, None] * loyalty
-        + b["reputation"] * w[:, W_REPUTATION, None] * (reputation - 0.5)
+        c.loyalty * w[:, W_LOYALTY, None] * loyalty
+        + c.reputation * w[:, W_REPUTATION, None] * (reputation - 0.5)
     )[:, :, None]
-    conv = b["convenience"] * w[:, W_CONVENIENCE, None]
-    crowd_cost = b["crowding"] * crowding[None, :] * (0.5 + task_oriented[:, None])
-    u[:, :, WALK_IN] -= conv * (b["travel_per_km"] * dist_km + crowd_cost)
-    wait = b["delivery_per_day"] * (0.5 + urgency) * delivery_days[None, :] + b["delivery_hassle"]
+    conv = c.convenience * w[:, W_CONVENIENCE, None]
+    crowd_cost = c.crowding * crowding[None, :] * (0.5 + task_oriented[:, None])
+    u[:, :, WALK_IN] -= conv * (c.travel_per_km * dist_km + crowd_cost)
+    wait = c.delivery_per_day * (0.5 + urgency) * delivery_days[None, :] + c.delivery_hassle
     u[:, :, DELIVERY] -= conv * wait
-    u[:, :, PICKUP] -= conv * (0.6 * b["travel_per_km"] * dist_km + b["pickup_hassle"])
-    unseen = b["unseen_risk"] * touch_feel - b["return_ease"] * return_ease
+    u[:, :, PICKUP] -= conv * (0.6 * c.travel_per_km * dist_km + c.pickup_hassle)
+    unseen = c.unseen_risk * touch_feel - c.return_ease * return_ease
     u -= np.where(inspected, 0.0, unseen)
-    u[:, :, WALK_IN] += b["walk_out_effort"] * visited
-    u[:, :, PICKUP] += 0.5 * b["walk_out_effort"] * visited
-    u[:, :, DELIVERY] += b["digital_habit"] * habit[:, None]
-    u[:, :, PICKUP] += 0.5 * b["digital_habit"] * habit[:, None]
+    u[:, :, WALK_IN] += c.walk_out_effort * visited
+    u[:, :, PICKUP] += 0.5 * c.walk_out_effort * visited
+    u[:, :, DELIVERY] += c.digital_habit * habit[:, None]
+    u[:, :, PICKUP] += 0.5 * c.digital_habit * habit[:, None]
     u = np.where(available, u, -np.inf)
     out = np.empty((n, S * 3 + 1), dtype=np.float64)
     out[:, :-1] = u.reshape(n, S * 3)
-    out[:, -1] = b["no_purchase"]
+    out[:, -1] = c.no_purchase
     return out
 
 

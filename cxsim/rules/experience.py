@@ -45,6 +45,17 @@ def realized_service(
     return np.clip(quality + spread * rng.standard_normal(quality.shape[0]), 0.0, 1.0)
 
 
+def crowding(walk_in_store: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Crowding of each store today: walk-in purchases per unit of capacity, ``(S,)``.
+
+    ``walk_in_store`` holds the store of each walk-in purchase of the day;
+    ``capacity`` is each store's walk-ins a day before it feels crowded (the
+    density of shoppers that the crowding literature relates to the
+    experience; Eroglu and Machleit 1990, J. Retailing 66:201).
+    """
+    return np.bincount(walk_in_store, minlength=capacity.shape[0]) / capacity
+
+
 def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: float) -> np.ndarray:
     """How crowding feels: recreational shoppers like some bustle, task-oriented ones none.
 
@@ -60,7 +71,6 @@ def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: flo
 
 def experience_quality(
     *,
-    base: float,
     service: np.ndarray,
     service_share: np.ndarray,
     personalization: np.ndarray,
@@ -77,7 +87,7 @@ def experience_quality(
     inconsistency: np.ndarray,
     mood: np.ndarray,
     economy: float,
-    w: dict[str, float],
+    c: ExperienceCoefficients,
 ) -> np.ndarray:
     """Quality of the whole experience of one purchase, on 0..1.
 
@@ -89,16 +99,16 @@ def experience_quality(
     inconsistency felt by those who used two channels, mood, and the economy.
     """
     e = (
-        base
-        + w["service"] * service_share * (service - 0.5)
-        + w["personalization"] * personalization
-        + in_store * (w["atmosphere"] * (atmosphere - 0.5) + w["crowding"] * crowd_feel)
-        + w["value"] * (1.0 - paid_price)
-        - w["late"] * late_days
-        - w["misfit"] * misfit
-        - w["return_hassle"] * returned * (1.0 - ease)
-        + after_sales_needed * w["after_sales"] * (after_sales - 0.5)
-        - w["inconsistency"] * inconsistency
+        c.base
+        + c.service * service_share * (service - 0.5)
+        + c.personalization * personalization
+        + in_store * (c.atmosphere * (atmosphere - 0.5) + c.crowding * crowd_feel)
+        + c.value * (1.0 - paid_price)
+        - c.late_per_day * late_days
+        - c.misfit * misfit
+        - c.return_hassle * returned * (1.0 - ease)
+        + after_sales_needed * c.after_sales * (after_sales - 0.5)
+        - c.inconsistency * inconsistency
         + mood
         + 0.1 * (economy - 1.0)
     )

@@ -35,9 +35,7 @@ class LoyaltyCoefficients(Coefficients):
     """Daily fading of the digital habit."""
 
 
-def update_loyalty(
-    loyalty: np.ndarray, disc: np.ndarray, gain: float, loss: float, repeat: float
-) -> np.ndarray:
+def update_loyalty(loyalty: np.ndarray, disc: np.ndarray, c: LoyaltyCoefficients) -> np.ndarray:
     """Loyalty after a purchase, on 0..1.
 
     A purchase builds habit (``repeat``); positive disconfirmation adds
@@ -45,7 +43,7 @@ def update_loyalty(
     losses loom larger (negativity bias, Anderson and Sullivan 1993,
     Marketing Sci. 12:125; Mittal, Ross and Baldasare 1998, J. Marketing 62:33).
     """
-    change = repeat * (1.0 - loyalty) + np.where(disc >= 0.0, gain * disc, loss * disc)
+    change = c.repeat * (1.0 - loyalty) + np.where(disc >= 0.0, c.gain * disc, c.loss * disc)
     return np.clip(loyalty + change, 0.0, 1.0)
 
 
@@ -55,9 +53,21 @@ def fade(values: np.ndarray, rate: float) -> None:
         values *= np.float32(1.0 - rate)
 
 
-def starts_avoiding(disc: np.ndarray, threshold: float) -> np.ndarray:
-    """A very bad experience (disconfirmation below ``threshold``) makes a shopper avoid the store.
+def starts_avoiding(disc: np.ndarray, c: LoyaltyCoefficients) -> np.ndarray:
+    """A very bad experience (disconfirmation below ``avoid_threshold``) makes a shopper avoid the store.
 
     Critical incidents drive switching (Keaveney 1995, J. Marketing 59:71).
+    The shopper avoids the store for ``avoid_days``.
     """
-    return disc < threshold
+    return disc < c.avoid_threshold
+
+
+def gain_habit(habit: np.ndarray, c: LoyaltyCoefficients) -> np.ndarray:
+    """Digital habit after an online order (delivery or pick-up): grows toward 1 by ``habit_gain``.
+
+    Repeated use of a channel in a stable context builds a habit of using it
+    (Verhoef, Neslin and Vroomen 2007, IJRM 24:129, on channel lock-in); the
+    habit fades daily by ``habit_decay`` (:func:`fade`), so that online orders
+    made in a lockdown leave a lasting but fading mark.
+    """
+    return habit + c.habit_gain * (1.0 - habit)

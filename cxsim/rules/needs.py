@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+POSTPONE_DAYS = 7
+"""Days after which a shopper who chose not to buy feels the need again."""
+
 
 def draw_next_need(
     rng: np.random.Generator, day: int, mean_interval: np.ndarray, need_factor: float = 1.0
@@ -45,3 +48,13 @@ def pull_forward(
         return soon
     prob = np.clip(response * price_weight[soon] / 2.0, 0.0, 1.0)
     return soon[rng.random(soon.size) < prob]
+
+
+def postponed_need_day(day: int) -> int:
+    """Day on which a shopper who postponed today's purchase (chose "no purchase") needs again.
+
+    The need does not go away: a shopper who took the "no purchase"
+    alternative of the choice (:mod:`cxsim.rules.choice`) reconsiders
+    :data:`POSTPONE_DAYS` days later.
+    """
+    return day + POSTPONE_DAYS

@@ -50,14 +50,7 @@ def research_utilities(
     nearest_store_km: np.ndarray,
     touch_feel: float,
     visit_allowed: bool,
-    b_none: float,
-    b_habit: float,
-    b_online: float,
-    b_online_savvy: float,
-    b_visit: float,
-    b_visit_touch: float,
-    b_visit_recreational: float,
-    b_visit_km: float,
+    c: ResearchCoefficients,
 ) -> np.ndarray:
     """Utilities of the three research channels, ``(n, 3)``.
 
@@ -68,13 +61,13 @@ def research_utilities(
     """
     n = max_loyalty.shape[0]
     u = np.empty((n, 3), dtype=np.float64)
-    u[:, NONE] = b_none + b_habit * max_loyalty
-    u[:, ONLINE] = b_online + b_online_savvy * (savvy - 0.5) + habit
+    u[:, NONE] = c.none + c.habit * max_loyalty
+    u[:, ONLINE] = c.online + c.online_savvy * (savvy - 0.5) + habit
     u[:, VISIT] = (
-        b_visit
-        + b_visit_touch * touch_feel
-        + b_visit_recreational * recreational
-        - b_visit_km * nearest_store_km
+        c.visit
+        + c.visit_touch * touch_feel
+        + c.visit_recreational * recreational
+        - c.visit_km * nearest_store_km
     )
     if not visit_allowed:
         u[:, VISIT] = -np.inf
@@ -93,12 +86,25 @@ def visit_utilities(
     loyalty: np.ndarray,
     atmosphere: np.ndarray,
     walk_in_ok: np.ndarray,
-    b_km: float,
+    c: ResearchCoefficients,
 ) -> np.ndarray:
     """Utility of visiting each store for research, ``(n, S)``; -inf where impossible.
 
     Shoppers browse near home, in stores they like and in pleasant ones.
     ``walk_in_ok`` is ``(n, S)`` (open, has a shop floor, not avoided).
     """
-    u = -b_km * dist_km + 2.0 * loyalty + atmosphere[None, :]
+    u = -c.visit_km * dist_km + 2.0 * loyalty + atmosphere[None, :]
     return np.where(walk_in_ok, u, -np.inf)
+
+
+def reputation_after_research(
+    reputation: np.ndarray, rating: np.ndarray, c: ResearchCoefficients
+) -> np.ndarray:
+    """A researcher's view of every store after reading its reviews online, ``(n, S)``.
+
+    Online research exposes the stores' public ratings; the shopper's
+    perceived reputation of each store moves ``reputation_weight`` of the way
+    toward the rating (reviews as a source of information in the zero moment
+    of truth; Verhoef, Neslin and Vroomen 2007, IJRM 24:129).
+    """
+    return reputation + c.reputation_weight * (rating[None, :] - reputation)

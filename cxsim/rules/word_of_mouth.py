@@ -55,7 +55,7 @@ def net_promoter_score(promoters: np.ndarray, detractors: np.ndarray, respondent
 
 
 def writes_review(
-    rng: np.random.Generator, satisfaction: np.ndarray, base: float, extremity: float
+    rng: np.random.Generator, satisfaction: np.ndarray, c: WordOfMouthCoefficients
 ) -> np.ndarray:
     """Whether a shopper writes an online review.
 
@@ -63,7 +63,7 @@ def writes_review(
     distribution of reviews, Hu, Pavlou and Zhang 2009, CACM 52(10):144).
     """
     extreme = (2.0 * satisfaction - 1.0) ** 4
-    return rng.random(satisfaction.shape[0]) < base + extremity * extreme
+    return rng.random(satisfaction.shape[0]) < c.review_base + c.review_extremity * extreme
 
 
 def update_ratings(rating: np.ndarray, store: np.ndarray, score: np.ndarray, rate: float) -> np.ndarray:
@@ -76,28 +76,41 @@ def update_ratings(rating: np.ndarray, store: np.ndarray, score: np.ndarray, rat
     return np.where(has, keep * rating + (1.0 - keep) * mean, rating)
 
 
+def tells_acquaintances(
+    rng: np.random.Generator, promoter: np.ndarray, detractor: np.ndarray, c: WordOfMouthCoefficients
+) -> np.ndarray:
+    """Whether each shopper talks about the purchase to acquaintances.
+
+    Promoters talk with probability ``positive``, detractors with probability
+    ``negative``; passives stay silent.
+
+    Promoters and detractors are Reichheld's (2003, HBR 81(12):46) categories
+    of the likelihood to recommend (:func:`promoters_detractors`).
+    """
+    n = promoter.shape[0]
+    return (promoter & (rng.random(n) < c.positive)) | (detractor & (rng.random(n) < c.negative))
+
+
 def spread_word_of_mouth(
     rng: np.random.Generator,
     senders: np.ndarray,
     store: np.ndarray,
     positive: np.ndarray,
     acquaintances: np.ndarray,
-    reach: int,
     reputation: np.ndarray,
-    weight_positive: float,
-    weight_negative: float,
+    c: WordOfMouthCoefficients,
 ) -> tuple[int, int]:
     """Tell ``reach`` acquaintances about a store; returns (positive, negative) messages.
 
     Each sender talks to ``reach`` distinct acquaintances drawn from its ties; each
     hearer's perceived reputation of the store moves toward 1 (praise) or 0
-    (complaint). Complaints weigh more by default (``weight_negative``), a
+    (complaint), by ``weight`` or ``negative_weight``. Complaints weigh more by default, a
     common modelling assumption after Arndt (1967, JMR 4:291); East, Hammond
     and Lomax (2008, IJRM 25:215) found positive WOM usually has the larger
     impact, so the asymmetry is a parameter to explore, not a settled fact.
     Updates ``reputation`` (``(n, S)``) in place.
     """
-    degree = acquaintances.shape[1]
+    degree, reach = acquaintances.shape[1], c.reach
     if senders.size == 0 or degree == 0 or reach == 0:
         return 0, 0
     k = min(reach, degree)
@@ -106,7 +119,7 @@ def spread_word_of_mouth(
     about = np.repeat(store, k)
     good = np.repeat(positive, k)
     target = good.astype(np.float32)
-    weight = np.where(good, weight_positive, weight_negative).astype(np.float32)
+    weight = np.where(good, c.weight, c.negative_weight).astype(np.float32)
     current = reputation[hearers, about]
     reputation[hearers, about] = current + weight * (target - current)
     n_pos = int(good.sum())
