@@ -80,26 +80,29 @@ def full(
 ) -> dict[str, Any]:
     """Measure one full-model run (see the module docstring)."""
     import cxsim.model.cxmodel as cm
+    import cxsim.model.day as dp
 
-    saved = {name: getattr(cm, name) for name in ("row_max", "row_min", "row_max_mean_and_column_means")}
-    methods = {name: getattr(cm.CXModel, name) for name in PHASES}
+    saved = {name: getattr(cm, name) for name in ("row_max_mean_and_column_means",)}
+    methods = {name: getattr(dp, name) for name in PHASES}
+    saved_day = {name: getattr(dp, name) for name in ("row_max", "row_min")}
     try:
         if numpy_reductions:  # the code before the optimizations of docs/PERFORMANCE.md
-            cm.row_max = lambda x: x.max(axis=1)
-            cm.row_min = lambda x: x.min(axis=1)
+            dp.row_max = lambda x: x.max(axis=1)
+            dp.row_min = lambda x: x.min(axis=1)
             cm.row_max_mean_and_column_means = lambda x: (float(x.max(axis=1).mean()), x.mean(axis=0))
         return _full(shoppers, days, seed, stores, collect_every, numpy_reductions)
     finally:
         for name, fn in saved.items():
             setattr(cm, name, fn)
-        for name, fn in methods.items():
-            setattr(cm.CXModel, name, fn)
+        for name, fn in (*methods.items(), *saved_day.items()):
+            setattr(dp, name, fn)
 
 
 def _full(
     shoppers: int, days: int, seed: int, stores: int, collect_every: int, numpy_reductions: bool
 ) -> dict[str, Any]:
     import cxsim.model.cxmodel as cm
+    import cxsim.model.day as dp
     from cxsim.model.cxmodel import CXModel
 
     spec = town_spec(shoppers, days, seed, stores, collect_every)
@@ -131,12 +134,12 @@ def _full(
         return wrapper
 
     for name in PHASES:  # the phases of the day, warm-up included
-        setattr(CXModel, name, phase(name, getattr(CXModel, name)))
+        setattr(dp, name, phase(name, getattr(dp, name)))
     c0 = time.process_time()
     t0 = time.perf_counter()
     model = CXModel(spec)
     t1 = time.perf_counter()
-    model._record = timed("record", model._record)  # type: ignore[method-assign]
+    model.record_day = timed("record", model.record_day)  # type: ignore[method-assign]
     model.datacollector.collect = timed("collect", model.datacollector.collect)  # type: ignore[method-assign]
     model.run()
     t2 = time.perf_counter()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import mesa
@@ -40,6 +41,7 @@ from cxsim.model.stores import StoreArrays
 from cxsim.rules import choice, experience, loyalty, needs, personalization
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.fulfilment import return_ease
+from cxsim.rules.loyalty import LoyaltyCoefficients
 
 
 @dataclass
@@ -54,6 +56,9 @@ class CoreSetup:
     b: dict[str, float]
     w: dict[str, float]
     behaviour: Any
+    """Every behaviour coefficient by its flat name (``loyalty_decay``), for the per-agent code."""
+    choice: choice.ChoiceCoefficients
+    experience: experience.ExperienceCoefficients
     touch_feel: float
     urgency: float
     days: int
@@ -86,9 +91,11 @@ def make_setup(shoppers: int, days: int, seed: int = 7) -> CoreSetup:
         available=available,
         ease=return_ease(st.leniency, st.cross_channel, st.walk_in),
         st=st,
-        b=dict(model._b),
-        w=dict(model._w),
-        behaviour=spec.behaviour,
+        b={k: float(v) for k, v in spec.behaviour.choice},
+        w={("late" if k == "late_per_day" else k): v for k, v in spec.behaviour.experience},
+        behaviour=SimpleNamespace(**spec.behaviour.flat()),
+        choice=spec.behaviour.choice,
+        experience=spec.behaviour.experience,
         touch_feel=spec.category.touch_feel,
         urgency=spec.category.urgency,
         days=days,
@@ -103,6 +110,7 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     A = {k: v.copy() for k, v in setup.arrays.items()}
     st, b, bh = setup.st, setup.b, setup.behaviour
+    bh_loyalty = LoyaltyCoefficients(gain=bh.loyalty_gain, loss=bh.loyalty_loss, repeat=bh.loyalty_repeat)
     n, S = A["loyalty"].shape
     counts = np.zeros(S * 3 + 1, dtype=np.int64)
     sum_sat = 0.0
@@ -137,7 +145,7 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
             available=np.broadcast_to(setup.available, (m, S, 3)),
             touch_feel=setup.touch_feel,
             urgency=setup.urgency,
-            b=b,
+            c=setup.choice,
         )
         alt = choice.gumbel_argmax(rng, u)
         counts += np.bincount(alt, minlength=S * 3 + 1)
@@ -151,7 +159,6 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
         in_store = fulfil == WALK_IN
         met = experience.realized_service(rng, st.service[store], st.consistency[store], bh.service_noise)
         e = experience.experience_quality(
-            base=bh.experience_base,
             service=met,
             service_share=choice.SERVICE_SHARE[fulfil],
             personalization=personalization.perceived_personalization(
@@ -170,15 +177,13 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
             inconsistency=np.zeros(k),
             mood=bh.mood_noise * rng.standard_normal(k),
             economy=1.0,
-            w=setup.w,
+            c=setup.experience,
         )
         expect = A["expectation"][who, store]
         disc = experience.disconfirmation(e, expect)
         sum_sat += float(experience.satisfaction(e, disc, bh.disconfirmation).sum())
         A["expectation"][who, store] = experience.adapt_expectation(expect, e, bh.expectation_rate)
-        A["loyalty"][who, store] = loyalty.update_loyalty(
-            A["loyalty"][who, store], disc, bh.loyalty_gain, bh.loyalty_loss, bh.loyalty_repeat
-        )
+        A["loyalty"][who, store] = loyalty.update_loyalty(A["loyalty"][who, store], disc, bh_loyalty)
         A["familiarity"][who, store] = personalization.grow_familiarity(
             A["familiarity"][who, store], st.personalization[store], bh.familiarity_gain
         )

@@ -16,27 +16,20 @@ import io
 import pstats
 import time
 
+from cxsim.model import day as day_phases
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import load_scenario
 
-PHASES = (
-    "_fade",
-    "_needs",
-    "_research",
-    "_choose",
-    "_evaluate",
-    "_share",
-    "_after_purchase",
-    "_book",
-    "_record",
-)
+PHASES = ("calendar", "needs", "research", "choice", "fulfilment", "experience", "sharing", "stores")
+"""The phases of the day (functions of :mod:`cxsim.model.day`) that are timed; the collection phase
+is timed as ``record_day`` and ``datacollector.collect``."""
 
 
 def phase_times(shoppers: int, days: int, seed: int = 1) -> dict[str, float]:
     """Seconds spent in each phase of the day (wrapped methods) over one run, warm-up included."""
     spec = load_scenario("baseline", [f"town.shoppers={shoppers}"], days=days, seed=seed)
     totals = {p: 0.0 for p in (*PHASES, "datacollector.collect")}
-    originals = {p: getattr(CXModel, p) for p in PHASES}
+    originals = {p: getattr(day_phases, p) for p in PHASES}
 
     def wrap(name, fn):
         def timed(self, *args, **kwargs):
@@ -49,7 +42,7 @@ def phase_times(shoppers: int, days: int, seed: int = 1) -> dict[str, float]:
         return timed
 
     for p, fn in originals.items():
-        setattr(CXModel, p, wrap(p, fn))
+        setattr(day_phases, p, wrap(p, fn))
     try:
         t0 = time.perf_counter()
         model = CXModel(spec)
@@ -65,7 +58,7 @@ def phase_times(shoppers: int, days: int, seed: int = 1) -> dict[str, float]:
         totals["total"] = time.perf_counter() - t0
     finally:
         for p, fn in originals.items():
-            setattr(CXModel, p, fn)
+            setattr(day_phases, p, fn)
     return totals
 
 

@@ -215,7 +215,7 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         lines += [
             "### Where the data-collection time goes",
             "",
-            "Collection = today's metrics row (`CXModel._record`, with the loyalty statistics over all "
+            "Collection = today's metrics row (`CXModel.record_day`, with the loyalty statistics over all "
             "shoppers: mean highest loyalty and mean loyalty per store), Mesa's `DataCollector.collect`, "
             "and building the tables at the end.",
             "",
