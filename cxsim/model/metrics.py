@@ -7,81 +7,16 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from cxsim.model.registry import names
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.word_of_mouth import net_promoter_score
 
-TIMESERIES_COLUMNS = (
-    "day",
-    "purchases",
-    "share_walk_in",
-    "share_delivery",
-    "share_pickup",
-    "online_share",
-    "showrooming_rate",
-    "competitive_showrooming_rate",
-    "webrooming_rate",
-    "mean_satisfaction",
-    "mean_loyalty",
-    "nps",
-    "return_rate",
-    "churn_events",
-    "open_stores",
-    "wom_positive",
-    "wom_negative",
-    "reviews",
-    "revenue",
-    "events",
-)
-STORE_COLUMNS = (
-    "day",
-    "store",
-    "kind",
-    "purchases",
-    "revenue",
-    "profit",
-    "cash",
-    "market_share",
-    "nps",
-    "mean_loyalty",
-    "service_quality",
-    "price",
-    "is_open",
-    "label",
-    "walk_in",
-    "delivery",
-    "pickup",
-    "returns",
-    "personalization",
-    "rating",
-)
-
-SUMMARY_METRICS = (
-    "purchases",
-    "share_walk_in",
-    "share_delivery",
-    "share_pickup",
-    "online_share",
-    "showrooming_rate",
-    "competitive_showrooming_rate",
-    "webrooming_rate",
-    "mean_satisfaction",
-    "nps",
-    "return_rate",
-    "return_rate_walk_in",
-    "return_rate_delivery",
-    "return_rate_pickup",
-    "wom_positive",
-    "wom_negative",
-    "wom_ratio",
-    "churn_events",
-    "revenue",
-    "mean_loyalty",
-    "open_stores",
-    "share_shoppers_showroomed",
-    "share_shoppers_webroomed",
-    "stores_closed",
-)
-"""Numeric columns of the ``summary`` table that analyses can use as outputs."""
+TIMESERIES_COLUMNS: tuple[str, ...] = names("timeseries")
+"""Columns of the ``timeseries`` table, in order (from :mod:`cxsim.model.registry`)."""
+STORE_COLUMNS: tuple[str, ...] = names("stores")
+"""Columns of the ``stores`` table, in order (from :mod:`cxsim.model.registry`)."""
+SUMMARY_METRICS: tuple[str, ...] = names("summary")
+"""Numeric columns of the ``summary`` table that analyses can use as outputs (from the registry)."""
 
 
 @dataclass
