@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cxsim.app import classroom
 from cxsim.model.log import LogEntry
-from cxsim.model.scenario import find_scenario_file, load_scenario
+from cxsim.model.scenario import load_scenario
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
@@ -25,8 +25,6 @@ from cxsim.app import chart_data, charts, levers, page, session  # noqa: E402
 from cxsim.app import map as town_map  # noqa: E402
 from cxsim.app import state as app_state  # noqa: E402
 from cxsim.cli import app_cmd as app_cli  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
 
 LOCKDOWN = """
 extends = "baseline"
@@ -44,10 +42,9 @@ pickup = false
 
 @pytest.fixture
 def presets(tmp_path, monkeypatch):
-    """A scenarios folder with baseline and a small lockdown preset."""
+    """A scenarios folder, layered over the built-in library, with a small lockdown preset."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "baseline.toml").write_text(find_scenario_file("baseline").read_text())
     (folder / "short_lockdown.toml").write_text(LOCKDOWN)
     monkeypatch.setenv("CXSIM_SCENARIOS", str(folder))
     return folder

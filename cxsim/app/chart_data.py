@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from cxsim.analysis import narration
 from cxsim.app import classroom
 from cxsim.app.palette import CHANNEL_COLORS, CHANNEL_NAMES, RESEARCH_NAMES
 from cxsim.model.journeys import journey_kind
@@ -41,17 +42,17 @@ def chart_json(data: dict[str, Rows]) -> dict[str, str]:
 
 
 def event_rows(spec: Scenario) -> Rows:
-    """The scenario's calendar as bands on a time axis."""
+    """The scenario's calendar as bands on a time axis (words from :mod:`cxsim.analysis.narration`)."""
     labels = classroom.labels_of(spec)
     rows = []
     for ev in spec.events:
-        start, end = classroom.event_span(ev)
+        start, end = narration.event_span(ev)
         rows.append(
             {
                 "start": start,
                 "end": end,
-                "short": classroom.event_short(ev, labels),
-                "text": classroom.event_start_text(ev, labels),
+                "short": narration.event_short(ev, labels),
+                "text": narration.event_start_text(ev, labels),
             }
         )
     return rows

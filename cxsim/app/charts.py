@@ -43,7 +43,7 @@ def named(name: str) -> alt.NamedData:
 
 def finish(chart: alt.LayerChart, height: int, legend: str = "top") -> dict[str, Any]:
     """A chart as a Vega-Lite dict: full width of its card, the app's fonts and colours."""
-    return (
+    spec: dict[str, Any] = (
         chart.properties(width="container", height=height, autosize=AUTOSIZE)
         .configure(font=FONT)
         .configure_view(stroke=None)
@@ -51,6 +51,7 @@ def finish(chart: alt.LayerChart, height: int, legend: str = "top") -> dict[str,
         .configure_legend(labelFontSize=11, orient=legend, title=None, symbolSize=90)
         .to_dict()
     )
+    return spec
 
 
 def time_x(days: int, title: str | None = "day") -> alt.X:
@@ -176,7 +177,10 @@ def store_axis(labels: Sequence[str]) -> alt.Y:
 
 
 def _bars(data: str) -> alt.Chart:
-    return alt.Chart(named(data)).mark_bar(cornerRadiusEnd=2, height=alt.RelativeBandSize(band=0.7))
+    bars: alt.Chart = alt.Chart(named(data)).mark_bar(
+        cornerRadiusEnd=2, height=alt.RelativeBandSize(band=0.7)
+    )
+    return bars
 
 
 def share_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import solara
 
+from cxsim.analysis import narration
 from cxsim.app import classroom
 from cxsim.app.charts import chart_specs
 from cxsim.app.map import town_map_spec
@@ -155,7 +156,7 @@ def Charts(state: AppState) -> None:
 
 
 @solara.component
-def EventLog(items: list[classroom.Happening], day: int, limit: int = 6) -> None:
+def EventLog(items: list[narration.Happening], day: int, limit: int = 6) -> None:
     """The latest happenings, newest first."""
     latest = list(reversed(items))[:limit]
     if not latest:

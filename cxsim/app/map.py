@@ -57,7 +57,7 @@ def dots_layer(
         f"{store_names}[datum.s] + (datum.d > 0 ? ', day ' + datum.d : ', before day 1')"
     )
     loyal = "datum.l < 0 ? 'nobody yet' : datum.loyal + ' (' + format(datum.lv, '.2f') + ')'"
-    return (
+    dots: alt.Chart = (
         alt.Chart(named("dots"))
         .transform_flatten(list(DOT_COLUMNS))
         .transform_calculate(channel=f"{channel_names}[datum.f + 1]")
@@ -81,6 +81,7 @@ def dots_layer(
             ],
         )
     )
+    return dots
 
 
 def store_tooltip() -> list[alt.Tooltip]:

@@ -13,10 +13,10 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from cxsim.analysis import narration
 from cxsim.app import classroom
 from cxsim.app.chart_data import Rows, chart_json, event_rows, journey_flow, rolling_rows
 from cxsim.app.levers import CLASSROOM_SHOPPERS, Levers, lever_notes, lever_overrides, levers_from_scenario
@@ -58,14 +58,14 @@ class View:
     seed: int
     levers: Levers
     base: Levers
-    kpis: dict[str, Any]
+    kpis: dict[str, float | None]
     """Headline numbers by metric name (see :meth:`Session.kpis`); ``None`` where there is no data."""
     data: dict[str, Rows]
     """Datasets of the map and the charts, by name."""
     charts: dict[str, str]
     """The datasets each chart needs (:data:`~cxsim.app.chart_data.CHART_DATA`), as JSON, by chart."""
     today: str
-    happenings: list[classroom.Happening]
+    happenings: list[narration.Happening]
     questions: list[str]
     notes: list[str]
     story: classroom.ScenarioStory
@@ -106,6 +106,10 @@ def finite(x: float) -> float | None:
 class Session:
     """One browser session's town: the model, its history and the narration.
 
+    Headlines come from the model's typed log through :mod:`cxsim.analysis.narration`;
+    the scenario's story, the day's summary and the questions from
+    :mod:`cxsim.app.classroom`.
+
     Thread-safe: :meth:`step` and :meth:`view` take the session's lock.
 
     Args:
@@ -127,9 +131,11 @@ class Session:
         self.lock = threading.RLock()
         self.history = History()
         self.labels = [s.label for s in self.model.stores]
+        self.label_by_name = classroom.labels_of(self.spec)
+        """Display label of each store, by name (how narration names stores)."""
         self.colors = [STORE_COLORS[i % len(STORE_COLORS)] for i in range(len(self.labels))]
         self.story = classroom.scenario_story(self.spec)
-        self.happenings: list[classroom.Happening] = []
+        self.happenings: list[narration.Happening] = []
         self._log_seen = 0
         n = self.model.shoppers.n
         if n > MAX_DOTS:
@@ -190,9 +196,10 @@ class Session:
         h.nps = m.nps.by_store()
 
     def _read_log(self) -> None:
+        """Turn the model's new typed log entries into headlines (never parsing text)."""
         new = self.model.log[self._log_seen :]
         self._log_seen = len(self.model.log)
-        self.happenings.extend(classroom.happenings(new, self.spec))
+        self.happenings.extend(narration.happenings(new, self.label_by_name))
 
     # ------------------------------------------------------------------- views
     def view(self) -> View:
@@ -267,7 +274,7 @@ class Session:
         counts = self.history.window_sum(self.history.journeys)
         return np.zeros((3, 3), dtype=np.int64) if counts is None else counts
 
-    def kpis(self) -> dict[str, Any]:
+    def kpis(self) -> dict[str, float | None]:
         """Headline numbers, keyed by the metric registry's names (timeseries table).
 
         ``online_share``, ``showrooming_rate`` and ``webrooming_rate`` pool the

@@ -2,7 +2,7 @@
 
 Needs ``scripts/setup_app_assets.sh .venv`` and ``scripts/setup_chromium.sh``
 (see docs/dev/offline-app.md). The server runs ``cxsim/app/page.py`` with a
-scenarios folder made for these tests: every preset of the repository plus
+scenarios folder made for these tests, layered over the built-in library:
 ``e2e_lockdown`` (a lockdown from day 2), so that the tests do not depend on
 which presets exist today.
 """
@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-
-from cxsim.model.scenario import find_scenario_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
@@ -48,8 +45,6 @@ def e2e_app_target() -> str:
 @pytest.fixture(scope="module")
 def e2e_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("scenarios")
-    for path in find_scenario_file("baseline").parent.glob("*.toml"):
-        shutil.copy(path, folder / path.name)
     (folder / "e2e_lockdown.toml").write_text(E2E_PRESET)
     return {"CXSIM_SCENARIOS": str(folder)}
 
