@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from tqdm import tqdm
+
 
 class Tick(Protocol):
     """Advances a progress bar: ``tick()`` by one step, ``tick(n)`` by ``n``; keywords show after it."""
@@ -41,9 +43,7 @@ def progress_bar(
     if not enabled:
         yield _no_tick
         return
-    from tqdm import tqdm
-
-    class _Bar(tqdm):  # type: ignore[type-arg]
+    class _Bar(tqdm):  # type: ignore[misc]
         monitor_interval = 0  # no monitor thread (forking a threaded process can deadlock)
 
     bar = _Bar(

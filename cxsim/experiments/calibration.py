@@ -45,6 +45,7 @@ from cxsim.experiments.validation import (
     resolve_scenarios,
     run_jobs,
 )
+from cxsim.experiments.validation_language import Observation
 from cxsim.experiments.validation_patterns import Pattern
 from cxsim.model.scenario import canonical_path, find_scenario_file, load_scenario, scenarios_dir
 
@@ -244,7 +245,9 @@ class Evaluator:
         self.history.extend(out)
         return out
 
-    def _score(self, phase: str, values: dict[str, Any], plan: Plan, observations: dict) -> Evaluation:
+    def _score(
+        self, phase: str, values: dict[str, Any], plan: Plan, observations: dict[tuple[str, int], Observation]
+    ) -> Evaluation:
         reps = replication_table(self.patterns, plan, observations, len(self.settings.seeds))
         means = reps.groupby(["pattern", "check"])[["value", "left", "right"]].mean()
         by_pattern: dict[str, float] = {}
@@ -277,8 +280,8 @@ def design(settings: Settings) -> np.ndarray:
 
     d, n, seed = len(settings.parameters), settings.budget.samples, settings.budget.sampler_seed
     if settings.budget.sampler == "sobol":
-        return qmc.Sobol(d, scramble=True, seed=seed).random(n)
-    return qmc.LatinHypercube(d, seed=seed).random(n)
+        return np.asarray(qmc.Sobol(d, scramble=True, seed=seed).random(n), dtype=float)
+    return np.asarray(qmc.LatinHypercube(d, seed=seed).random(n), dtype=float)
 
 
 def search(

@@ -350,49 +350,43 @@ def load_comparison(folder: str | Path) -> Comparison:
 # ----------------------------------------------------------------------------- printing
 
 
+_DISPLAY: dict[str, tuple[float, str]] = {
+    "share": (100.0, ".1f"),
+    "score": (1.0, ".1f"),
+    "ratio": (1.0, ".3f"),
+    "money": (1e-3, ",.0f"),
+}
+"""Scale and number format of each unit (shares in %, money in thousands); counts: see :func:`_number`."""
+_AFTER_VALUE = {"share": "%", "money": "k"}
+
+
+def _number(x: float, unit: str, sign: str = "", ref: float | None = None) -> str:
+    """``x`` scaled and formatted for its unit; counts get a decimal below 100 (judged on ``ref``)."""
+    scale, fmt = _DISPLAY.get(unit, (1.0, ",.0f" if abs(x if ref is None else ref) >= 100 else ",.1f"))
+    return format(x * scale, sign + fmt)
+
+
 def format_value(value: float, unit: str) -> str:
     """A metric value for people: shares in %, money in thousands, counts with separators."""
     if value != value:  # NaN
         return "–"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "score":
-        return f"{value:+.1f}"
-    if unit == "ratio":
-        return f"{value:.3f}"
-    if unit == "money":
-        return f"{value / 1000:,.0f}k"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return _number(value, unit, "+" if unit == "score" else "") + _AFTER_VALUE.get(unit, "")
 
 
 def format_half(half: float, unit: str) -> str:
     """The half-width of an interval, in the unit's display form (without sign)."""
     if half != half:
         return ""
-    if unit == "share":
-        return f"±{100 * half:.1f}"
-    if unit == "score":
-        return f"±{half:.1f}"
-    if unit == "ratio":
-        return f"±{half:.3f}"
-    if unit == "money":
-        return f"±{half / 1000:,.0f}k"
-    return f"±{half:,.0f}" if abs(half) >= 100 else f"±{half:,.1f}"
+    return "±" + _number(half, unit) + ("k" if unit == "money" else "")
 
 
 def format_diff(diff: float, lo: float, hi: float, unit: str) -> str:
     """A difference with its interval: ``+6.7 pp [+6.3, +7.1]``."""
     if diff != diff:
         return ""
-    scale, fmt, suffix = {
-        "share": (100.0, "{:+.1f}", " pp"),
-        "score": (1.0, "{:+.1f}", ""),
-        "ratio": (1.0, "{:+.3f}", ""),
-        "money": (1e-3, "{:+,.0f}", "k"),
-    }.get(unit, (1.0, "{:+,.0f}" if abs(diff) >= 100 else "{:+,.1f}", ""))
-    text = fmt.format(diff * scale) + suffix
+    text = _number(diff, unit, "+") + {"share": " pp", "money": "k"}.get(unit, "")
     if lo == lo:
-        text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
+        text += f" [{_number(lo, unit, '+', diff)}, {_number(hi, unit, '+', diff)}]"
     return text
 
 

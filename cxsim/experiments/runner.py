@@ -237,7 +237,7 @@ def _client_backend(client: Any, what: str) -> Backend:
 
     def slots() -> int:
         # many tasks in flight, so that adaptive clusters (dask-jobqueue, KubeCluster) see demand
-        return max(4 * sum(client.nthreads().values()), 256)
+        return max(4 * int(sum(client.nthreads().values())), 256)
 
     threads = sum(client.nthreads().values())
     executor = client.get_executor(pure=False)
@@ -249,12 +249,14 @@ def _dask_backend(
     n: int, scheduler: str | None, scheduler_file: str | Path | None, local_dask: bool
 ) -> Iterator[Backend]:
     try:
-        from distributed import Client, LocalCluster
+        import distributed
     except ImportError:  # pragma: no cover - the dist extra is missing
         raise InputError(
             "--scheduler", "", "Dask distributed installed", "not installed", "pip install 'cxsim[dist]'"
         ) from None
-    cluster = None
+    dist: Any = distributed  # untyped library
+    cluster: Any = None
+    client: Any
     try:
         if local_dask:
             import dask
@@ -262,20 +264,20 @@ def _dask_backend(
             # Dask's statistical profiler samples every worker thread's stack and cost about
             # a fifth of 2-worker throughput in docs/PERFORMANCE.md; our runs do not need it.
             with dask.config.set({"distributed.worker.profile.enabled": False}):
-                cluster = LocalCluster(
+                cluster = dist.LocalCluster(
                     n_workers=max(n, 1),
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",
                     host="127.0.0.1",
                 )
-            client = Client(cluster)
+            client = dist.Client(cluster)
             what = f"Dask LocalCluster ({max(n, 1)} workers)"
         elif scheduler_file:
-            client = Client(scheduler_file=str(scheduler_file), timeout=CONNECT_TIMEOUT)
+            client = dist.Client(scheduler_file=str(scheduler_file), timeout=CONNECT_TIMEOUT)
             what = f"Dask scheduler {client.scheduler.address} (from {scheduler_file})"
         else:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            client = dist.Client(scheduler, timeout=CONNECT_TIMEOUT)
             what = f"Dask scheduler {scheduler}"
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_write_bytes, atomic_write_json, fsync_dir
+from cxsim.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text, fsync_dir
 from cxsim.experiments.design import Design, Experiment
 from cxsim.experiments.provenance import cxsim_version, environment, git_commit, git_dirty, now, sha256
 from cxsim.experiments.runner import Outcome
@@ -77,7 +77,8 @@ class SweepDir:
 
     def info(self) -> dict[str, Any]:
         """The stored ``experiment.json``."""
-        return json.loads((self.path / "experiment.json").read_text())
+        info: dict[str, Any] = json.loads((self.path / "experiment.json").read_text())
+        return info
 
     # -- reading
     def read(self, table: str) -> pd.DataFrame:
@@ -150,9 +151,10 @@ class SweepDir:
         self.check(exp, design)
         self.path.mkdir(parents=True, exist_ok=True)
         if not self.is_sweep():
-            (self.path / "experiment.toml").write_text(exp.text)
+            atomic_write_text(self.path / "experiment.toml", exp.text)
             atomic_write_json(self.path / "scenario.json", exp.base.model_dump(mode="json"))
-            design.runs.to_parquet(self.path / "design.parquet", index=False)
+            runs = pa.Table.from_pandas(design.runs, preserve_index=False)
+            atomic_write_bytes(self.path / "design.parquet", _parquet(runs))
             info = {
                 "name": exp.name,
                 "description": exp.spec.description,
@@ -232,9 +234,7 @@ class SweepDir:
         fsync_dir(self.path / "runs")
 
     def _write(self, table: str, batch: int, data: pa.Table) -> None:
-        buffer = io.BytesIO()
-        pq.write_table(data, buffer)
-        atomic_write_bytes(self.part(table, batch), buffer.getvalue(), durable=True)
+        atomic_write_bytes(self.part(table, batch), _parquet(data), durable=True)
 
     # -- provenance
     def begin_session(self, exp: Experiment, backend: str, argv: list[str]) -> int:
@@ -286,6 +286,13 @@ class SweepDir:
         if status == "complete" and prov.get("finished") is None:
             prov["finished"] = rec["finished"]
         atomic_write_json(prov_file, prov)
+
+
+def _parquet(data: pa.Table) -> bytes:
+    """A table as the bytes of a Parquet file."""
+    buffer = io.BytesIO()
+    pq.write_table(data, buffer)
+    return buffer.getvalue()
 
 
 def sweep_provenance(exp: Experiment) -> dict[str, Any]:

@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.errors import did_you_mean
-from cxsim.model.metrics import TIMESERIES_COLUMNS
-from cxsim.model.registry import TIMESERIES
+from cxsim.model.registry import TIMESERIES, names
 from cxsim.model.scenario import Scenario
 
 PURCHASE_WEIGHTED = frozenset({m.name for m in TIMESERIES if m.averaging == "rate"} | {"mean_satisfaction"})
 """Timeseries columns whose daily value is over the day's purchases (the registry's ``rate``
 metrics, and the mean satisfaction of the day's purchases): window means weight them by purchases."""
 
-SERIES_COLUMNS = tuple(c for c in TIMESERIES_COLUMNS if c not in ("day", "events"))
+SERIES_COLUMNS = tuple(c for c in names("timeseries") if c not in ("day", "events"))
+"""Timeseries columns a window function can average (from the metric registry)."""
 
 # name: (integer arguments after the column, their defaults, whether a lockdown is needed)
 FUNCTIONS: dict[str, tuple[tuple[str, ...], tuple[int | None, ...], bool]] = {
@@ -205,7 +205,7 @@ def first_lockdown(spec: Scenario) -> tuple[int, int] | None:
     """(start, days) of the scenario's first lockdown event, or None."""
     for ev in spec.events:
         if ev.type == "lockdown":
-            return int(ev.start), int(ev.days)  # type: ignore[union-attr]
+            return int(ev.start), int(ev.days)
     return None
 
 

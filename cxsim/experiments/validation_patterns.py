@@ -8,14 +8,12 @@ band or a comparison.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-import numpy as np
 from pydantic import Field, ValidationError
 
 from cxsim.core import config
@@ -35,8 +33,8 @@ from cxsim.experiments.validation_language import (
     walk,
     window,
 )
-from cxsim.model.cxmodel import CXModel
-from cxsim.model.scenario import Scenario, load_scenario
+from cxsim.model.registry import names
+from cxsim.model.scenario import Scenario
 
 PATTERNS_FILE = config.data_path("patterns.toml")
 
@@ -254,13 +252,9 @@ def load_patterns(
     return list(merged.values())
 
 
-@functools.cache
 def summary_columns() -> tuple[str, ...]:
-    """Names of a run's summary columns (from a tiny probe run of the default town)."""
-    spec = load_scenario(Scenario(), ["town.shoppers=1000", "warmup_days=0"], days=1)
-    model = CXModel(spec)
-    model.run()
-    return tuple(k for k, v in model.summary().items() if isinstance(v, int | float | np.number))
+    """Names a metric may use: the summary's metrics in the registry (:mod:`cxsim.model.registry`)."""
+    return names("summary")
 
 
 def check_pattern(p: Pattern, spec: Scenario) -> None:
