@@ -14,6 +14,12 @@ a seed derived from the root seed with :class:`numpy.random.SeedSequence`.
 The samplers are plain functions (:func:`grid_points`, :func:`random_points`,
 :func:`lhs_points`, :func:`sobol_points`, :func:`morris_points`) that other
 modules (calibration, benchmarks) can reuse. See docs/SWEEPS.md.
+
+The parts: the file's schema is :mod:`cxsim.experiments.design_schema`, its
+checks against the base scenario :mod:`cxsim.experiments.design_checks`, the
+samplers and seeds :mod:`cxsim.experiments.samplers`; they are re-exported here.
+Files are read and their errors translated by :mod:`cxsim.core.config`. A bare
+name is looked up in ``./experiments``, then among the built-in experiments.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ class Analysis(StrictModel):
 class ExperimentSpec(StrictModel):
     """The experiment file, as written (before resolution against the scenario)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)  # merged with StrictModel's
     config_label: ClassVar[str] = "experiment file"
 
     name: str | None = None
