@@ -6,6 +6,8 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -253,6 +255,28 @@ def test_specs_are_vega_lite_5_json(presets):
     loyal = json.loads(specs["map"])
     dots = next(layer for layer in loyal["layer"] if layer["data"].get("name") == "dots")
     assert dots["encoding"]["color"]["field"] == "loyal"
+
+
+def test_session_charts_and_map_do_not_import_solara():
+    pure = ["levers", "palette", "chart_data", "session", "charts", "map"]
+    code = (
+        "import sys\n"
+        + "".join(f"import cxsim.app.{m}\n" for m in pure)
+        + "print(sorted(m for m in ('solara', 'reacton', 'ipywidgets', 'ipyvuetify') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_headline_numbers_use_the_registry_units_and_labels():
+    from cxsim.app import components
+
+    assert components.format_value("online_share", 0.123) == "12%"
+    assert components.format_value("nps", 21.4) == "+21"
+    assert components.format_value("purchases", 1234) == "1,234"
+    assert components.format_value("nps", None) == "–"
+    assert components.kpi_label("showrooming_rate") == "Showrooming"
+    assert components.kpi_label("open_stores") == "Open stores"
 
 
 # -------------------------------------------------------------------- components
