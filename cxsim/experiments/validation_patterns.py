@@ -234,7 +234,8 @@ def load_patterns(
     ``only`` keeps the named patterns, in that order.
     """
     merged: dict[str, Pattern] = {}
-    for path in ([PATTERNS_FILE] if shipped else []) + [Path(p) for p in extra]:
+    extra_files = [config.packaged(p) or Path(p) for p in extra]  # cxsim/patterns.toml: its old place
+    for path in ([PATTERNS_FILE] if shipped else []) + extra_files:
         for p in read_patterns_file(path):
             merged[p.id] = p
     if only:
