@@ -58,7 +58,7 @@ def _overrides_from_params(params: dict[str, Any]) -> list[str]:
     return out
 
 
-class CXModel(mesa.Model):
+class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type information
     """Shoppers, stores and the calendar of one town; ``step()`` simulates one day.
 
     Args:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cxsim.model import events
+from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.metrics import DayPurchases, empty_purchases
 from cxsim.model.stores import StoreArrays, rival_market, store_costs
@@ -127,7 +128,7 @@ def _apply_calendar(m: CXModel, d: DayState) -> None:
         s.online_discount = d.cond.online_discounts.get(s.name, 0.0)
     for ev in d.cond.once:
         store = m.stores[m.store_names.index(ev.store)]
-        if isinstance(ev, events.sc.StoreEntry):
+        if isinstance(ev, sc.StoreEntry):
             store.is_open = True
         else:
             store.set_attribute(ev.attribute, ev.value)

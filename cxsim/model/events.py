@@ -33,7 +33,7 @@ def _in_force(ev: sc.Lockdown | sc.Promotion | sc.Recession | sc.DeliveryDisrupt
     return ev.start <= day < ev.start + ev.days
 
 
-def conditions(events: list, day: int) -> DayConditions:
+def conditions(events: list[sc.Event], day: int) -> DayConditions:
     """Combine every event in force on ``day`` into the day's conditions.
 
     - ``lockdown``: no walk-in and no store visits (pick-up optional); the

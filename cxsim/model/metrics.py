@@ -139,7 +139,8 @@ class RollingNPS:
     def by_store(self) -> np.ndarray:
         """NPS per store over the window (NaN where no answers)."""
         p, d, n = self.counts.sum(axis=0)
-        return net_promoter_score(p, d, n)
+        out: np.ndarray = net_promoter_score(p, d, n)
+        return out
 
     def overall(self) -> float:
         """NPS over all stores in the window."""

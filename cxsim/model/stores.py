@@ -24,14 +24,44 @@ SCALED = ("fixed_cost", "cash", "capacity")
 """Scenario fields given per 1,000 shoppers, held scaled to the town."""
 
 
-class Store(mesa.Agent):
+class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     """A retailer. Its attributes are the scenario's :class:`~cxsim.model.scenario.Store` fields.
 
     Money fields of the scenario are per 1,000 shoppers; the agent holds them
     scaled to the town (``scale`` = shoppers / 1,000).
     """
 
-    def __init__(self, model: CXModel, name: str, spec: sc.Store, index: int, scale: float):
+    # the scenario's store fields (set from the spec in __init__; see cxsim.model.scenario.Store)
+    kind: str
+    x: float
+    y: float
+    price: float
+    service_quality: float
+    target_service: float | None
+    service_adjust_rate: float
+    service_consistency: float
+    personalization: float
+    atmosphere: float
+    capacity: float
+    delivery_days: float
+    delivery_reliability: float
+    return_leniency: float
+    cross_channel_returns: bool
+    after_sales: float
+    bopis: bool
+    channel_consistency: float
+    margin: float
+    fixed_cost: float
+    delivery_cost: float
+    return_cost: float
+    after_sales_cost: float
+    cash: float
+    strategy: str
+    strategy_every: int
+    strategy_step: float
+    strategy_cost: float
+
+    def __init__(self, model: CXModel, name: str, spec: sc.Store, index: int, scale: float) -> None:
         super().__init__(model)
         self.name = name
         self.index = index

@@ -86,4 +86,5 @@ def daily_costs(t: DayTally, ticket: float, c: StoreCosts) -> np.ndarray:
         + t.returns * c.return_cost
         + t.care * c.after_sales_cost * (0.5 + c.after_sales)
     )
-    return np.where(c.is_open, costs + c.fixed_cost, costs)
+    out: np.ndarray = np.where(c.is_open, costs + c.fixed_cost, costs)
+    return out

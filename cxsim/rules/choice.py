@@ -67,7 +67,8 @@ def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
     """Closed-form logit choice probabilities per row (for analysis and tests)."""
     m = np.max(utilities, axis=-1, keepdims=True)
     e = np.exp(utilities - m)
-    return e / e.sum(axis=-1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 def perceived_price(price: np.ndarray, observed: np.ndarray, awareness: float) -> np.ndarray:

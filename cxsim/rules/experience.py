@@ -53,7 +53,8 @@ def crowding(walk_in_store: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     density of shoppers that the crowding literature relates to the
     experience; Eroglu and Machleit 1990, J. Retailing 66:201).
     """
-    return np.bincount(walk_in_store, minlength=capacity.shape[0]) / capacity
+    out: np.ndarray = np.bincount(walk_in_store, minlength=capacity.shape[0]) / capacity
+    return out
 
 
 def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: float) -> np.ndarray:
@@ -112,12 +113,14 @@ def experience_quality(
         + mood
         + 0.1 * (economy - 1.0)
     )
-    return np.clip(e, 0.0, 1.0)
+    out: np.ndarray = np.clip(e, 0.0, 1.0)
+    return out
 
 
 def disconfirmation(experience: np.ndarray, expectation: np.ndarray) -> np.ndarray:
     """Experience minus expectation: the core of Oliver's (1980, JMR 17:460) model."""
-    return experience - expectation
+    out: np.ndarray = experience - expectation
+    return out
 
 
 def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.ndarray:
@@ -132,4 +135,5 @@ def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.
 
 def adapt_expectation(expectation: np.ndarray, experience: np.ndarray, rate: float) -> np.ndarray:
     """Expectations move toward what was experienced (adaptation level, Helson 1964)."""
-    return expectation + rate * (experience - expectation)
+    out: np.ndarray = expectation + rate * (experience - expectation)
+    return out

@@ -19,7 +19,8 @@ def draw_next_need(
     stretches gaps (a recession postpones purchases).
     """
     p = np.clip(need_factor / np.maximum(mean_interval, 1.0), 1e-6, 1.0)
-    return (day + rng.geometric(p)).astype(np.int32)
+    out: np.ndarray = (day + rng.geometric(p)).astype(np.int32)
+    return out
 
 
 def due_today(next_need_day: np.ndarray, day: int) -> np.ndarray:

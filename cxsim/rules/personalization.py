@@ -11,7 +11,8 @@ def perceived_personalization(capability: np.ndarray, familiarity: np.ndarray) -
     Personalization needs both the means and the customer knowledge
     (Vesanen 2007, Eur. J. Marketing 41:409).
     """
-    return capability * familiarity
+    out: np.ndarray = capability * familiarity
+    return out
 
 
 def grow_familiarity(familiarity: np.ndarray, capability: np.ndarray, rate: float) -> np.ndarray:

@@ -107,4 +107,5 @@ def reputation_after_research(
     toward the rating (reviews as a source of information in the zero moment
     of truth; Verhoef, Neslin and Vroomen 2007, IJRM 24:129).
     """
-    return reputation + c.reputation_weight * (rating[None, :] - reputation)
+    out: np.ndarray = reputation + c.reputation_weight * (rating[None, :] - reputation)
+    return out

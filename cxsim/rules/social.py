@@ -40,4 +40,5 @@ def small_world(
     neigh = np.where(shortcut, random_ties, neigh)
     self_tie = neigh == np.arange(n)[:, None]
     neigh[self_tie] = (neigh[self_tie] + 1) % n
-    return neigh.astype(np.int32)
+    out: np.ndarray = neigh.astype(np.int32)
+    return out

@@ -26,4 +26,5 @@ def place_homes(
 def distances_km(homes: np.ndarray, store_xy: np.ndarray) -> np.ndarray:
     """Euclidean home-to-store distance, ``(n_shoppers, n_stores)`` float32, in km."""
     diff = homes[:, None, :] - store_xy[None, :, :].astype(np.float32)
-    return np.sqrt((diff * diff).sum(axis=2), dtype=np.float32)
+    out: np.ndarray = np.sqrt((diff * diff).sum(axis=2), dtype=np.float32)
+    return out

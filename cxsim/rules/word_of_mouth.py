@@ -46,12 +46,15 @@ def promoters_detractors(ltr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ltr >= 9, ltr <= 6
 
 
-def net_promoter_score(promoters: np.ndarray, detractors: np.ndarray, respondents: np.ndarray):
+def net_promoter_score(
+    promoters: np.ndarray | float, detractors: np.ndarray | float, respondents: np.ndarray | float
+) -> np.ndarray:
     """NPS = 100 x (promoters - detractors) / respondents; NaN where nobody answered."""
     promoters = np.asarray(promoters, dtype=float)
     respondents = np.asarray(respondents, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(respondents > 0, 100.0 * (promoters - detractors) / respondents, np.nan)
+        out: np.ndarray = np.where(respondents > 0, 100.0 * (promoters - detractors) / respondents, np.nan)
+    return out
 
 
 def writes_review(
