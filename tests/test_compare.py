@@ -59,6 +59,7 @@ def test_seeds_derive_from_the_root() -> None:
     assert all(0 <= s < 2**31 for s in a)
 
 
+@pytest.mark.slow
 def test_compare_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     res = runner.invoke(app, ["compare", "baseline", "price_war", *TINY, "--workers", "1", "--out", str(out)])

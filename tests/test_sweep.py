@@ -205,6 +205,7 @@ def sessions(out: Path) -> list[dict]:
     return json.loads((out / "provenance.json").read_text())["sessions"]
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_completes_without_duplicates(tmp_path: Path) -> None:
     exp, out = write(tmp_path, LONGER), tmp_path / "out"
     args = cli(str(exp), "--out", str(out), "--workers", "2", "--batch-size", "2", "-q")

@@ -23,7 +23,7 @@ import pytest
 from cxsim.experiments.sweep import SweepDir, run_sweep
 
 pytest.importorskip("distributed")
-pytestmark = pytest.mark.dask
+pytestmark = [pytest.mark.dask, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = str(Path(sys.executable).parent / "dask")

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
+from cxsim.cli.validate import PatternsOpt
 from cxsim.core.errors import InputError
 from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar, progress_enabled
@@ -60,10 +61,7 @@ def calibrate(
     params: Annotated[
         Path, typer.Option("--params", help="Free parameters, ranges, patterns, seeds and budget (TOML).")
     ] = DEFAULT_FILE,
-    patterns: Annotated[
-        list[Path] | None,
-        typer.Option("--patterns", help="A patterns file that adds or replaces patterns by id (repeatable)."),
-    ] = None,
+    patterns: PatternsOpt = None,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Calibrate to this pattern id (repeatable).")
     ] = None,

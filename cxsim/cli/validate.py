@@ -16,6 +16,12 @@ from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.validation import format_value, plan_jobs, resolve_scenarios, validate_patterns
 from cxsim.experiments.validation_patterns import load_patterns
 
+PatternsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--patterns", help="A patterns file that adds or replaces patterns by id (repeatable)."),
+]
+"""``--patterns FILE`` (repeatable), of validate and calibrate."""
+
 
 def rich_table(table: pd.DataFrame, title: str) -> Table:
     """The pattern table for the terminal."""
@@ -43,10 +49,7 @@ def rich_table(table: pd.DataFrame, title: str) -> Table:
 def validate(
     reps: Annotated[int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2)] = 5,
     workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
-    patterns: Annotated[
-        list[Path] | None,
-        typer.Option("--patterns", help="A patterns file that adds or replaces patterns by id (repeatable)."),
-    ] = None,
+    patterns: PatternsOpt = None,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Check only this pattern id (repeatable).")
     ] = None,
