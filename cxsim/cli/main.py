@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomli_w
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -138,43 +139,7 @@ def show(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        typer.echo(to_toml(data))
-
-
-def to_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Write plain scenario data as TOML (tables and arrays of tables)."""
-    lines: list[str] = []
-    tables: list[tuple[str, dict[str, Any]]] = []
-    arrays: list[tuple[str, list[dict[str, Any]]]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            arrays.append((key, value))
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    out = "\n".join(lines)
-    for key, value in tables:
-        name = f"{prefix}{key}"
-        body = to_toml(value, prefix=f"{name}.")
-        if any(not isinstance(v, dict) for v in value.values()) or not value:
-            out += f"\n\n[{name}]\n" + body
-        else:
-            out += "\n" + body
-    for key, items in arrays:
-        for item in items:
-            out += f"\n\n[[{prefix}{key}]]\n" + to_toml(item)
-    return out.strip("\n") + "\n" if not prefix else out
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)
+        typer.echo(tomli_w.dumps(data), nl=False)
 
 
 def _register_extensions() -> None:
