@@ -142,7 +142,6 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         phases.fulfilment(self, d)
         phases.experience(self, d)
         phases.sharing(self, d)
-        self.today = d.purchases
         phases.stores(self, d)
         phases.collection(self, d)
 
@@ -204,12 +203,12 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
 
     # ----------------------------------------------------------------- tables
     def timeseries(self) -> pd.DataFrame:
-        """One row per collected day (DESIGN.md §3 ``timeseries``)."""
+        """One row per collected day; columns from the metric registry (docs/ODD.md 4.11)."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         return df[list(TIMESERIES_COLUMNS)]
 
     def store_table(self) -> pd.DataFrame:
-        """One row per store per collected day (DESIGN.md §3 ``stores``)."""
+        """One row per store per collected day; columns from the metric registry (docs/ODD.md 4.11)."""
         df = self.datacollector.get_agenttype_vars_dataframe(Store).reset_index()
         df = df.rename(columns={"Step": "day"}).drop(columns=["AgentID"])
         df["day"] = df["day"].astype(np.int32)

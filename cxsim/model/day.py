@@ -8,7 +8,8 @@
 4. :func:`choice`: the choice of store and fulfilment (or postponing);
 5. :func:`fulfilment`: crowding, late deliveries, product fit, returns, after-sales needs;
 6. :func:`experience`: the experience, satisfaction, expectations, loyalty, familiarity, avoidance;
-7. :func:`sharing`: NPS answers, reviews, word of mouth; then the shopper's records and next need;
+7. :func:`sharing`: NPS answers, reviews, word of mouth; then the shopper's records and next need
+   (the day's purchases become ``model.today``);
 8. :func:`stores`: the stores' books, closures and strategy reviews;
 9. :func:`collection`: the day's numbers and the data collector.
 
@@ -382,6 +383,7 @@ def experience(m: CXModel, d: DayState) -> None:
 
 def sharing(m: CXModel, d: DayState) -> None:
     """NPS answers, online reviews and word of mouth; then each buyer's habit, records and next need."""
+    m.today = d.purchases
     if not d.shopping:
         m.nps.add(np.zeros(0, dtype=np.int64), np.zeros(0, bool), np.zeros(0, bool))
         return
