@@ -213,37 +213,51 @@ def choice(m: CXModel, d: DayState) -> None:
     """Logit choice of (store, fulfilment) or postponing; postponers need again a week later."""
     if not d.shopping:
         return
+    st, who = d.stores, d.who
+    prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
+    u = _utilities(m, d, prices)
+    store, fulfil = choice_rules.decode(choice_rules.gumbel_argmax(m.rng, u), len(m.stores))
+    price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)
+    bought = store >= 0
+    m.shoppers.next_need[who[~bought]] = needs_rules.postponed_need_day(d.day)
+    d.who, d.channel, d.visited, d.encounter = (
+        who[bought],
+        d.channel[bought],
+        d.visited[bought],
+        d.encounter[bought],
+    )
+    d.store, d.fulfil, d.price, d.impulse = store[bought], fulfil[bought], price[bought], d.impulse[bought]
+
+
+def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
+    """Utility of every alternative for today's shoppers, given what each knows and can reach.
+
+    A shopper knows the online prices after researching online and the shelf
+    price and service of the store it visited; it has inspected the product
+    unless it buys for delivery without a visit.
+    """
     a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
     n, S = who.size, len(m.stores)
     vis = np.zeros((n, S), dtype=bool)
     has_visit = d.visited >= 0
     vis[np.flatnonzero(has_visit), d.visited[has_visit]] = True
     open_ok = st.is_open[None, :] & ~d.avoided
-    available = np.stack(
-        [
-            open_ok & st.walk_in & cond.walk_in_open,
-            open_ok & st.delivery,
-            open_ok & st.pickup & cond.pickup_open,
-        ],
-        axis=2,
-    )
-    prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
+    walk_in, pickup = open_ok & st.walk_in & cond.walk_in_open, open_ok & st.pickup & cond.pickup_open
+    available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
     observed = np.zeros((n, S, 3), dtype=bool)
     observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]
     observed[:, :, WALK_IN] |= vis
     c = m.spec.behaviour.choice
-    seen = choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness)
     service = np.broadcast_to(st.service, (n, S)).copy()
     service[vis] = d.encounter[has_visit]
     inspected = np.ones((n, S, 3), dtype=bool)
     inspected[:, :, DELIVERY] = has_visit[:, None]
-    u = choice_rules.alternative_utilities(
+    familiarity = a.familiarity.take(who, axis=0)
+    return choice_rules.alternative_utilities(
         weights=a.weights.take(who, axis=0),
-        price_seen=seen,
+        price_seen=choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness),
         service=service,
-        personalization=personalization.perceived_personalization(
-            st.personalization[None, :], a.familiarity.take(who, axis=0)
-        ),
+        personalization=personalization.perceived_personalization(st.personalization[None, :], familiarity),
         loyalty=a.loyalty.take(who, axis=0),
         reputation=a.reputation.take(who, axis=0),
         dist_km=a.dist_km.take(who, axis=0),
@@ -260,17 +274,6 @@ def choice(m: CXModel, d: DayState) -> None:
         c=c,
         price_sensitivity=cond.price_sensitivity,
     )
-    store, fulfil = choice_rules.decode(choice_rules.gumbel_argmax(m.rng, u), S)
-    price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)
-    bought = store >= 0
-    a.next_need[who[~bought]] = needs_rules.postponed_need_day(d.day)
-    d.who, d.channel, d.visited, d.encounter = (
-        who[bought],
-        d.channel[bought],
-        d.visited[bought],
-        d.encounter[bought],
-    )
-    d.store, d.fulfil, d.price, d.impulse = store[bought], fulfil[bought], price[bought], d.impulse[bought]
 
 
 # ------------------------------------------------------------------------ 5. fulfilment
@@ -309,25 +312,63 @@ def experience(m: CXModel, d: DayState) -> None:
     """
     if not d.shopping:
         return
-    a, st, rng, day = m.shoppers, d.stores, m.rng, d.day
+    a, st, who, store = m.shoppers, d.stores, d.who, d.store
     c, lc = m.spec.behaviour.experience, m.spec.behaviour.loyalty
+    e = _experience_quality(m, d)
+    disc = experience_rules.disconfirmation(e, a.expectation[who, store])
+    sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
+    a.expectation[who, store] = experience_rules.adapt_expectation(
+        a.expectation[who, store], e, c.expectation_rate
+    )
+    a.loyalty[who, store] = loyalty.update_loyalty(a.loyalty[who, store], disc, lc)
+    a.familiarity[who, store] = personalization.grow_familiarity(
+        a.familiarity[who, store], st.personalization[store], lc.familiarity_gain
+    )
+    churned = loyalty.starts_avoiding(disc, lc)
+    a.avoid_until[who[churned], store[churned]] = d.day + lc.avoid_days
+    noise = m.spec.behaviour.word_of_mouth.recommend_noise
+    ltr = word_of_mouth.likelihood_to_recommend(m.rng, sat, noise)
+    show = (d.visited >= 0) & (d.fulfil == DELIVERY)
+    d.purchases = DayPurchases(
+        shopper=who,
+        store=store,
+        fulfilment=d.fulfil,
+        research=d.channel,
+        visited=d.visited,
+        price=d.price,
+        late_days=d.late,
+        misfit=d.misfit,
+        returned=d.returned,
+        after_sales=d.care,
+        experience=e,
+        satisfaction=sat,
+        ltr=ltr,
+        showroomed=show,
+        competitive_showroomed=show & (d.visited != store),
+        webroomed=(d.channel == research_rules.ONLINE) & (d.fulfil == WALK_IN),
+        churned=churned,
+    )
+
+
+def _experience_quality(m: CXModel, d: DayState) -> np.ndarray:
+    """Quality of each purchase's whole experience (:func:`cxsim.rules.experience.experience_quality`).
+
+    The service met, the store, the delivery, the product, its return and
+    after-sales care, channel inconsistency and mood.
+    """
+    a, st, rng, c = m.shoppers, d.stores, m.rng, m.spec.behaviour.experience
     who, store, fulfil, visited = d.who, d.store, d.fulfil, d.visited
-    n = who.size
     delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
     met = experience_rules.realized_service(rng, st.service[store], st.consistency[store], c.service_noise)
     met = np.where(in_store & (visited == store), d.encounter, met)
     omni = st.walk_in[store] & st.delivery[store]
-    two_channels = (
-        (fulfil == PICKUP)
-        | (in_store & (d.channel == research_rules.ONLINE))
-        | (delivered & (visited == store))
-    )
-    e = experience_rules.experience_quality(
+    pickup, webroomed = fulfil == PICKUP, in_store & (d.channel == research_rules.ONLINE)
+    two_channels = pickup | webroomed | (delivered & (visited == store))
+    familiarity = a.familiarity[who, store]
+    return experience_rules.experience_quality(
         service=met,
         service_share=choice_rules.SERVICE_SHARE[fulfil],
-        personalization=personalization.perceived_personalization(
-            st.personalization[store], a.familiarity[who, store]
-        ),
+        personalization=personalization.perceived_personalization(st.personalization[store], familiarity),
         atmosphere=st.atmosphere[store],
         crowd_feel=experience_rules.crowding_effect(
             m.crowding[store], a.recreational[who], c.crowding_optimum
@@ -341,40 +382,9 @@ def experience(m: CXModel, d: DayState) -> None:
         after_sales_needed=d.care,
         after_sales=st.after_sales[store],
         inconsistency=np.where(omni & two_channels, 1.0 - st.channel_consistency[store], 0.0),
-        mood=c.mood_noise * rng.standard_normal(n),
+        mood=c.mood_noise * rng.standard_normal(who.size),
         economy=d.cond.economy,
         c=c,
-    )
-    disc = experience_rules.disconfirmation(e, a.expectation[who, store])
-    sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
-    a.expectation[who, store] = experience_rules.adapt_expectation(
-        a.expectation[who, store], e, c.expectation_rate
-    )
-    a.loyalty[who, store] = loyalty.update_loyalty(a.loyalty[who, store], disc, lc)
-    a.familiarity[who, store] = personalization.grow_familiarity(
-        a.familiarity[who, store], st.personalization[store], lc.familiarity_gain
-    )
-    churned = loyalty.starts_avoiding(disc, lc)
-    a.avoid_until[who[churned], store[churned]] = day + lc.avoid_days
-    show = (visited >= 0) & delivered
-    d.purchases = DayPurchases(
-        shopper=who,
-        store=store,
-        fulfilment=fulfil,
-        research=d.channel,
-        visited=visited,
-        price=d.price,
-        late_days=d.late,
-        misfit=d.misfit,
-        returned=d.returned,
-        after_sales=d.care,
-        experience=e,
-        satisfaction=sat,
-        ltr=word_of_mouth.likelihood_to_recommend(rng, sat, m.spec.behaviour.word_of_mouth.recommend_noise),
-        showroomed=show,
-        competitive_showroomed=show & (visited != store),
-        webroomed=(d.channel == research_rules.ONLINE) & in_store,
-        churned=churned,
     )
 
 
@@ -406,6 +416,12 @@ def sharing(m: CXModel, d: DayState) -> None:
         "reviews": int(writes.sum()),
         "churn_events": int(p.churned.sum()),
     }
+    _after_purchase(m, d)
+
+
+def _after_purchase(m: CXModel, d: DayState) -> None:
+    """Each buyer's digital habit, records of the last purchase, and the day of the next need."""
+    a, p = m.shoppers, d.purchases
     online = p.shopper[p.fulfilment != WALK_IN]
     a.habit[online] = loyalty.gain_habit(a.habit[online], m.spec.behaviour.loyalty)
     a.last_store[p.shopper] = p.store
@@ -415,7 +431,7 @@ def sharing(m: CXModel, d: DayState) -> None:
     a.last_webroomed[p.shopper[p.webroomed]] = d.day
     a.impulse[p.shopper] = -1
     a.next_need[p.shopper] = needs_rules.draw_next_need(
-        rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
+        m.rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
     )
 
 
