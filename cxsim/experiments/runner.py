@@ -309,9 +309,10 @@ class Runner[T]:
 
     backend: Backend
     replications: Iterable[Replication[T]]
-    pending: dict[Future[Outcome[T]], tuple[int, Replication[T]]] = field(default_factory=dict)
-    _queue: Iterator[tuple[int, Replication[T]]] | None = None
-    _exhausted: bool = False
+    pending: dict[Future[Outcome[T]], tuple[int, Replication[T]]] = field(default_factory=dict, init=False)
+    """Submitted replications not collected yet, by future (with their position)."""
+    _queue: Iterator[tuple[int, Replication[T]]] | None = field(default=None, init=False, repr=False)
+    _exhausted: bool = field(default=False, init=False, repr=False)
 
     def _submit_more(self) -> None:
         if self._queue is None:
