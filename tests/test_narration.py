@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cxsim.analysis import narration
-from cxsim.model.log import LogEntry
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.log import KINDS, LogEntry
 
 LABELS = {"giant": "OnlineGiant", "corner_shop": "Corner Shop"}
 PROMO = {"type": "promotion", "start": 5, "days": 3, "store": "giant", "discount": 0.2, "online_only": True}
@@ -67,3 +70,15 @@ def test_log_records_round_trip_and_old_files() -> None:
 def test_unknown_kinds_are_refused() -> None:
     with pytest.raises(ValueError):
         LogEntry(1, "rumour", None, {})
+
+
+@pytest.mark.parametrize(
+    ("scenario", "days"), [("go_omnichannel", 35), ("singles_day", 320), ("giant_enters", 65)]
+)
+def test_a_run_log_survives_log_json(scenario: str, days: int) -> None:
+    """Every entry a run logs is plain JSON data and reads back equal from log.json's records."""
+    model = CXModel(scenario, days=days, overrides=["town.shoppers=300", "warmup_days=5"])
+    model.run()
+    assert model.log and {e.kind for e in model.log} <= set(KINDS)
+    records = json.loads(json.dumps(narration.log_records(model.log, model.store_labels)))
+    assert narration.log_from_records(records) == model.log
