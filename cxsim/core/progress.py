@@ -22,6 +22,12 @@ def progress_enabled(quiet: bool = False) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+class _Bar(tqdm):  # type: ignore[misc]
+    """tqdm without its monitor thread (forking a threaded process can deadlock)."""
+
+    monitor_interval = 0
+
+
 def _no_tick(n: int = 1, /, **postfix: object) -> None:
     """A tick that shows nothing."""
 
@@ -43,9 +49,6 @@ def progress_bar(
     if not enabled:
         yield _no_tick
         return
-    class _Bar(tqdm):  # type: ignore[misc]
-        monitor_interval = 0  # no monitor thread (forking a threaded process can deadlock)
-
     bar = _Bar(
         total=total,
         initial=initial,
