@@ -1,9 +1,11 @@
 """The ``cxsim`` command line.
 
 Every command turns bad input (:class:`~cxsim.core.errors.InputError`) into one
-clear line on stderr and exit status 2, and writes nothing. Commands of
-other modules (compare, sweep, analyze, app, validate...) register
-themselves from :data:`COMMAND_MODULES`.
+clear line on stderr and exit status 2, and writes nothing. This module
+builds the app, the shared options and the console; each command group is a
+module of :mod:`cxsim.cli` (run, compare, report, sweep, analyze, app,
+validate, calibrate) that adds its commands with ``register(app)``, in the
+order of :data:`COMMAND_MODULES`. Domain modules never import the command line.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cxsim.cli.main import Quiet, console, err_console, fail_cleanly, progress_enabled
+from cxsim.cli.main import Quiet, console, err_console, fail_cleanly
 from cxsim.core.errors import InputError
+from cxsim.core.progress import progress_enabled
 from cxsim.experiments.design import load_experiment
 from cxsim.experiments.sweep import SweepError, default_out, run_sweep
 

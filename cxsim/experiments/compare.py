@@ -299,9 +299,7 @@ def run_comparison(
     replications = replications[front + [c for c in replications.columns if c not in front]]
     stores_sum = frame("store_summary")
     table = comparison_table(replications, stores_sum, labels)
-    prov = provenance(specs[0], started, finished)
-    for key in ("scenario", "seed", "days", "shoppers"):
-        prov.pop(key, None)
+    prov = provenance(None, started, finished)
     meta = {
         "scenarios": labels,
         "sources": list(names),
