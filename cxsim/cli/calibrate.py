@@ -30,6 +30,7 @@ from cxsim.experiments.calibration import (
     write_calibration,
     write_scenario,
 )
+from cxsim.experiments.runner import available_cores, open_executor
 from cxsim.experiments.validation_patterns import Pattern, load_patterns
 
 
@@ -115,8 +116,12 @@ def calibrate(
     evaluator = Evaluator(settings, chosen, workers or None)
     per_point = evaluator.runs_per_point()
     total = per_point * (1 + settings.budget.samples + settings.budget.refine)
-    with progress_bar(total, "calibrate", progress_enabled(quiet)) as tick:
-        evaluator.progress = tick
+    processes = workers or available_cores()
+    with (
+        open_executor(processes if processes > 1 else 0) as backend,  # one pool for the whole search
+        progress_bar(total, "calibrate", progress_enabled(quiet)) as tick,
+    ):
+        evaluator.backend, evaluator.progress = backend, tick
         history = search(settings, evaluator, None if quiet else lambda m: console.print(m, highlight=False))
     best = ranked(history)[0]
     info = calibration_info(

@@ -36,6 +36,7 @@ from cxsim.core.config import StrictModel
 from cxsim.core.errors import InputError, ScenarioError
 from cxsim.core.io import atomic_dir, atomic_write_json, atomic_write_text
 from cxsim.experiments.provenance import command_line, machine
+from cxsim.experiments.runner import Backend
 from cxsim.experiments.validation import (
     Job,
     Plan,
@@ -208,11 +209,14 @@ class Evaluator:
         patterns: Sequence[Pattern],
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.settings = settings
         self.patterns = list(patterns)
         self.workers = workers
         self.progress = progress
+        self.backend = backend
+        """An open executor for every evaluation (else a pool of ``workers`` per batch)."""
         self.history: list[Evaluation] = []
 
     def _plan(self, values: dict[str, Any]) -> Plan:
@@ -233,7 +237,7 @@ class Evaluator:
         for i, plan in enumerate(plans):
             for job in plan_jobs(plan, self.patterns, len(self.settings.seeds)):
                 jobs.append(Job(f"{i}#{job.key}", job.spec, job.seed))
-        observations = run_jobs(jobs, self.workers, self.progress)
+        observations = run_jobs(jobs, self.workers, self.progress, self.backend)
         out = []
         for i, (values, plan) in enumerate(zip(points, plans, strict=True)):
             mine = {

@@ -31,7 +31,7 @@ from cxsim.core.errors import InputError
 from cxsim.core.io import atomic_dir, atomic_write_json
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import provenance
-from cxsim.experiments.runner import Replication, run_replications
+from cxsim.experiments.runner import Backend, Replication, run_replications
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.journeys import CELLS, journey_counts, journey_table
 from cxsim.model.log import sentence
@@ -262,6 +262,7 @@ def run_comparison(
     workers: int = 1,
     overrides: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    backend: Backend | None = None,
 ) -> Comparison:
     """Run ``reps`` replications of each scenario and compare them with the first.
 
@@ -273,6 +274,8 @@ def run_comparison(
         workers: parallel processes (1 runs in this process).
         overrides: ``PATH=VALUE`` strings applied to every scenario.
         progress: called with 1 after each finished run (a progress bar's tick).
+        backend: an open executor to run on instead (e.g. a Dask cluster, see
+            :func:`~cxsim.experiments.runner.open_executor`); results are the same.
     """
     if len(names) < 1:
         raise InputError("compare", "SCENARIOS", "at least one scenario name", "none")
@@ -287,7 +290,9 @@ def run_comparison(
         for spec, label in zip(specs, labels, strict=True)
     ]
     started = datetime.now(UTC)
-    results = run_replications(jobs, workers=workers if workers > 1 else 0, progress=progress)
+    results = run_replications(
+        jobs, workers=workers if workers > 1 else 0, backend=backend, progress=progress
+    )
     finished = datetime.now(UTC)
 
     def frame(key: str) -> pd.DataFrame:

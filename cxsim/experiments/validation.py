@@ -42,7 +42,7 @@ from cxsim.core.io import atomic_dir, atomic_write_json, atomic_write_text
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import command_line, cxsim_version, git_commit, git_dirty, machine
 from cxsim.experiments.results import run
-from cxsim.experiments.runner import Replication, available_cores, run_replications
+from cxsim.experiments.runner import Backend, Replication, available_cores, run_replications
 from cxsim.experiments.validation_language import Observation, first_lockdown
 from cxsim.experiments.validation_patterns import Check, Pattern, check_pattern, fmt_num, fmt_pct
 from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
@@ -79,11 +79,12 @@ def run_jobs(
     jobs: Sequence[Job],
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: Backend | None = None,
 ) -> dict[tuple[str, int], Observation]:
-    """Run jobs, in parallel processes when ``workers`` > 1; results by (key, seed)."""
+    """Run jobs, in parallel processes when ``workers`` > 1 (or on ``backend``); results by (key, seed)."""
     workers = default_workers(len(jobs)) if not workers else min(workers, max(1, len(jobs)))
     reps = [Replication(job.spec, job.seed, observe, key=job.key) for job in jobs]
-    values = run_replications(reps, workers=workers if workers > 1 else 0, progress=progress)
+    values = run_replications(reps, workers=workers if workers > 1 else 0, backend=backend, progress=progress)
     return {(job.key, job.seed): obs for job, obs in zip(jobs, values, strict=True)}
 
 
@@ -340,15 +341,17 @@ def validate_patterns(
     days: int | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: Backend | None = None,
 ) -> Validation:
     """Run every pattern's scenario ``reps`` times and check every pattern.
 
-    Python entry point of ``cxsim validate``; nothing is written.
+    Python entry point of ``cxsim validate``; nothing is written. ``backend`` runs
+    the replications on an open executor (e.g. a Dask cluster) instead of ``workers``.
     """
     started = time.time()
     plan = resolve_scenarios(patterns, overrides, days)
     jobs = plan_jobs(plan, patterns, reps)
-    observations = run_jobs(jobs, workers, progress)
+    observations = run_jobs(jobs, workers, progress, backend)
     reps_df = replication_table(patterns, plan, observations, reps)
     table = pattern_table(patterns, reps_df)
     runs = pd.DataFrame(
