@@ -381,6 +381,6 @@ def validate_patterns(
         "all_passed": bool(table["passed"].all()),
         "cxsim_version": cxsim_version(),
         "git_commit": git_commit(),
-        "git_dirty": git_dirty("cxsim", "scenarios", untracked=True),
+        "git_dirty": git_dirty("cxsim", untracked=True),  # the package holds the scenarios too
     }
     return Validation(list(patterns), table, reps_df, runs, info)
