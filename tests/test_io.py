@@ -52,3 +52,17 @@ def test_a_disabled_progress_bar_is_a_no_op() -> None:
     with progress_bar(3, "x", enabled=False) as tick:
         tick()
         tick(2, errors=1)
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    """A file written atomically is readable by others as open() would make it (not mkstemp's 0600)."""
+    import os
+
+    from cxsim.core.io import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "report.html", "<p>x</p>")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
