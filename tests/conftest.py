@@ -30,6 +30,13 @@ def small_run(
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser and cluster tests belong to the full suite, not to the fast tier (``-m "not slow"``)."""
+    for item in items:
+        if item.get_closest_marker("e2e") or item.get_closest_marker("dask"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def run_small():
     """The :func:`small_run` helper as a fixture."""

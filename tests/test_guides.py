@@ -57,7 +57,7 @@ rewrites listed in :data:`SHRINK_COMMANDS` and :data:`SHRINK_EXPERIMENTS`:
 - ``--reps N`` becomes ``--reps 2`` (the minimum for an interval);
 - ``cxsim run|compare|validate`` lines get ``--set town.shoppers=1000`` appended;
 - ``cxsim validate`` checks patterns P1 and P5 only (``--only``): P6 alone needs 20
-  two-year replications of two scenarios (``tests/test_validation.py`` covers them all);
+  two-year replications of two scenarios (``tests/experiments/test_validation.py`` covers them all);
 - experiment files (``experiments/*.toml`` written by a guide) get ``samples = 4``,
   ``days = 60`` and 600 shoppers with a 30-day warm-up. Each of these rewrites must
   match every such file, so a changed guide cannot silently run at full size.

@@ -13,6 +13,7 @@ built-in library ships inside the package.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -39,7 +40,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv outside the repository with the wheel of this checkout installed; returns its bin/."""
     tmp = tmp_path_factory.mktemp("wheel")
     dist = tmp / "dist"
-    _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], cwd=tmp, timeout=900)
+    # build from a copy of the working tree, so the build leaves nothing (build/, *.egg-info) in it
+    source = tmp / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "results", ".*cache"
+        ),
+    )
+    _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)], cwd=tmp, timeout=900)
     wheels = sorted(dist.glob("cxsim-*.whl"))
     assert len(wheels) == 1, wheels
     venv = tmp / "venv"

@@ -259,17 +259,21 @@ def _promo(d: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
     return _label(d.get("store"), labels) if d.get("type") == "promotion" else None
 
 
+STRATEGY_HEADLINES: dict[str, str] = {
+    "price_match": "{label} cuts its prices to match online offers (price index now {value:.2f})",
+    "invest_service": "{label} invests in staff training (service target now {value:.2f})",
+    "invest_personalization": "{label} invests in knowing its customers (personalization now {value:.2f})",
+    "open_online": "{label} opens an online shop with pick-up in store",
+}
+"""The classroom's headline for each strategy move (``{label}``, ``{value}``)."""
+
+
 def _strategy_headline(label: str, d: Mapping[str, Any]) -> str:
     strategy, value = d["strategy"], d.get("value")
-    if strategy == "price_match":
-        return f"{label} cuts its prices to match online offers (price index now {value:.2f})"
-    if strategy == "invest_service":
-        return f"{label} invests in staff training (service target now {value:.2f})"
-    if strategy == "invest_personalization":
-        return f"{label} invests in knowing its customers (personalization now {value:.2f})"
-    if strategy == "open_online":
-        return f"{label} opens an online shop with pick-up in store"
-    return f"{label} changes its {d.get('attribute')} to {_value_words(value)} ({strategy})"
+    template = STRATEGY_HEADLINES.get(strategy)
+    if template is None:
+        return f"{label} changes its {d.get('attribute')} to {_value_words(value)} ({strategy})"
+    return template.format(label=label, value=value)
 
 
 def happenings(log: Iterable[LogEntry], labels: Mapping[str, str]) -> list[Happening]:

@@ -85,17 +85,21 @@ def sentence(entry: LogEntry, labels: Mapping[str, str]) -> str:
     raise ValueError(f"cannot narrate a log entry of kind {entry.kind!r}")
 
 
+STRATEGY_SENTENCES: dict[str, str] = {
+    "price_match": "{label} cuts its price index to {value:.2f}",
+    "invest_service": "{label} invests in service (target {value:.2f})",
+    "invest_personalization": "{label} invests in personalization ({value:.2f})",
+    "open_online": "{label} opens an online channel with pick-up in store",
+}
+"""The log's sentence for each strategy move (``{label}``, ``{value}``); other moves get a generic one."""
+
+
 def _strategy_sentence(label: str, d: Mapping[str, Any]) -> str:
     strategy, value = d["strategy"], d.get("value")
-    if strategy == "price_match":
-        return f"{label} cuts its price index to {value:.2f}"
-    if strategy == "invest_service":
-        return f"{label} invests in service (target {value:.2f})"
-    if strategy == "invest_personalization":
-        return f"{label} invests in personalization ({value:.2f})"
-    if strategy == "open_online":
-        return f"{label} opens an online channel with pick-up in store"
-    return f"{label}: {d.get('attribute')} set to {value} ({strategy})"
+    template = STRATEGY_SENTENCES.get(strategy)
+    if template is None:
+        return f"{label}: {d.get('attribute')} set to {value} ({strategy})"
+    return template.format(label=label, value=value)
 
 
 # ------------------------------------------------------------------- log.json records

@@ -11,7 +11,7 @@ When this test fails after a change that was *meant* to change results (a new
 mechanism, a recalibration, an optimization that reorders random draws),
 regenerate the fingerprints and say why in the commit message::
 
-    .venv/bin/python tests/test_golden.py --update
+    .venv/bin/python tests/model/test_golden.py --update
 
 A failure after a pure optimization means the optimization changed the
 results: fix the optimization, not the golden file.
@@ -36,7 +36,7 @@ from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import load_scenario
 from cxsim.rules.arrays import BLOCK, row_max, row_max_mean_and_column_means, row_min
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FINGERPRINTS = GOLDEN / "fingerprints.json"
 
 # name -> (scenario, overrides, days, seed)
@@ -115,7 +115,7 @@ def test_results_unchanged(name: str) -> None:
     got = fingerprint(name)
     hint = (
         f"golden run {name!r} changed. If the change is intended (not a pure optimization), "
-        "run `.venv/bin/python tests/test_golden.py --update` and give the reason in the commit."
+        "run `.venv/bin/python tests/model/test_golden.py --update` and give the reason in the commit."
     )
     for table, exp in expected["tables"].items():
         assert table in got["tables"], f"{hint} Table {table!r} is missing."

@@ -10,7 +10,7 @@ and live in ``tests/golden/scenarios.json``.
 
 Re-record only with an intended change of results, and say why in the commit::
 
-    .venv/bin/python tests/test_frozen_scenarios.py --update
+    .venv/bin/python tests/model/test_frozen_scenarios.py --update
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.test_golden import _digest, state_fingerprint, table_fingerprint
+from tests.model.test_golden import _digest, state_fingerprint, table_fingerprint
 
-FROZEN = Path(__file__).parent / "golden" / "scenarios.json"
+FROZEN = Path(__file__).resolve().parents[1] / "golden" / "scenarios.json"
 SHOPPERS = 300
 SEED = 7
 

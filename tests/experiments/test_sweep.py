@@ -20,7 +20,7 @@ from cxsim.core.errors import InputError
 from cxsim.experiments.design import load_experiment
 from cxsim.experiments.sweep import FAIL_ENV, SweepDir, run_sweep
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = """
 name = "tiny"

@@ -51,7 +51,7 @@ def invoke(*args: str):
 
 
 def test_shipped_free_parameters_are_valid():
-    settings = read_settings(Path(__file__).resolve().parent.parent / DEFAULT_FILE)
+    settings = read_settings(Path(__file__).resolve().parents[2] / DEFAULT_FILE)
     assert settings.base == "baseline" and "P6" not in settings.pattern_ids
     assert len(settings.parameters) >= 8 and all(p.low < p.high for p in settings.parameters)
     check_settings(settings)  # every path and range end is a valid baseline value

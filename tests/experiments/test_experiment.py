@@ -20,7 +20,7 @@ from cxsim.experiments.design import (
     sobol_points,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 GRID = """
 seed = 5

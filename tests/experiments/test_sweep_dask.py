@@ -25,7 +25,7 @@ from cxsim.experiments.sweep import SweepDir, run_sweep
 pytest.importorskip("distributed")
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DASK = str(Path(sys.executable).parent / "dask")
 WORKER_OPTIONS = ["--nworkers", "2", "--nthreads", "1", "--no-dashboard", "--memory-limit", "0"]
 

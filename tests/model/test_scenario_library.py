@@ -20,7 +20,7 @@ import cxsim
 from cxsim.model.library import builtin_dir
 from cxsim.model.scenario import load_raw, load_scenario, scenario_names, validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = {
     "baseline",
     "price_war",
