@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up cxsim from a clean clone: find Python >= 3.12, create .venv, install the
-# package with every extra and the test tools. Idempotent: a second run only checks.
+# package with every extra and the test tools, and the app's offline browser assets (npm).
+# Idempotent: a second run only checks (a few seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CXSIM_VENV:-.venv}"
@@ -43,4 +44,21 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing cxsim and its dependencies into $VENV (about a minute)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
     echo "$want" > "$stamp"
+fi
+
+# The app's browser assets (Solara's CDN files, served offline by `cxsim app`): fetched once
+# from npm by setup_app_assets.sh; a re-run only checks them (~0.1 s). Without npm (or without
+# a network) the set-up still succeeds, since the model, the CLI and the reports need none of
+# them; it says what is missing and how to add it, and `cxsim app` says the same until then.
+if command -v npm >/dev/null 2>&1; then
+    if ! bash scripts/setup_app_assets.sh "$VENV"; then
+        echo "setup: warning: the app's browser assets could not be fetched (see above);" >&2
+        echo "       everything but \`cxsim app\` works. Retry: bash scripts/setup_app_assets.sh $VENV" >&2
+    fi
+elif bash scripts/setup_app_assets.sh "$VENV" >/dev/null 2>&1; then
+    :  # already in place (npm is only needed to fetch them)
+else
+    echo "setup: note: npm was not found, so the app's browser assets were not installed;" >&2
+    echo "       everything but \`cxsim app\` works. For the app: install Node.js/npm, then" >&2
+    echo "       bash scripts/setup_app_assets.sh $VENV   (or rerun bash scripts/setup.sh)" >&2
 fi
