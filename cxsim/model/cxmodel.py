@@ -22,6 +22,7 @@ import pandas as pd
 from cxsim.model import day as phases
 from cxsim.model import events
 from cxsim.model.log import LogEntry
+from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (
     STORE_COLUMNS,
     TIMESERIES_COLUMNS,
@@ -62,8 +63,10 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
     """Shoppers, stores and the calendar of one town; ``step()`` simulates one day.
 
     Args:
-        scenario: a :class:`~cxsim.model.scenario.Scenario`, or a scenario name or path.
-        rng: seed or numpy Generator (Mesa convention); defaults to the scenario's seed.
+        scenario: a :class:`~cxsim.model.scenario.Scenario`, or a scenario name or path
+            (or a Mesa scenario, as SolaraViz's Reset passes: :mod:`cxsim.model.mesa_clients`).
+        rng: seed or numpy Generator (Mesa convention); not given: the scenario's seed;
+            ``None``: a fresh seed (Mesa's meaning), recorded in ``spec.seed``.
         days: overrides the scenario's horizon.
         overrides: ``PATH=VALUE`` strings, as ``cxsim run --set``.
         **params: further overrides as keywords (``stores__giant__price=0.85``),
@@ -72,19 +75,22 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
 
     def __init__(
         self,
-        scenario: Scenario | str = "baseline",
+        scenario: Scenario | str | Any = "baseline",
         *,
-        rng: int | np.random.Generator | None = None,
+        rng: int | np.random.Generator | Any | None = UNSET,
         days: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
         **params: Any,
     ) -> None:
+        scenario, rng, mesa_params = from_mesa_scenario(scenario, rng)
+        params = {**mesa_params, **params}
         spec = load_scenario(scenario, [*overrides, *_overrides_from_params(params)], days=days)
-        seed = spec.seed if rng is None else rng
+        seed = model_seed(spec.seed, rng)
         if isinstance(seed, int | np.integer):
             spec = spec.model_copy(update={"seed": int(seed)})
         super().__init__(rng=seed)
         self.spec = spec
+        self.scenario = mesa_scenario(spec)
         self.day = 0
         self.store_names = spec.store_names()
         self.segment_names = list(spec.segments)
