@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from cxsim.core.errors import InputError, did_you_mean
@@ -54,13 +54,23 @@ def packaged(path: str | Path) -> Path | None:
     return candidate if candidate is not None and candidate.is_file() else None
 
 
+MAX_SEED = 2**63 - 1
+"""The largest seed: seeds are stored as signed 64-bit integers (Parquet, numpy)."""
+
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+"""A seed, 0..2^63-1 (checked at load, not in pyarrow after the run)."""
+
+
 class StrictModel(BaseModel):
     """Base of every configuration schema: unknown keys are errors, assignments are validated.
 
+    Numbers are finite: NaN and +-inf are rejected by every float field
+    (``allow_inf_nan=False``); a field that needs an infinite value, such as a
+    one-sided band, says so with ``Field(allow_inf_nan=True)``.
     ``config_label`` names the table in error messages (default: the class name in words).
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
     config_label: ClassVar[str] = ""
 
 

@@ -37,10 +37,25 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from cxsim.core import config
-from cxsim.core.config import StrictModel, parse_override
+from cxsim.core.config import Seed, StrictModel, parse_override
 from cxsim.core.errors import ScenarioError, did_you_mean
 from cxsim.model.behaviour import LEGACY_KEYS, Behaviour, canonical_path, nest_legacy
 from cxsim.model.library import find_scenario_file, scenario_names, scenarios_dir
+from cxsim.model.scenario_bounds import (
+    MAX_CAPACITY,
+    MAX_DAYS,
+    MAX_DELIVERY_DAYS,
+    MAX_EVENTS,
+    MAX_MONEY,
+    MAX_PRICE,
+    MAX_SEGMENTS,
+    MAX_SHOPPERS,
+    MAX_STORES,
+    MAX_TOWN_KM,
+    MAX_WARMUP_DAYS,
+    MAX_WEIGHT,
+    check_memory,
+)
 from cxsim.model.scenario_events import (
     EVENT_TYPES,
     DeliveryDisruption,
@@ -85,6 +100,11 @@ deep_merge = config.deep_merge
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
+Weight = Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]
+Km = Annotated[float, Field(gt=0.0, le=MAX_TOWN_KM)]
+Coordinate = Annotated[float, Field(ge=0.0, le=MAX_TOWN_KM)]
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 StoreKind = Literal["physical", "online", "omnichannel"]
 StrategyName = Literal["static", "price_match", "invest_service", "invest_personalization", "open_online"]
 
@@ -92,11 +112,12 @@ StrategyName = Literal["static", "price_match", "invest_service", "invest_person
 class Town(StrictModel):
     """The town map and its shoppers."""
 
-    shoppers: Annotated[int, Field(ge=1, le=50_000_000)] = 10_000
-    size_km: Pos = 12.0
+    shoppers: Annotated[int, Field(ge=1, le=MAX_SHOPPERS)] = 10_000
+    """Shoppers in town; also bounded by the memory of the machine (:func:`check_memory`)."""
+    size_km: Km = 12.0
     centre_share: Unit = 0.6
     """Share of homes clustered around the town centre (the rest spread evenly)."""
-    centre_spread_km: Pos = 2.5
+    centre_spread_km: Km = 2.5
     social_degree: Annotated[int, Field(ge=0, le=64)] = 8
     """Acquaintances each shopper talks to (word of mouth); most live nearby, see social_rewire."""
     social_rewire: Unit = 0.2
@@ -111,17 +132,17 @@ class Segment(StrictModel):
     """
 
     share: Unit
-    price: NonNeg = 1.0
-    service: NonNeg = 1.0
-    personalization: NonNeg = 1.0
-    convenience: NonNeg = 1.0
-    reputation: NonNeg = 1.0
-    loyalty: NonNeg = 1.0
+    price: Weight = 1.0
+    service: Weight = 1.0
+    personalization: Weight = 1.0
+    convenience: Weight = 1.0
+    reputation: Weight = 1.0
+    loyalty: Weight = 1.0
     savvy: Unit = 0.5
     """Mean digital savviness (0..1)."""
     recreational: Unit = 0.3
     """Share of members who shop for pleasure (the rest are task-oriented)."""
-    need_interval_days: Pos = 60.0
+    need_interval_days: Annotated[float, Field(gt=0.0, le=MAX_DAYS)] = 60.0
     """Mean days between two needs in the category."""
 
 
@@ -144,7 +165,7 @@ class Category(StrictModel):
     """Probability a purchase needs after-sales care (installation, repair, advice)."""
     urgency: Unit = 0.4
     """How much waiting for delivery hurts (0: not at all, 1: needed today)."""
-    ticket: Pos = 80.0
+    ticket: Annotated[float, Field(gt=0.0, le=MAX_MONEY)] = 80.0
     """Average ticket at price index 1.0, in currency units."""
 
 
@@ -153,10 +174,12 @@ class Store(StrictModel):
 
     kind: StoreKind
     label: str | None = None
-    x: float = 6.0
-    y: float = 6.0
+    x: Coordinate = 6.0
+    """Kilometres from the town's west edge, 0..town.size_km."""
+    y: Coordinate = 6.0
+    """Kilometres from the town's south edge, 0..town.size_km."""
     open: bool = True
-    price: Pos = 1.0
+    price: Annotated[float, Field(gt=0.0, le=MAX_PRICE)] = 1.0
     service_quality: Unit = 0.6
     target_service: Unit | None = None
     service_adjust_rate: Unit = 0.01
@@ -164,9 +187,9 @@ class Store(StrictModel):
     service_consistency: Unit = 0.6
     personalization: Unit = 0.3
     atmosphere: Unit = 0.5
-    capacity: Pos = 40.0
+    capacity: Annotated[float, Field(gt=0.0, le=MAX_CAPACITY)] = 40.0
     """Walk-in purchases a day per 1,000 shoppers before the store feels crowded."""
-    delivery_days: NonNeg = 2.0
+    delivery_days: Annotated[float, Field(ge=0.0, le=MAX_DELIVERY_DAYS)] = 2.0
     delivery_reliability: Unit = 0.92
     return_leniency: Unit = 0.5
     cross_channel_returns: bool = False
@@ -174,15 +197,15 @@ class Store(StrictModel):
     bopis: bool = False
     channel_consistency: Unit = 1.0
     margin: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.35
-    fixed_cost: NonNeg = 60.0
-    delivery_cost: NonNeg = 6.0
-    return_cost: NonNeg = 8.0
-    after_sales_cost: NonNeg = 10.0
-    cash: float = 20_000.0
+    fixed_cost: Money = 60.0
+    delivery_cost: Money = 6.0
+    return_cost: Money = 8.0
+    after_sales_cost: Money = 10.0
+    cash: Annotated[float, Field(ge=-MAX_MONEY, le=MAX_MONEY)] = 20_000.0
     strategy: StrategyName = "static"
-    strategy_every: Annotated[int, Field(ge=1)] = 30
+    strategy_every: Days = 30
     strategy_step: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    strategy_cost: NonNeg = 4.0
+    strategy_cost: Money = 4.0
     """Extra fixed cost per day per step of investment (staff, systems)."""
 
 
@@ -193,20 +216,24 @@ class Scenario(StrictModel):
     description: str = ""
     question: str = ""
     extends: str | None = None
-    seed: Annotated[int, Field(ge=0)] = 42
-    days: Annotated[int, Field(ge=1, le=36_500)] = 365
-    summary_window_days: Annotated[int, Field(ge=1)] = 365
-    collect_every: Annotated[int, Field(ge=1)] = 1
+    seed: Seed = 42
+    days: Days = 365
+    summary_window_days: Days = 365
+    collect_every: Days = 1
     """Collect the daily tables every k days (the last day is always collected)."""
     collect_purchases: bool = False
-    warmup_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    warmup_days: Annotated[int, Field(ge=0, le=MAX_WARMUP_DAYS)] = 90
     """Days simulated before day 1 (no events, no accounts, no data) so habits settle."""
     town: Town = Field(default_factory=Town)
     category: Category = Field(default_factory=Category)
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    segments: dict[str, Segment] = Field(default_factory=lambda: _defaults("segments", Segment))
-    stores: dict[str, Store] = Field(default_factory=lambda: _defaults("stores", Store))
-    events: list[Event] = Field(default_factory=list)
+    segments: Annotated[dict[str, Segment], Field(max_length=MAX_SEGMENTS)] = Field(
+        default_factory=lambda: _defaults("segments", Segment)
+    )
+    stores: Annotated[dict[str, Store], Field(max_length=MAX_STORES)] = Field(
+        default_factory=lambda: _defaults("stores", Store)
+    )
+    events: Annotated[list[Event], Field(max_length=MAX_EVENTS)] = Field(default_factory=list)
 
     def store_names(self) -> list[str]:
         """Store names in the order of the model's store index."""
@@ -337,6 +364,16 @@ def check_consistency(s: Scenario, source: str) -> None:
                 raise ScenarioError(source, f"events.{i}.value", _expected(exc), ev.value) from None
     if not any(st.open for st in s.stores.values()):
         raise ScenarioError(source, "stores.*.open", "at least one store open on day 1", False)
+    for name, st in s.stores.items():
+        for axis in ("x", "y"):
+            if getattr(st, axis) > s.town.size_km:
+                raise ScenarioError(
+                    source,
+                    f"stores.{name}.{axis}",
+                    f"a coordinate within the town (0..town.size_km = {s.town.size_km:g} km)",
+                    getattr(st, axis),
+                )
+    check_memory(s.town.shoppers, len(s.stores), s.town.social_degree, source)
 
 
 def validate(data: dict[str, Any], source: str) -> Scenario:

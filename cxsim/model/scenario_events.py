@@ -12,16 +12,17 @@ from pydantic import Field
 
 from cxsim.core.config import StrictModel
 
+MAX_DAYS = 36_500
+"""An event starts and lasts at most a century (the horizon's bound)."""
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
 
 
 class _Event(StrictModel):
-    start: Annotated[int, Field(ge=1)]
+    start: Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
 
 class _SpanEvent(_Event):
-    days: Annotated[int, Field(ge=1)]
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
 
 class Lockdown(_SpanEvent):
@@ -39,7 +40,7 @@ class Promotion(_SpanEvent):
     store: str
     discount: Annotated[float, Field(ge=0.0, le=0.9)]
     online_only: bool = False
-    pull_forward_days: Annotated[int, Field(ge=0)] = 30
+    pull_forward_days: Annotated[int, Field(ge=0, le=3_650)] = 30
     response: Unit = 0.5
     """Daily probability of buying early, per unit of price weight / 2: a bargain hunter
     (price weight 2) with a need due within the window buys early with probability
@@ -57,7 +58,7 @@ class DeliveryDisruption(_SpanEvent):
     """A logistics crunch: deliveries slower and less reliable."""
 
     type: Literal["delivery_disruption"] = "delivery_disruption"
-    extra_days: NonNeg = 3.0
+    extra_days: Annotated[float, Field(ge=0.0, le=365.0)] = 3.0
     reliability_factor: Unit = 0.6
 
 
@@ -74,7 +75,7 @@ class SetAttribute(_Event):
     type: Literal["set"] = "set"
     store: str
     attribute: str
-    value: float | int | bool | str
+    value: float | int | bool | Annotated[str, Field(max_length=200)]
 
 
 Event = Annotated[
