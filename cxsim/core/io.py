@@ -1,33 +1,111 @@
-"""Atomic output: a folder or a file appears complete, or not at all.
+"""Output: atomic files and folders, and the output-folder rule that protects what is not ours.
 
-Every writer of the package goes through these helpers: a run's tables, a
-comparison, a validation, a calibration, a sweep's parts and reports. Files are
-written under a temporary name beside their target and renamed into place
-(``os.replace`` is atomic within one file system), so a failure or a kill
-leaves either the old output or the new one, never a half-written mix.
+Every writer of the package goes through this module: a run's tables, a
+comparison, a validation, a calibration, an analysis, a report and a sweep.
+
+Atomic files
+    Files are written under a temporary name beside their target and renamed
+    into place (``os.replace`` is atomic within one file system), so a failure
+    or a kill leaves the old file or the new one, never a half-written mix.
+
+Temporary names
+    Every temporary file or folder is named ``.cxsim-tmp-<host>-<pid>-<name>…``
+    (:data:`TMP_PREFIX`). A kill (even SIGKILL) can leave one behind; the next
+    command that writes to the same folder removes those of dead processes on
+    this host (and those of other hosts older than a day). Nothing else is
+    ever removed as a leftover.
+
+The output-folder rule
+    A command writes its output folder (``--out``) only if the folder
+
+    - does not exist, or is empty; or
+    - was written by the same kind of command before: it holds the marker
+      :data:`MARKER` (``.cxsim-output.json``), a manifest with the command's
+      kind (``run``, ``compare``, ``validate``, ``calibrate``, ``analyze``,
+      ``sweep``), the cxsim version, the time, the command line and the list of
+      files the command wrote there.
+
+    Anything else (a folder of yours, a folder of another command, e.g. a run
+    into a sweep's folder) is refused as bad input (exit status 2, one line,
+    nothing written) unless ``--overwrite`` is given. Even then cxsim never
+    deletes or replaces a file it did not write: it writes its files beside
+    yours, and a file of yours in the way of one of its own (same name) stops
+    the command, with or without ``--overwrite``. The folders of a manifest's
+    files are never removed (a figures folder may hold your files too).
+
+    Rewriting a folder (same kind, or another kind with ``--overwrite``)
+    replaces the files the new output writes and removes the files the
+    manifest lists that the new output does not write (so ``cxsim run``
+    without ``--purchases`` leaves no stale ``purchases.parquet``). The
+    manifest lists the old files and the new ones while files are moved into
+    place, so a kill at any moment leaves nothing the next command does not
+    recognise as its own.
+
+    A report (``cxsim report``) adds a file (and its figures) to a folder:
+    any folder, as long as each file it writes is new or one cxsim wrote; the
+    folder's manifest records it under ``additions`` and it does not make the
+    folder cxsim's. A sweep is written batch by batch; its manifest lists
+    patterns (``runs/part-*.parquet``) instead of every part, and a sweep
+    folder of the same experiment is resumed, never rewritten.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from cxsim.core.errors import InputError
 
 __all__ = [
+    "MARKER",
+    "TMP_PREFIX",
+    "Manifest",
     "atomic_dir",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "check_output",
     "check_writable",
+    "claim_output",
+    "clean_leftovers",
     "fsync_dir",
+    "output_dir",
+    "output_files",
+    "output_path",
 ]
+
+MARKER = ".cxsim-output.json"
+"""The manifest cxsim leaves in every folder it writes (kind, version, files)."""
+TMP_PREFIX = ".cxsim-tmp-"
+"""Prefix of every temporary file or folder cxsim creates (removed by the next writer if left)."""
+HINT = (
+    "use a new folder, or --overwrite to write beside its files (cxsim never replaces files it did not write)"
+)
+STALE_OTHER_HOST_S = 86_400.0
+"""Temporary entries of another host are removed once this old (its processes cannot be checked)."""
+
+
+# =========================================================================== paths
+
+
+def output_path(text: str | Path, option: str = "--out") -> Path:
+    """The path of ``--out``; an empty path (which would mean the current folder) is bad input."""
+    if not str(text).strip():
+        raise InputError(option, repr(str(text)), "a folder path", "an empty path", "e.g. --out results/mine")
+    return Path(text)
 
 
 def check_writable(out: str | Path, option: str = "--out") -> Path:
@@ -35,7 +113,7 @@ def check_writable(out: str | Path, option: str = "--out") -> Path:
 
     ``option`` names the command-line option in the message.
     """
-    out = Path(out)
+    out = output_path(out, option)
     if out.exists() and not out.is_dir():
         raise InputError(option, str(out), "a folder (or a path where one can be made)", "a file")
     parent = out.parent
@@ -57,31 +135,300 @@ def check_writable(out: str | Path, option: str = "--out") -> Path:
 def _can_create_in(folder: Path) -> bool:
     """Whether a folder can really be created in ``folder`` (``os.access`` says yes to root on /proc)."""
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".cxsim-probe-", dir=folder))
+        os.rmdir(tempfile.mkdtemp(prefix=_tmp_prefix("probe"), dir=folder))
     except OSError:
         return False
     return True
 
 
+# =========================================================================== temporary entries
+
+
+def _tmp_prefix(name: str) -> str:
+    """``.cxsim-tmp-<host>-<pid>-<name>.``: whose it is, so that the next writer knows if it is stale."""
+    host = socket.gethostname().replace("-", "_")[:40]
+    return f"{TMP_PREFIX}{host}-{os.getpid()}-{name[:60]}."
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _stale(entry: Path) -> bool:
+    """Whether a temporary entry of ours was left by a process that is gone."""
+    try:
+        host, pid, *_ = entry.name[len(TMP_PREFIX) :].split("-", 2)
+        age = time.time() - entry.lstat().st_mtime
+    except (ValueError, OSError):
+        return False
+    if host != socket.gethostname().replace("-", "_")[:40]:
+        return age > STALE_OTHER_HOST_S
+    return pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
+
+
+def clean_leftovers(*folders: str | Path) -> list[Path]:
+    """Remove temporary entries (:data:`TMP_PREFIX`) that killed processes left in ``folders``."""
+    removed = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            continue
+        for entry in folder.glob(f"{TMP_PREFIX}*"):
+            if _stale(entry):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
+# =========================================================================== the manifest
+
+
+@dataclass
+class Manifest:
+    """What cxsim wrote in one folder (the marker file :data:`MARKER`)."""
+
+    kind: str = ""
+    """The command whose output the folder is; empty when cxsim only added files (a report)."""
+    files: list[str] = field(default_factory=list)
+    """Paths relative to the folder, POSIX style; a ``*`` pattern for a sweep's parts."""
+    additions: dict[str, list[str]] = field(default_factory=dict)
+    """Files other commands added, by what they added (``report.md``: the report and its figures)."""
+    found: bool = False
+    """Whether the folder had a readable marker."""
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        """The folder's manifest (an empty one when there is none or it cannot be read)."""
+        try:
+            data = json.loads((folder / MARKER).read_text())
+            kind, files, additions = data["kind"], data["files"], data.get("additions", {})
+            if not (isinstance(kind, str) and isinstance(files, list) and isinstance(additions, dict)):
+                return cls()
+            return cls(
+                kind, [str(f) for f in files], {str(k): list(map(str, v)) for k, v in additions.items()}, True
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def write(self, folder: Path) -> None:
+        """Write the marker atomically."""
+        data = {
+            "kind": self.kind,
+            "cxsim_version": _version(),
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": " ".join(["cxsim", *sys.argv[1:]]),
+            "files": sorted(set(self.files)),
+            "additions": {k: sorted(set(v)) for k, v in sorted(self.additions.items()) if v},
+        }
+        atomic_write_json(folder / MARKER, data)
+
+    def owned(self, rel: str) -> bool:
+        """Whether cxsim wrote ``rel`` (by this manifest)."""
+        return any(_match(rel, f) for f in self.all_files())
+
+    def all_files(self) -> list[str]:
+        """The owner's files and every addition's."""
+        return [*self.files, *(f for v in self.additions.values() for f in v)]
+
+
+def _match(rel: str, entry: str) -> bool:
+    return fnmatch.fnmatchcase(rel, entry) if "*" in entry else rel == entry
+
+
+def _version() -> str:
+    try:
+        return version("cxsim")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def _contents(folder: Path, ignore: Iterable[str] = ()) -> list[str]:
+    """Entries of ``folder`` that count as content (not the marker, not our temporary entries)."""
+    skip = {MARKER, *ignore}
+    return sorted(
+        p.name for p in folder.iterdir() if p.name not in skip and not p.name.startswith(TMP_PREFIX)
+    )
+
+
+def check_output(
+    out: str | Path, kind: str, *, overwrite: bool = False, option: str = "--out", ignore: Iterable[str] = ()
+) -> Manifest:
+    """Apply the output-folder rule before any work: bad input unless ``out`` may hold ``kind``'s output.
+
+    Returns the folder's manifest (empty for a new folder). ``ignore`` names
+    entries that do not make a folder non-empty (a sweep's ``.lock``).
+    """
+    out = check_writable(out, option)
+    if not out.is_dir():
+        return Manifest()
+    manifest = Manifest.read(out)
+    if manifest.found and manifest.kind == kind:
+        return manifest
+    content = _contents(out, ignore)
+    if not content or overwrite:
+        return manifest
+    if manifest.found and manifest.kind:
+        found = f"the output of `cxsim {manifest.kind}`"
+    elif manifest.found:
+        found = f"a folder with your files ({', '.join(content[:3])}{', ...' if len(content) > 3 else ''})"
+    else:
+        found = (
+            f"a folder cxsim did not write ({', '.join(content[:3])}{', ...' if len(content) > 3 else ''})"
+        )
+    raise InputError(option, str(out), f"a new or empty folder, or one `cxsim {kind}` wrote", found, HINT)
+
+
+def _staged_files(staged: Path) -> list[str]:
+    return sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if not p.is_dir())
+
+
+def _check_collisions(out: Path, new: list[str], owned: Callable[[str], bool], option: str) -> None:
+    """Bad input if a file cxsim would write is in the way of something it did not write."""
+    for rel in new:
+        dest = out / rel
+        for parent in list(reversed(Path(rel).parents))[1:]:
+            if (out / parent).exists() and not (out / parent).is_dir():
+                raise InputError(
+                    option, str(out / parent), "a folder for cxsim's files", "a file of yours", HINT
+                )
+        if (dest.exists() or dest.is_symlink()) and (dest.is_dir() or not owned(rel)):
+            raise InputError(
+                option,
+                str(dest),
+                "a file cxsim wrote (it never replaces yours)",
+                "a folder of yours" if dest.is_dir() else "a file it did not write",
+                "move it away or choose another folder",
+            )
+
+
+def _remove(
+    out: Path, entries: Iterable[str], keep: set[str], owned_elsewhere: Callable[[str], bool]
+) -> None:
+    """Remove files of ``entries`` (patterns allowed) that are not in ``keep`` (never folders)."""
+    for entry in entries:
+        paths = out.glob(entry) if "*" in entry else [out / entry]
+        for p in paths:
+            rel = p.relative_to(out).as_posix()
+            if rel in keep or owned_elsewhere(rel) or (p.is_dir() and not p.is_symlink()):
+                continue
+            p.unlink(missing_ok=True)
+
+
+def _commit(staged: Path, out: Path, kind: str, addition: str | None, overwrite: bool, option: str) -> None:
+    """Move the staged files into ``out`` under the rule; write the manifest (see the module docstring)."""
+    if addition is None:
+        before = check_output(out, kind, overwrite=overwrite, option=option)
+    else:
+        check_writable(out, option)
+        before = Manifest.read(out) if out.is_dir() else Manifest()
+    new = _staged_files(staged)
+    _check_collisions(out, new, before.owned, option)
+    out.mkdir(parents=True, exist_ok=True)
+    if addition is None:
+        old = before.files
+        others = {k: [f for f in v if f not in new] for k, v in before.additions.items()}
+        during = Manifest(kind, [*old, *new], before.additions)
+        after = Manifest(kind, new, others)
+    else:
+        old = before.additions.get(addition, [])
+        during = Manifest(before.kind, before.files, {**before.additions, addition: [*old, *new]})
+        after = Manifest(before.kind, before.files, {**before.additions, addition: new})
+    during.write(out)  # a kill from here on leaves only files the manifest lists
+    for rel in new:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged / rel, out / rel)
+    stale_keep = set(new)
+    _remove(out, old, stale_keep, lambda rel: any(_match(rel, f) for f in after.all_files()))
+    after.write(out)
+    fsync_dir(out)
+
+
+@contextlib.contextmanager
+def output_dir(
+    out: str | Path, kind: str, *, overwrite: bool = False, option: str = "--out"
+) -> Iterator[Path]:
+    """Yield a staging folder; on success its files become the ``kind`` output in ``out``.
+
+    The output-folder rule (module docstring) is checked first and again when
+    the files are moved in; on an exception nothing in ``out`` changes.
+    """
+    out = Path(out)
+    check_output(out, kind, overwrite=overwrite, option=option)
+    with _staging(out) as staged:
+        yield staged
+        _commit(staged, out, kind, None, overwrite, option)
+
+
+@contextlib.contextmanager
+def output_files(folder: str | Path, name: str, *, option: str = "--out") -> Iterator[Path]:
+    """Yield a staging folder whose files are added to ``folder`` (e.g. a report and its figures).
+
+    ``name`` identifies the addition in the folder's manifest (the report's file
+    name): a later addition of the same name replaces it. Any folder may take an
+    addition; each file must be new or one cxsim wrote there.
+    """
+    folder = Path(folder)
+    check_writable(folder, option)
+    manifest = Manifest.read(folder) if folder.is_dir() else Manifest()
+    if (folder / name).exists() and not manifest.owned(name):
+        _check_collisions(folder, [name], manifest.owned, option)
+    with _staging(folder) as staged:
+        yield staged
+        _commit(staged, folder, "", name, False, option)
+
+
+@contextlib.contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out.parent, out)
+    staged = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out.name), dir=out.parent))
+    try:
+        yield staged
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; on success its entries replace those in ``out``.
+    """Deprecated: :func:`output_dir` with the kind ``output`` (kept for callers not yet moved)."""
+    with output_dir(out, "output", overwrite=True) as staged:
+        yield staged
 
-    A sub-folder (e.g. ``figures/``) replaces the old one whole; other files in
-    ``out`` are kept. On an exception nothing in ``out`` changes.
+
+def claim_output(
+    out: str | Path, kind: str, files: list[str], *, overwrite: bool = False, ignore: Iterable[str] = ()
+) -> Manifest:
+    """Mark ``out`` as ``kind``'s output, written in place (a sweep): ``files`` may be patterns.
+
+    With ``overwrite``, the files of another command's output listed in the
+    folder's manifest are removed first (nothing else is).
     """
-    out = check_writable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield tmp
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir():
-            if f.is_dir() and (out / f.name).is_dir():
-                shutil.rmtree(out / f.name)
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    out = Path(out)
+    before = check_output(out, kind, overwrite=overwrite, ignore=ignore)
+    out.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out.parent, out)
+    if before.found and before.kind == kind and sorted(before.files) == sorted(files):
+        return before
+    if before.kind != kind:
+        _remove(out, before.files, set(), lambda rel: any(_match(rel, f) for f in files))
+    after = Manifest(kind, files, before.additions, True)
+    after.write(out)
+    return after
+
+
+# =========================================================================== atomic files
 
 
 def atomic_write_bytes(
@@ -100,7 +447,7 @@ def atomic_write_bytes(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path.stem), suffix=f".tmp{path.suffix}", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes it 0600)
         with os.fdopen(fd, "wb") as fh:
