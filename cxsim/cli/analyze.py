@@ -13,7 +13,7 @@ from rich.table import Table
 
 from cxsim.analysis.sweeps import (
     analyze,
-    check_metrics,
+    check_metric_names,
     default_metrics,
     fmt_number,
     fmt_value,
@@ -21,17 +21,24 @@ from cxsim.analysis.sweeps import (
     name_label,
 )
 from cxsim.cli.main import console, err_console, fail_cleanly
+from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.errors import InputError
-from cxsim.core.io import check_writable
+from cxsim.core.io import check_output
 
 
 def run_analyze(
     folder: Annotated[Path, typer.Argument(help="Output folder of `cxsim sweep`.")],
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", "-m", help="Summary metric to analyze (repeatable)."),
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Metric to analyze (repeatable): a summary column, or stores.<store>.<column> "
+            "(e.g. stores.chain.market_share) over the summary window, if the sweep kept the stores table.",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write (default: FOLDER/analysis).")] = None,
+    out: Annotated[str | None, typer.Option(help="Where to write (default: FOLDER/analysis).")] = None,
+    overwrite: OverwriteOpt = False,
     rows: Annotated[int, typer.Option(help="Points to print per metric.")] = 20,
 ) -> None:
     """Statistics per parameter point, sensitivity indices and figures of a sweep."""
@@ -39,12 +46,14 @@ def run_analyze(
     metrics = list(metric or default_metrics(sweep))
     if sweep.summary.empty:
         raise InputError(str(folder), "", "at least one successful run", "none")
-    check_metrics(sweep.summary, metrics, str(folder))
-    target = out or folder / "analysis"
-    check_writable(target)
-    result = analyze(sweep, metrics, target)
+    check_metric_names(sweep, metrics)
+    target = out_folder(out) if out is not None else folder / "analysis"
+    check_output(target, "analyze", overwrite=overwrite)
+    result = analyze(sweep, metrics, target, overwrite=overwrite)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False)
+    for warning in result.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if sweep.method in ("sobol", "morris"):
         n_points = result.tables["point_stats"]["point"].nunique()
         console.print(f"statistics of {n_points:,} points in point_stats.csv", highlight=False)

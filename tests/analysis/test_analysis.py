@@ -11,7 +11,19 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from cxsim.analysis.sweeps import Sweep, load_sweep, morris_indices, point_stats, sensitivity, sobol_indices
+from cxsim.analysis.sweeps import (
+    Sweep,
+    load_sweep,
+    metric_frame,
+    morris_indices,
+    plot_envelopes,
+    plot_lines,
+    plot_sobol,
+    point_stats,
+    sensitivity,
+    sobol_indices,
+    sobol_warnings,
+)
 from cxsim.cli.main import app
 from cxsim.core.errors import InputError
 from cxsim.experiments.design import morris_points, sobol_points
@@ -35,6 +47,8 @@ replications = 2
 path = "stores.giant.price"
 name = "giant_price"
 values = [0.8, 0.9, 1.0]
+[output]
+tables = ["summary", "stores", "timeseries"]
 """
     + ANALYSIS
 )
@@ -166,14 +180,14 @@ def test_load_sweep_gives_dataframes(sweeps: dict[str, Path]) -> None:
     assert list(stats_["metric"].unique()) == ["online_share", "nps"]
     assert (stats_["n"] == 2).all() and len(stats_) == 6
     with pytest.raises(InputError, match=r"add it to output\.tables"):
-        _ = sw.timeseries
+        _ = load_sweep(sweeps["sobol"]).timeseries
 
 
 def test_analyze_grid_writes_tables_and_line_figure(sweeps: dict[str, Path]) -> None:
     result = analyze(str(sweeps["grid"]))
     assert result.exit_code == 0, result.output
-    files = {p.name for p in (sweeps["grid"] / "analysis").iterdir()}
-    assert files == {"point_stats.csv", "lines.png"}
+    files = {p.name for p in (sweeps["grid"] / "analysis").iterdir() if not p.name.startswith(".")}
+    assert files == {"point_stats.csv", "lines.png", "timeseries.png"}  # envelopes: the timeseries was kept
     assert (sweeps["grid"] / "analysis" / "lines.png").stat().st_size > 10_000
     assert "giant" in result.output and "typical 95% CI half-width" in result.output
 
@@ -183,7 +197,16 @@ def test_analyze_sobol_writes_indices_table_and_bar_chart(sweeps: dict[str, Path
     result = analyze(str(sweeps["sobol"]), "--metric", "online_share", "--out", str(target))
     assert result.exit_code == 0, result.output
     idx = pd.read_csv(target / "sobol.csv")
-    assert list(idx.columns) == ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf", "noise_share"]
+    assert list(idx.columns) == [
+        "metric",
+        "parameter",
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+        "noise_share",
+        "warning",
+    ]
     assert set(idx["parameter"]) == {"stores__giant__price", "category__touch_feel"}
     assert (target / "sobol.png").stat().st_size > 10_000
     assert "sobol indices" in result.output
@@ -194,3 +217,101 @@ def test_analyze_bad_input_exits_2(sweeps: dict[str, Path], tmp_path: Path) -> N
     assert result.exit_code == 2 and "a folder written by `cxsim sweep`" in result.output
     result = analyze(str(sweeps["grid"]), "--metric", "online_shar")
     assert result.exit_code == 2 and "did you mean 'online_share'?" in result.output
+    assert "valid: " in result.output and "stores.<store>.<column>" in result.output
+
+
+# ----------------------------------------------------------------- guard-rails (issue 15)
+
+
+def test_sobol_warnings_flag_impossible_indices_small_n_and_noise() -> None:
+    idx = pd.DataFrame(
+        {
+            "metric": ["online_share"] * 3,
+            "parameter": ["a", "b", "c"],
+            "S1": [1.436, -0.30, -0.02],
+            "S1_conf": [0.608, 0.10, 0.05],
+            "ST": [0.9, 0.1, 0.01],
+            "ST_conf": [0.2, 0.05, 0.01],
+            "noise_share": [0.25] * 3,
+        }
+    )
+    w = sobol_warnings(idx, samples=8)
+    text = " | ".join(w["warning"])
+    assert "N = 8 base samples is small (below 64)" in text
+    assert "S1 = 1.436 exceeds 1" in text
+    assert "S1 = -0.300 ± 0.100 is negative beyond its interval" in text
+    assert "noise share 0.25" in text
+    assert not (w["parameter"] == "c").any()  # -0.02 ± 0.05 is noise around 0: no warning
+    assert sobol_warnings(idx.assign(S1=[0.5, 0.2, 0.0], noise_share=0.01), samples=512).empty
+
+
+def test_sobol_bars_are_never_clipped() -> None:
+    idx = pd.DataFrame(
+        {
+            "metric": ["online_share"] * 2,
+            "parameter": ["a", "b"],
+            "S1": [1.436, -0.3],
+            "S1_conf": [0.608, 0.1],
+            "ST": [0.9, 0.1],
+            "ST_conf": [0.2, 0.05],
+            "noise_share": [0.01] * 2,
+        }
+    )
+    fig = plot_sobol(idx)
+    low, high = fig.axes[0].get_ylim()
+    assert high >= 1.436 + 0.608 and low <= -0.3 - 0.1
+    assert fig.axes[0].get_ylabel() == "share of variance"
+    assert "Online share of purchases" in fig.axes[0].get_title(loc="left")
+
+
+def test_analyze_warns_on_small_n_in_terminal_and_file(sweeps: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "small"
+    result = analyze(str(sweeps["sobol"]), "--out", str(target))
+    assert result.exit_code == 0, result.output
+    assert "warning: N = 4 base samples is small (below 64)" in result.output
+    warnings_file = pd.read_csv(target / "warnings.csv")
+    assert list(warnings_file.columns) == ["metric", "parameter", "warning"]
+    assert warnings_file["warning"].str.contains("N = 4").any()
+
+
+# ----------------------------------------------------------------- store metrics, one look
+
+
+def test_store_metric_is_the_window_share_of_the_stores_table(sweeps: dict[str, Path]) -> None:
+    sw = load_sweep(sweeps["grid"])
+    stats_ = point_stats(sw, ["stores.chain.market_share", "stores.giant.nps"])
+    assert list(stats_["metric"].unique()) == ["stores.chain.market_share", "stores.giant.nps"]
+    # by hand: run 0, the summary window of the scenario (20 days here: the whole horizon)
+    stores = sw.stores[sw.stores["run_id"] == 0]
+    window = stores[stores["day"] > stores["day"].max() - 30]
+    share = window.loc[window["store"] == "chain", "purchases"].sum() / window["purchases"].sum()
+    values = metric_frame(sw, ["stores.chain.market_share"]).set_index("run_id")
+    assert values.loc[0, "stores.chain.market_share"] == pytest.approx(share)
+    assert 0 < share < 1
+
+
+def test_analyze_store_metric_and_its_errors(sweeps: dict[str, Path], tmp_path: Path) -> None:
+    result = analyze(
+        str(sweeps["grid"]), "--metric", "stores.chain.market_share", "--out", str(tmp_path / "a")
+    )
+    assert result.exit_code == 0, result.output
+    assert "chain: market share" in result.output
+    result = analyze(str(sweeps["grid"]), "--metric", "stores.chain.market_shar")
+    assert result.exit_code == 2 and "did you mean 'stores.chain.market_share'?" in result.output
+    assert "online_share" in result.output  # the valid names are listed
+    result = analyze(str(sweeps["sobol"]), "--metric", "stores.chain.market_share")
+    assert result.exit_code == 2 and "add 'stores' to output.tables" in result.output
+
+
+def test_figures_look_like_compare(sweeps: dict[str, Path]) -> None:
+    sw = load_sweep(sweeps["grid"])
+    fig = plot_lines(point_stats(sw, ["online_share", "nps"]), "giant_price", title="grid")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "%"
+    assert ax.get_title(loc="left") == "Online share of purchases"
+    assert max(ax.lines[0].get_ydata()) > 1  # a share in percent, not a fraction
+    assert "mean of 2 replications" in fig.texts[0].get_text()
+    assert ax.lines[0].get_color() == "#1f5fa6"  # the compare palette
+    env = plot_envelopes(sw, ["online_share"])
+    assert env is not None and env.axes[0].get_xlabel() == "day"
+    assert "across 3 points" in env.texts[0].get_text()

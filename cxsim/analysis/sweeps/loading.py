@@ -122,7 +122,11 @@ def check_metrics(df: pd.DataFrame, metrics: list[str], source: str) -> None:
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and c not in KEY_COLUMNS]
     for m in metrics:
         if m not in df.columns or m not in numeric:
-            raise InputError(source, "--metric", "a numeric column of the table", m, did_you_mean(m, numeric))
+            hint = did_you_mean(m, numeric)
+            valid = "valid: " + ", ".join(numeric)
+            raise InputError(
+                source, "--metric", "a numeric column of the table", m, f"{hint}; {valid}" if hint else valid
+            )
 
 
 def default_metrics(sweep: Sweep) -> list[str]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cxsim.analysis.sweeps.envelopes import plot_envelopes
+from cxsim.analysis.sweeps.guards import WARNING_COLUMNS, sobol_warnings
 from cxsim.analysis.sweeps.loading import Sweep, default_metrics
 from cxsim.analysis.sweeps.plots import (
+    name_label,
     plot_heatmaps,
     plot_lines,
     plot_morris,
@@ -17,10 +20,10 @@ from cxsim.analysis.sweeps.plots import (
     plot_sobol,
     pyplot,
 )
-from cxsim.analysis.sweeps.sensitivity import morris_indices, sobol_indices
+from cxsim.analysis.sweeps.sensitivity import morris_indices, sobol_indices, sobol_samples
 from cxsim.analysis.sweeps.stats import point_means, point_stats
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_dir
+from cxsim.core.io import output_dir
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -28,11 +31,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class AnalysisResult:
-    """What :func:`analyze` produced: tables by name and figure files."""
+    """What :func:`analyze` produced: tables by name, figure files, notes and warnings.
+
+    ``warnings`` are the guard-rails of :mod:`.guards` in words (also the
+    ``warnings`` table and the ``warning`` column of the Sobol table).
+    """
 
     tables: dict[str, pd.DataFrame]
     figures: list[str]
     notes: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _grid_figures(sweep: Sweep, stats: pd.DataFrame) -> dict[str, Figure]:
@@ -58,17 +66,25 @@ def _indices(
     if sweep.method == "sobol":
         idx, second = sobol_indices(sweep, metrics)
         tables["sobol"] = idx
+        empty = pd.DataFrame(columns=["metric", "parameter", "noise_share"])
+        tables["warnings"] = sobol_warnings(empty if idx.empty else idx, sobol_samples(sweep))
         if second is not None:
             tables["sobol_second_order"] = second
         if not idx.empty:
-            figs["sobol"] = plot_sobol(idx, title=f"{sweep.name}: Sobol indices (95% CI)")
+            n = sobol_samples(sweep)
+            at_n = "" if n is None else f", N = {n}"
+            figs["sobol"] = plot_sobol(
+                idx, title=f"{sweep.name}: Sobol indices{at_n} (error bars = 95% bootstrap CI)"
+            )
     elif sweep.method == "morris":
         idx = morris_indices(sweep, metrics)
         tables["morris"] = idx
         figs["morris"] = plot_morris(idx, title=f"{sweep.name}: Morris screening (95% CI)")
 
 
-def analyze(sweep: Sweep, metrics: list[str] | None = None, out: Path | None = None) -> AnalysisResult:
+def analyze(
+    sweep: Sweep, metrics: list[str] | None = None, out: Path | None = None, *, overwrite: bool = False
+) -> AnalysisResult:
     """Statistics, sensitivity indices and figures of a sweep; written to ``out`` if given.
 
     Figures depend on the design: lines with bands for one parameter; lines
@@ -90,13 +106,16 @@ def analyze(sweep: Sweep, metrics: list[str] | None = None, out: Path | None = N
     elif not stats.empty:
         means = point_means(sweep, metrics).dropna()
         figs["scatter"] = plot_scatter(means, sweep.parameters, metrics, title=sweep.name)
+    envelopes = plot_envelopes(sweep, metrics)
+    if envelopes is not None:
+        figs["timeseries"] = envelopes
     try:
         _indices(sweep, metrics, tables, figs)
     except InputError as exc:
         notes.append(f"no sensitivity indices: {exc.found}; {exc.hint}")
     files: list[str] = []
     if out is not None:
-        with atomic_dir(out) as tmp:
+        with output_dir(out, "analyze", overwrite=overwrite) as tmp:  # the output-folder rule
             for name, df in tables.items():
                 df.to_csv(tmp / f"{name}.csv", index=False)
             for name, fig in figs.items():
@@ -105,4 +124,11 @@ def analyze(sweep: Sweep, metrics: list[str] | None = None, out: Path | None = N
     plt = pyplot()
     for fig in figs.values():
         plt.close(fig)
-    return AnalysisResult(tables, files, notes)
+    found = tables.get("warnings", pd.DataFrame(columns=list(WARNING_COLUMNS)))
+    return AnalysisResult(tables, files, notes, [_warning_line(r) for _, r in found.iterrows()])
+
+
+def _warning_line(row: pd.Series) -> str:
+    """``online share, stores.giant.price: S1 = 1.436 exceeds 1 ...`` (the design: no prefix)."""
+    where = ", ".join(name_label(str(row[c])) for c in ("metric", "parameter") if row[c])
+    return f"{where}: {row['warning']}" if where else str(row["warning"])

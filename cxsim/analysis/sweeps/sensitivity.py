@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxsim.analysis.sweeps.guards import sobol_warnings, with_warning_column
 from cxsim.analysis.sweeps.loading import Sweep, default_metrics
 from cxsim.analysis.sweeps.stats import noise_share, point_means
 from cxsim.core.errors import InputError
@@ -90,7 +91,8 @@ def sobol_indices(
     Returns:
         ``(indices, second_order)``: indices has ``metric``, ``parameter``,
         ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (conf = half-width of the
-        interval) and ``noise_share``; second_order (or None) has ``metric``,
+        interval), ``noise_share`` and ``warning`` (words when an index cannot be
+        read at face value: :mod:`.guards`); second_order (or None) has ``metric``,
         ``parameter``, ``other``, ``S2``, ``S2_conf``.
     """
     from SALib.analyze import sobol
@@ -137,7 +139,16 @@ def sobol_indices(
                             "S2_conf": res["S2_conf"][i, j],
                         }
                     )
-    return pd.DataFrame(rows), (pd.DataFrame(pairs) if second else None)
+    idx = pd.DataFrame(rows)
+    if not idx.empty:
+        idx = with_warning_column(idx, sobol_warnings(idx, sobol_samples(sweep)))
+    return idx, (pd.DataFrame(pairs) if second else None)
+
+
+def sobol_samples(sweep: Sweep) -> int | None:
+    """N, the base samples of a Sobol' design (None if the sweep does not say)."""
+    n = sweep.info.get("sampler", {}).get("samples")
+    return None if n is None else int(n)
 
 
 def morris_indices(

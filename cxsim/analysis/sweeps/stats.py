@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.analysis.sweeps.loading import Sweep, check_metrics, default_metrics, table_and_parameters
+from cxsim.analysis.sweeps.metrics import check_metric_names, metric_frame
 from cxsim.core.stats import ci_half_width
 
 STAT_COLUMNS = ("metric", "n", "mean", "sd", "sem", "ci_low", "ci_high")
@@ -43,7 +44,11 @@ def point_stats(
         metrics = default_metrics(source) if isinstance(source, Sweep) else []
     if df.empty:
         return pd.DataFrame(columns=["point", *params, *STAT_COLUMNS])
-    check_metrics(df, metrics, str(source.path) if isinstance(source, Sweep) else "table")
+    if isinstance(source, Sweep) and table == "summary":
+        check_metric_names(source, metrics)
+        df = metric_frame(source, metrics)
+    else:
+        check_metrics(df, metrics, str(source.path) if isinstance(source, Sweep) else "table")
     keys = ["point", *params, *[c for c in ("day", "store") if c in df.columns]]
     long = df[[*keys, *metrics]].melt(id_vars=keys, var_name="metric", value_name="value")
     g = long.groupby([*keys, "metric"], sort=False, dropna=False)["value"]
@@ -57,7 +62,7 @@ def point_stats(
 
 def point_means(sweep: Sweep, metrics: list[str]) -> pd.DataFrame:
     """Replication means of each point (one row per planned point; NaN where none finished)."""
-    df = sweep.summary
+    df = metric_frame(sweep, metrics)
     points = sweep.design.drop_duplicates("point")[["point", *sweep.parameters]]
     if df.empty:
         return points.assign(**{m: np.nan for m in metrics}).reset_index(drop=True)
@@ -71,7 +76,7 @@ def noise_share(sweep: Sweep, metric: str) -> float:
     ``mean_p(var_r Y) / R`` over ``var_p(mean_r Y)``: near 0, point means
     reflect the parameters; near 1, they mostly reflect chance.
     """
-    df = sweep.summary
+    df = metric_frame(sweep, [metric])
     g = df.groupby("point")[metric]
     reps = g.count()
     if reps.max() < 2:
