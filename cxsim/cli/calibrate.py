@@ -11,9 +11,10 @@ import typer
 from rich.table import Table
 
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
+from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.cli.validate import PatternsOpt
 from cxsim.core.errors import InputError
-from cxsim.core.io import check_writable
+from cxsim.core.io import check_output, check_writable
 from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.calibration import (
     DEFAULT_FILE,
@@ -78,7 +79,8 @@ def calibrate(
     scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
     top: Annotated[int, typer.Option(help="How many of the best parameter sets to show.", min=1)] = 5,
-    out: Annotated[Path, typer.Option(help="Write every evaluation here.")] = Path("calibration/results"),
+    out: Annotated[str, typer.Option(help="Write every evaluation here.")] = "calibration/results",
+    overwrite: OverwriteOpt = False,
     write_scenario_: Annotated[
         str | None,
         typer.Option(
@@ -107,7 +109,8 @@ def calibrate(
         settings.seeds = list(dict.fromkeys(seed))
     chosen = load_patterns(patterns or (), list(only or settings.pattern_ids))
     check_settings(settings)
-    check_writable(out)
+    folder = out_folder(out)
+    check_output(folder, "calibrate", overwrite=overwrite)
     target = scenario_target(write_scenario_) if write_scenario_ else None
     if target is not None:
         if target.exists() and not force:
@@ -133,12 +136,12 @@ def calibrate(
         seconds=round(time.time() - started, 1),
     )
     note = calibration_note(settings, info, best)
-    write_calibration(out, settings, history, info, note)
+    write_calibration(folder, settings, history, info, note, overwrite=overwrite)
     console.print(top_table(history, top, chosen))
     verdict = (
         "every chosen pattern is inside its band" if best.distance == 0 else "some patterns stay outside"
     )
-    console.print(f"best distance {best.distance:.4f}: {verdict}; evaluations written to [bold]{out}[/]")
+    console.print(f"best distance {best.distance:.4f}: {verdict}; evaluations written to [bold]{folder}[/]")
     console.print(f"validate these values with: {validate_command(best, settings)}", highlight=False)
     if target is not None:
         write_scenario(settings, best, target, note)

@@ -16,7 +16,8 @@ from rich.table import Table
 from cxsim.analysis.figures import FIGURES, comparison_figures
 from cxsim.analysis.report import write_report
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
-from cxsim.core.io import check_writable
+from cxsim.cli.output_options import OverwriteOpt, out_folder
+from cxsim.core.io import check_output
 from cxsim.core.progress import Tick, progress_bar, progress_enabled
 from cxsim.experiments.compare import (
     DEFAULT_SEED,
@@ -88,7 +89,8 @@ def compare(
     seed: Annotated[int, typer.Option(help="Root seed of the replications' seeds.", min=0)] = DEFAULT_SEED,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: compare-<scenarios>).")] = None,
+    out: Annotated[str | None, typer.Option(help="Output folder (default: compare-<scenarios>).")] = None,
+    overwrite: OverwriteOpt = False,
     figures: Annotated[bool, typer.Option(help="Write figures and report.html.")] = True,
     quiet: Quiet = False,
 ) -> None:
@@ -101,8 +103,8 @@ def compare(
     labels = resolve_labels(scenarios)
     for name in scenarios:  # fail on bad input before any work
         load_scenario(name, set_ or [], days=days)
-    target = out if out is not None else default_out(labels)
-    check_writable(target)
+    target = out_folder(out) if out is not None else default_out(labels)
+    check_output(target, "compare", overwrite=overwrite)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     show = progress_enabled(quiet)
     with progress_bar(reps * len(scenarios), "compare", show) as tick:
@@ -127,7 +129,7 @@ def compare(
         )
     with progress_bar(len(FIGURES), "figures", show and figures, unit="fig") as fig_tick:
         also = functools.partial(figures_and_report, result, tick=fig_tick) if figures else None
-        result.save(target, also=also)
+        result.save(target, also=also, overwrite=overwrite)
     console.print(f"comparison written to [bold]{target}[/]" + (" (report.html)" if figures else ""))
 
 

@@ -10,15 +10,16 @@ import typer
 from cxsim.analysis.figures import FIGURES
 from cxsim.analysis.report import folder_kind, write_report
 from cxsim.cli.main import Quiet, console, fail_cleanly
+from cxsim.cli.output_options import out_folder
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_dir, check_writable
+from cxsim.core.io import output_files
 from cxsim.core.progress import progress_bar, progress_enabled
 
 
 def report(
     folder: Annotated[Path, typer.Argument(help="A folder written by `cxsim run --out` or `cxsim compare`.")],
     out: Annotated[
-        Path | None, typer.Option(help="Report file (default: report.html or report.md in FOLDER).")
+        str | None, typer.Option(help="Report file (default: report.html or report.md in FOLDER).")
     ] = None,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Markdown with PNG figures instead of one HTML file.")
@@ -27,17 +28,15 @@ def report(
 ) -> None:
     """Write a self-contained report of a run or a comparison, to send to a colleague."""
     folder_kind(folder)
-    target = out if out is not None else folder / ("report.md" if markdown else "report.html")
+    target = out_folder(out) if out is not None else folder / ("report.md" if markdown else "report.html")
     if target.exists() and target.is_dir():
         raise InputError("--out", str(target), "a file path for the report", "a folder")
-    check_writable(target.parent)
-    with progress_bar(len(FIGURES), "figures", progress_enabled(quiet), unit="fig") as tick:
-        if markdown:
-            # figures/ is (re)drawn beside the report: stage everything, then move it in.
-            with atomic_dir(target.parent) as tmp:
-                write_report(folder, tmp / target.name, fmt="markdown", progress=tick)
-        else:
-            write_report(folder, target, fmt="html", progress=tick)
+    # the report (and, in Markdown, its figures/) is added to the folder: each file new or cxsim's
+    with (
+        progress_bar(len(FIGURES), "figures", progress_enabled(quiet), unit="fig") as tick,
+        output_files(target.parent, target.name) as tmp,
+    ):
+        write_report(folder, tmp / target.name, fmt="markdown" if markdown else "html", progress=tick)
     if not quiet:
         console.print(f"report written to [bold]{target}[/]")
 

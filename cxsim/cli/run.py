@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
-from cxsim.core.io import check_writable
+from cxsim.cli.output_options import OverwriteOpt, out_folder
+from cxsim.core.io import check_output
 from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.results import RunResult
 from cxsim.experiments.results import run as run_scenario
@@ -22,20 +22,22 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed.", min=0)] = None,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Write the tables (Parquet) here.")] = None,
+    out: Annotated[str | None, typer.Option(help="Write the tables (Parquet) here.")] = None,
+    overwrite: OverwriteOpt = False,
     purchases: Annotated[bool, typer.Option(help="Also write one row per purchase.")] = False,
     quiet: Quiet = False,
 ) -> None:
     """Run one scenario, print its summary and write its tables."""
     spec = load_scenario(scenario, set_ or [], days=days, seed=seed)
-    if out is not None:
-        check_writable(out)
+    target = out_folder(out) if out is not None else None
+    if target is not None:
+        check_output(target, "run", overwrite=overwrite)
     with progress_bar(spec.days, spec.name, progress_enabled(quiet), unit="day") as tick:
         result = run_scenario(spec, purchases=purchases or None, progress=lambda _day: tick())
     print_summary(result)
-    if out is not None:
-        result.save(out)
-        console.print(f"tables written to [bold]{out}[/]")
+    if target is not None:
+        result.save(target, overwrite=overwrite)
+        console.print(f"tables written to [bold]{target}[/]")
 
 
 def print_summary(result: RunResult) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cxsim.cli.main import Quiet, console, err_console, fail_cleanly
+from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.errors import InputError
 from cxsim.core.progress import progress_enabled
 from cxsim.experiments.design import load_experiment
@@ -30,7 +31,8 @@ def sweep(
     local_dask: Annotated[
         bool, typer.Option("--local-dask", help="Start a local Dask cluster of --workers processes.")
     ] = False,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/<name>).")] = None,
+    out: Annotated[str | None, typer.Option(help="Output folder (default: results/<name>).")] = None,
+    overwrite: OverwriteOpt = False,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Finished runs per Parquet part.")] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Also rerun runs recorded as errors.")
@@ -60,7 +62,7 @@ def sweep(
     if check:
         return
     bar = progress_enabled(quiet)
-    target = out if out is not None else default_out(exp)
+    target = out_folder(out) if out is not None else default_out(exp)
     cmd = _resume_command(experiment, out, workers, scheduler, scheduler_file, local_dask)
     try:
         report = run_sweep(
@@ -72,6 +74,7 @@ def sweep(
             local_dask=local_dask,
             batch_size=batch_size,
             retry_errors=retry_errors,
+            overwrite=overwrite,
             progress=bar,
             log=None if (bar or quiet) else say,
         )
@@ -102,7 +105,7 @@ def sweep(
 
 def _resume_command(
     experiment: str,
-    out: Path | None,
+    out: str | None,
     workers: int | None,
     scheduler: str | None,
     scheduler_file: Path | None,
@@ -110,7 +113,7 @@ def _resume_command(
 ) -> str:
     parts = ["cxsim", "sweep", experiment]
     if out is not None:
-        parts += ["--out", str(out)]
+        parts += ["--out", out]
     if workers is not None:
         parts += ["--workers", str(workers)]
     if scheduler:

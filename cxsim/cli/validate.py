@@ -11,7 +11,8 @@ from rich.table import Table
 
 from cxsim.analysis.validation_figures import write_figures
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
-from cxsim.core.io import check_writable
+from cxsim.cli.output_options import OverwriteOpt, out_folder
+from cxsim.core.io import check_output
 from cxsim.core.progress import progress_bar, progress_enabled
 from cxsim.experiments.validation import format_value, plan_jobs, resolve_scenarios, validate_patterns
 from cxsim.experiments.validation_patterns import load_patterns
@@ -53,9 +54,8 @@ def validate(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Check only this pattern id (repeatable).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Write the table, replications and figures here.")] = Path(
-        "validation"
-    ),
+    out: Annotated[str, typer.Option(help="Write the table, replications and figures here.")] = "validation",
+    overwrite: OverwriteOpt = False,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
@@ -68,14 +68,15 @@ def validate(
     source. Exit status 0 when every pattern passes, 1 when one fails, 2 on bad input.
     """
     chosen = load_patterns(patterns or (), only or ())
-    check_writable(out)
+    target = out_folder(out)
+    check_output(target, "validate", overwrite=overwrite)
     plan = resolve_scenarios(chosen, set_ or (), days)
     n_jobs = len(plan_jobs(plan, chosen, reps))
     with progress_bar(n_jobs, "validate", progress_enabled(quiet)) as tick:
         result = validate_patterns(
             chosen, reps, overrides=set_ or (), days=days, workers=workers or None, progress=tick
         )
-    result.write(out, also=lambda folder: write_figures(result, folder / "figures"))
+    result.write(target, also=lambda folder: write_figures(result, folder / "figures"), overwrite=overwrite)
     sizes = ", ".join(
         f"{s['name']} ({s['shoppers']:,} shoppers, {s['days']} days)"
         for s in result.info["scenarios"].values()
@@ -83,7 +84,7 @@ def validate(
     console.print(rich_table(result.table, f"validation — {reps} replications of {sizes}"))
     n_fail = int((~result.table.groupby("pattern", sort=False)["pattern_passed"].first()).sum())
     verdict = "[green]all patterns pass[/]" if result.passed else f"[bold red]{n_fail} pattern(s) fail[/]"
-    console.print(f"{verdict}; table, replications and figures written to [bold]{out}[/]")
+    console.print(f"{verdict}; table, replications and figures written to [bold]{target}[/]")
     raise typer.Exit(0 if result.passed else 1)
 
 

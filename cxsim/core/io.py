@@ -1,8 +1,5 @@
 """Output: atomic files and folders, and the output-folder rule that protects what is not ours.
 
-Every writer of the package goes through this module: a run's tables, a
-comparison, a validation, a calibration, an analysis, a report and a sweep.
-
 Atomic files
     Files are written under a temporary name beside their target and renamed
     into place (``os.replace`` is atomic within one file system), so a failure
@@ -34,12 +31,10 @@ The output-folder rule
     files are never removed (a figures folder may hold your files too).
 
     Rewriting a folder (same kind, or another kind with ``--overwrite``)
-    replaces the files the new output writes and removes the files the
-    manifest lists that the new output does not write (so ``cxsim run``
-    without ``--purchases`` leaves no stale ``purchases.parquet``). The
-    manifest lists the old files and the new ones while files are moved into
-    place, so a kill at any moment leaves nothing the next command does not
-    recognise as its own.
+    replaces the files the new output writes and removes those the manifest
+    lists that it does not write (no stale ``purchases.parquet`` after a run
+    without ``--purchases``). While files are moved in, the manifest lists the
+    old and the new ones: a kill leaves nothing the next command does not know.
 
     A report (``cxsim report``) adds a file (and its figures) to a folder:
     any folder, as long as each file it writes is new or one cxsim wrote; the
@@ -73,7 +68,6 @@ __all__ = [
     "MARKER",
     "TMP_PREFIX",
     "Manifest",
-    "atomic_dir",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
@@ -85,6 +79,7 @@ __all__ = [
     "output_dir",
     "output_files",
     "output_path",
+    "process_alive",
 ]
 
 MARKER = ".cxsim-output.json"
@@ -150,7 +145,7 @@ def _tmp_prefix(name: str) -> str:
     return f"{TMP_PREFIX}{host}-{os.getpid()}-{name[:60]}."
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie, killed but not yet reaped, counts as dead)."""
     try:
         os.kill(pid, 0)
@@ -173,7 +168,7 @@ def _stale(entry: Path) -> bool:
         return False
     if host != socket.gethostname().replace("-", "_")[:40]:
         return age > STALE_OTHER_HOST_S
-    return pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
+    return pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid))
 
 
 def clean_leftovers(*folders: str | Path) -> list[Path]:
@@ -400,29 +395,30 @@ def _staging(out: Path) -> Iterator[Path]:
         shutil.rmtree(staged, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def atomic_dir(out: str | Path) -> Iterator[Path]:
-    """Deprecated: :func:`output_dir` with the kind ``output`` (kept for callers not yet moved)."""
-    with output_dir(out, "output", overwrite=True) as staged:
-        yield staged
-
-
 def claim_output(
-    out: str | Path, kind: str, files: list[str], *, overwrite: bool = False, ignore: Iterable[str] = ()
+    out: str | Path,
+    kind: str,
+    files: list[str],
+    *,
+    overwrite: bool = False,
+    fresh: bool = False,
+    ignore: Iterable[str] = (),
 ) -> Manifest:
     """Mark ``out`` as ``kind``'s output, written in place (a sweep): ``files`` may be patterns.
 
     With ``overwrite``, the files of another command's output listed in the
-    folder's manifest are removed first (nothing else is).
+    folder's manifest are removed first (nothing else is); ``fresh`` also
+    removes those of an earlier output of the same kind (a sweep of another design).
     """
     out = Path(out)
     before = check_output(out, kind, overwrite=overwrite, ignore=ignore)
     out.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out.parent, out)
-    if before.found and before.kind == kind and sorted(before.files) == sorted(files):
+    if not fresh and before.found and before.kind == kind and sorted(before.files) == sorted(files):
         return before
-    if before.kind != kind:
-        _remove(out, before.files, set(), lambda rel: any(_match(rel, f) for f in files))
+    if before.kind != kind or fresh:
+        kept = [f for v in before.additions.values() for f in v] + ([] if fresh else files)
+        _remove(out, before.files, set(), lambda rel: any(_match(rel, f) for f in kept))
     after = Manifest(kind, files, before.additions, True)
     after.write(out)
     return after

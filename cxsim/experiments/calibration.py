@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError
 from cxsim.core import config
 from cxsim.core.config import StrictModel
 from cxsim.core.errors import InputError, ScenarioError
-from cxsim.core.io import atomic_dir, atomic_write_json, atomic_write_text
+from cxsim.core.io import atomic_write_json, atomic_write_text, output_dir
 from cxsim.experiments.provenance import command_line, machine
 from cxsim.experiments.runner import Backend
 from cxsim.experiments.validation import (
@@ -453,12 +453,21 @@ def calibration_note(settings: Settings, info: dict[str, Any], best: Evaluation)
 
 
 def write_calibration(
-    out: Path, settings: Settings, history: Sequence[Evaluation], info: dict[str, Any], note: str
+    out: Path,
+    settings: Settings,
+    history: Sequence[Evaluation],
+    info: dict[str, Any],
+    note: str,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Write every evaluation, ``calibration.json`` and ``best.toml`` to ``out``, atomically."""
+    """Write every evaluation, ``calibration.json`` and ``best.toml`` to ``out``, atomically.
+
+    ``out`` follows the output-folder rule of :mod:`cxsim.core.io`.
+    """
     table = evaluations_table(history)
     best = ranked(history)[0]
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "calibrate", overwrite=overwrite) as tmp:
         table.to_parquet(tmp / "evaluations.parquet", index=False)
         table.to_csv(tmp / "evaluations.csv", index=False)
         atomic_write_json(tmp / "calibration.json", info)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_dir, atomic_write_json
+from cxsim.core.io import atomic_write_json, output_dir
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import provenance
 from cxsim.experiments.runner import Backend, Replication, run_replications
@@ -176,14 +176,17 @@ class Comparison:
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
         atomic_write_json(folder / "compare.json", self.meta)
 
-    def save(self, out: str | Path, *, also: Callable[[Path], None] | None = None) -> Path:
+    def save(
+        self, out: str | Path, *, also: Callable[[Path], None] | None = None, overwrite: bool = False
+    ) -> Path:
         """Write the tables to ``out`` atomically; ``also`` adds files to the staged folder first.
 
         ``cxsim compare`` passes an ``also`` that draws the figures and writes
         ``report.html`` (the analysis layer), so that everything appears at once.
+        ``out`` follows the output-folder rule of :mod:`cxsim.core.io`.
         """
         out = Path(out)
-        with atomic_dir(out) as tmp:
+        with output_dir(out, "compare", overwrite=overwrite) as tmp:
             self.write(tmp)
             if also is not None:
                 also(tmp)

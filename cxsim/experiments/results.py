@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_dir, atomic_write_json, check_writable
+from cxsim.core.io import atomic_write_json, check_writable, output_dir
 from cxsim.experiments.provenance import git_commit, git_dirty, provenance
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
@@ -21,8 +21,7 @@ from cxsim.model.scenario import Scenario, load_scenario
 __all__ = [
     "TABLES",
     "RunResult",
-    "atomic_dir",  # re-exported: the helpers live in cxsim.core.io and cxsim.experiments.provenance
-    "check_writable",
+    "check_writable",  # re-exported: the helpers live in cxsim.core.io and cxsim.experiments.provenance
     "git_commit",
     "git_dirty",
     "load_result",
@@ -52,13 +51,15 @@ class RunResult:
             out["purchases"] = self.purchases
         return out
 
-    def save(self, out: str | Path) -> Path:
+    def save(self, out: str | Path, *, overwrite: bool = False) -> Path:
         """Write every table as Parquet plus ``scenario.json``, ``provenance.json`` and ``log.json``.
 
         Files are written to a temporary folder beside ``out`` and moved into
         place only when all are complete: a failure leaves no partial output.
+        ``out`` follows the output-folder rule of :mod:`cxsim.core.io` (a new
+        folder or a run's; ``overwrite`` writes beside other files, never over them).
         """
-        with atomic_dir(out) as tmp:
+        with output_dir(out, "run", overwrite=overwrite) as tmp:
             for name, df in self.tables().items():
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
             atomic_write_json(tmp / "scenario.json", self.scenario)

@@ -12,7 +12,11 @@ description and a number of tasks to keep in flight (:class:`Backend`):
 
 - ``workers=0``: this process, one replication at a time (debugging);
 - ``workers=N``: a local process pool of N workers (forkserver, so a threaded
-  caller such as a test runner or a notebook cannot deadlock its children);
+  caller such as a test runner or a notebook cannot deadlock its children).
+  A worker leaves Ctrl-C to the driver and exits within a second when the
+  driver is gone, even after SIGKILL (a watchdog thread polls the driver's pid;
+  on Linux, ``PR_SET_PDEATHSIG`` also kills it when the forkserver dies); the
+  forkserver and the resource tracker then exit when their last client does;
 - ``scheduler=``/``scheduler_file=``/``client=``: a running Dask cluster;
   ``local_dask=True``: a Dask ``LocalCluster`` of ``workers`` processes;
 - ``executor=``: any other :class:`~concurrent.futures.Executor` (not shut down).
@@ -25,10 +29,13 @@ outcomes as they finish (a sweep writes them in batches as they come);
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -39,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from cxsim.core.errors import InputError
+from cxsim.core.io import process_alive
 from cxsim.model.scenario import Scenario, load_scenario
 
 CONNECT_TIMEOUT = "30s"
@@ -172,9 +180,24 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the driver, which stops cleanly."""
+WATCH_SECONDS = 0.5
+"""How often a pool worker checks that its driver is still there."""
+
+
+def _init_worker(driver: int) -> None:
+    """Initializer of pool workers: leave Ctrl-C to the driver; exit when the driver is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):  # the forkserver is the parent: die with it too
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    threading.Thread(target=_watch_driver, args=(driver,), name="cxsim-watch-driver", daemon=True).start()
+
+
+def _watch_driver(driver: int) -> None:
+    """Exit this worker (at once, no clean-up to wait for) once the driver process has died."""
+    while process_alive(driver):
+        time.sleep(WATCH_SECONDS)
+    os._exit(70)
 
 
 @contextlib.contextmanager
@@ -214,7 +237,9 @@ def open_executor(
     else:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_ignore_sigint)
+        pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+        )
         try:
             yield Backend(pool, f"process pool ({n} workers)", 2 * n)
         finally:

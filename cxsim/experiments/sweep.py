@@ -13,6 +13,12 @@ Finished runs are written in batches (:mod:`cxsim.experiments.sweep_store`);
 a batch counts only once its ``runs`` part exists. A sweep killed at any moment
 (even SIGKILL) resumes with the same command: leftovers of an unfinished batch
 are removed and only missing runs are submitted.
+
+The default output folder is ``results/<experiment name>``; a name that would
+put it elsewhere (``../x``, ``a/b``, an absolute path) is bad input, reported
+where the path is derived (:func:`default_out`), with the hint to rename the
+experiment or give ``--out``. The folder follows the output-folder rule of
+:mod:`cxsim.core.io` (see :mod:`cxsim.experiments.sweep_store`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from types import FrameType
 
 import pandas as pd
 
+from cxsim.core.errors import InputError
 from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar
 from cxsim.experiments.design import Design, Experiment, load_experiment
@@ -143,8 +150,27 @@ class SweepReport:
 
 
 def default_out(exp: Experiment) -> Path:
-    """Where a sweep writes without ``--out``: ``results/<experiment name>``."""
-    return Path("results") / exp.name
+    """Where a sweep writes without ``--out``: ``results/<experiment name>``.
+
+    Raises:
+        InputError: the name is not one plain folder name (it would leave ``results/``).
+    """
+    name = exp.name
+    plain = (
+        name.strip() not in ("", ".", "..")
+        and not any(c in name for c in "/\\\0")
+        and not Path(name).is_absolute()
+        and Path(name).name == name
+    )
+    if not plain:
+        raise InputError(
+            str(exp.source),
+            "name",
+            "a plain name for the default output folder results/<name> (no '/', '\\', '..')",
+            name,
+            "rename the experiment, or give --out",
+        )
+    return Path("results") / name
 
 
 def auto_batch_size(total: int) -> int:
@@ -208,6 +234,7 @@ def run_sweep(
     batch_size: int | None = None,
     flush_seconds: float | None = None,
     retry_errors: bool = False,
+    overwrite: bool = False,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> SweepReport:
@@ -225,7 +252,9 @@ def run_sweep(
             e.g. ``mpi4py.futures.MPIPoolExecutor()``); it is not shut down.
         batch_size: finished runs per Parquet part (default: the experiment's, or about 2%).
         flush_seconds: write a part at least this often (default: the experiment's).
-        retry_errors: also rerun runs recorded as errors.
+        retry_errors: also rerun runs recorded as errors (``runs`` then keeps their new record only).
+        overwrite: write into a folder that holds other files (never replacing them), or
+            replace a sweep of another design; a sweep of the same design is resumed.
         progress: show a tqdm progress bar with ETA.
         log: called with a progress line after each written batch.
 
@@ -242,12 +271,12 @@ def run_sweep(
     out = Path(out) if out is not None else default_out(exp)
     check_writable(out)
     sweep = SweepDir(out)
-    sweep.check(exp, design)
+    sweep.check(exp, design, overwrite)
     todo, done = _todo(sweep, design, retry_errors)
     report = SweepReport(out, len(design), done, 0, 0, 0, 0.0, "none")
     if not todo:  # complete: only tidy up what a killed session may have left
         with sweep.locked():
-            sweep.prepare(exp, design)
+            sweep.prepare(exp, design, overwrite)
         return report
     size = batch_size or exp.spec.output.batch_size or auto_batch_size(len(design))
     every = flush_seconds or exp.spec.output.flush_seconds
@@ -256,7 +285,7 @@ def run_sweep(
         workers, scheduler=scheduler, scheduler_file=scheduler_file, local_dask=local_dask, executor=executor
     )
     with backend_cm as backend, sweep.locked():
-        sweep.prepare(exp, design)
+        sweep.prepare(exp, design, overwrite)
         todo, report.done_before = _todo(sweep, design, retry_errors)  # again, under the lock
         tasks = make_replications(exp, design, todo)
         report.executor = backend.description
@@ -274,6 +303,8 @@ def run_sweep(
             raise
         finally:
             sweep.end_session(session, status, {"ran": report.ran, "ok": report.ok, "errors": report.errors})
+            if retry_errors:
+                sweep.compact_runs()  # one record per run: the retried runs' old records go
     return report
 
 
@@ -285,7 +316,8 @@ def _status(report: SweepReport) -> str:
 
 def _todo(sweep: SweepDir, design: Design, retry_errors: bool) -> tuple[list[int], int]:
     """Run ids still to run, and how many runs count as done."""
-    finished = sweep.finished() if sweep.is_sweep() else pd.DataFrame()
+    same = sweep.is_sweep() and sweep.info().get("digest") == design.digest
+    finished = sweep.finished() if same else pd.DataFrame()
     if retry_errors and not finished.empty:
         finished = finished[finished["status"] == "ok"]
     done_ids = set(finished["run_id"].tolist()) if not finished.empty else set()

@@ -13,7 +13,17 @@ Layout (see docs/SWEEPS.md)::
 
 Every file is written under a temporary name and renamed into place; a batch
 counts only once its ``runs`` part exists, so leftovers of a killed batch are
-recognised and removed.
+recognised and removed. ``runs`` keeps one record per run: when a run is retried
+(``--retry-errors``), its earlier record is removed from the older part once the
+new one is committed (:meth:`SweepDir.compact_runs`; a kill in between leaves two
+records, of which readers take the last, and the next session compacts them).
+
+The folder follows the output-folder rule of :mod:`cxsim.core.io`: its marker
+(kind ``sweep``) lists :data:`SWEEP_FILES`. A sweep writes into a new or empty
+folder or resumes its own (same design digest; a sweep folder written before
+the marker existed is recognised by its ``experiment.json`` and digest). With
+``overwrite``, it writes beside files that are not its own, and replaces a sweep
+of another design (its files only); a sweep of the same design is always resumed.
 """
 
 from __future__ import annotations
@@ -35,13 +45,32 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text, fsync_dir
+from cxsim.core.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    check_output,
+    claim_output,
+    fsync_dir,
+)
 from cxsim.experiments.design import Design, Experiment
 from cxsim.experiments.provenance import cxsim_version, environment, git_commit, git_dirty, now, sha256
 from cxsim.experiments.runner import Outcome
 
 DATA_TABLES = ("summary", "timeseries", "stores", "purchases")
 """Tables a sweep can keep, one Parquet part per batch each."""
+
+SWEEP_FILES = [
+    "experiment.toml",
+    "experiment.json",
+    "scenario.json",
+    "design.parquet",
+    "provenance.json",
+    *(f"{t}/part-*.parquet" for t in ("runs", *DATA_TABLES)),
+]
+"""What a sweep writes (the manifest of its folder; parts as patterns). ``.lock`` is not listed:
+it is never removed, not even when the folder is overwritten, so that two sweeps cannot share it."""
+LOCK = ".lock"
 
 SweepOutcome = Outcome[dict[str, pd.DataFrame]]
 """A finished run of a sweep: its tables by name (none when it failed)."""
@@ -105,7 +134,7 @@ class SweepDir:
     def locked(self) -> Iterator[None]:
         """Hold an exclusive lock on the folder (released by the kernel if the process dies)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -122,22 +151,15 @@ class SweepDir:
             self._lock_fd = None
 
     # -- preparing
-    def check(self, exp: Experiment, design: Design) -> None:
+    def check(self, exp: Experiment, design: Design, overwrite: bool = False) -> None:
         """Refuse (as bad input) a folder that holds something else than this experiment's sweep."""
         if not self.path.exists():
             return
         if not self.is_sweep():
-            leftovers = [p for p in self.path.iterdir() if p.name != ".lock"]
-            if leftovers:
-                raise InputError(
-                    "--out",
-                    str(self.path),
-                    "a new folder or the folder of this sweep",
-                    "a folder with other files",
-                )
+            check_output(self.path, "sweep", overwrite=overwrite, ignore=(LOCK,))
             return
         stored = self.info()
-        if stored.get("digest") != design.digest:
+        if stored.get("digest") != design.digest and not overwrite:
             raise InputError(
                 "--out",
                 str(self.path),
@@ -146,10 +168,14 @@ class SweepDir:
                 "the experiment, its base scenario or the code that samples it changed; use a new --out",
             )
 
-    def prepare(self, exp: Experiment, design: Design) -> None:
+    def prepare(self, exp: Experiment, design: Design, overwrite: bool = False) -> None:
         """Create the folder's fixed files (first session) and remove leftovers of a killed batch."""
-        self.check(exp, design)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.check(exp, design, overwrite)
+        ours = self.is_sweep()  # the digest is checked: a sweep of this design, or overwrite is given
+        fresh = ours and self.info().get("digest") != design.digest
+        claim_output(
+            self.path, "sweep", SWEEP_FILES, overwrite=overwrite or ours, fresh=fresh, ignore=(LOCK,)
+        )
         if not self.is_sweep():
             atomic_write_text(self.path / "experiment.toml", exp.text)
             atomic_write_json(self.path / "scenario.json", exp.base.model_dump(mode="json"))
@@ -185,13 +211,25 @@ class SweepDir:
             folder = self.path / table
             if not folder.is_dir():
                 continue
-            for tmp in folder.glob(".*.tmp*"):  # temporary files of core.io
+            for tmp in folder.glob(".*.tmp*"):  # temporary files of core.io (we hold the lock)
                 tmp.unlink(missing_ok=True)
             for batch, f in self.batches(table).items():
                 highest = max(highest, batch)
                 if batch not in committed:
                     f.unlink(missing_ok=True)
         self.next_batch = highest + 1
+        self.compact_runs()
+
+    def compact_runs(self) -> None:
+        """Keep one record per run in ``runs``: drop records that a later part supersedes (retried runs)."""
+        seen: set[int] = set()
+        for _, f in sorted(self.batches("runs").items(), reverse=True):
+            table = pq.read_table(f)
+            ids = table.column("run_id").to_numpy()
+            old = np.isin(ids, np.fromiter(seen, dtype=ids.dtype, count=len(seen)))
+            if old.any():
+                atomic_write_bytes(f, _parquet(table.filter(pa.array(~old))), durable=True)
+            seen.update(int(i) for i in ids)
 
     # -- writing
     def write_batch(self, outcomes: list[SweepOutcome], design: Design, session: int) -> None:

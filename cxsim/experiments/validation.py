@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.errors import InputError
-from cxsim.core.io import atomic_dir, atomic_write_json, atomic_write_text
+from cxsim.core.io import atomic_write_json, atomic_write_text, output_dir
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import command_line, cxsim_version, git_commit, git_dirty, machine
 from cxsim.experiments.results import run
@@ -315,13 +315,16 @@ class Validation:
         """Whether every pattern passed."""
         return bool(self.table["passed"].all())
 
-    def write(self, out: str | Path, *, also: Callable[[Path], None] | None = None) -> Path:
+    def write(
+        self, out: str | Path, *, also: Callable[[Path], None] | None = None, overwrite: bool = False
+    ) -> Path:
         """Write the tables and provenance through an atomic folder.
 
         ``also`` adds files to the staged folder first: ``cxsim validate`` draws
         one figure per pattern there (:mod:`cxsim.analysis.validation_figures`).
+        ``out`` follows the output-folder rule of :mod:`cxsim.core.io`.
         """
-        with atomic_dir(out) as tmp:
+        with output_dir(out, "validate", overwrite=overwrite) as tmp:
             self.table.to_csv(tmp / "patterns.csv", index=False)
             self.table.to_parquet(tmp / "patterns.parquet", index=False)
             self.replications.to_parquet(tmp / "replications.parquet", index=False)

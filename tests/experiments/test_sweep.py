@@ -159,7 +159,7 @@ def test_resume_refuses_another_experiment(serial: Path, tmp_path: Path) -> None
     assert sorted(p.name for p in serial.rglob("*")) == before
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="other files"):
+    with pytest.raises(InputError, match="did not write"):
         run_sweep(other, tmp_path / "busy", workers=0)
 
 
