@@ -14,6 +14,7 @@ import functools
 import importlib
 import json
 import runpy
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cxsim.cli.failures import OneLineGroup, describe, given_paths, set_debug, tracebacks_shown
 from cxsim.core.config import read_toml
 from cxsim.core.errors import InputError
 from cxsim.core.progress import progress_enabled
@@ -48,6 +50,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineGroup,
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -65,15 +68,38 @@ COMMAND_MODULES = (
 )
 
 
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error (also CXSIM_DEBUG=1).")
+    ] = False,
+) -> None:
+    """Agent-based simulation of retail customer experience (Mesa)."""
+    set_debug(debug)
+
+
 def fail_cleanly[F: Callable[..., Any]](func: F) -> F:
-    """Report :class:`InputError` as one line and exit with status 2."""
+    """Report bad input as one line on stderr and exit with status 2 (see :mod:`cxsim.cli.failures`).
+
+    :class:`InputError`, and the failures of libraries on the user's files and values
+    (corrupt Parquet or JSON, not UTF-8, out of memory, too deep): one line, exit 2,
+    nothing written. With ``--debug`` the traceback is shown instead. Other exceptions
+    are bugs and keep their traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except InputError as exc:
-            message = escape(exc.message)  # keep "[low, high]" and the like: not rich markup
+        except Exception as exc:  # bugs (describe() is None) are re-raised
+            if tracebacks_shown() and not isinstance(exc, InputError):
+                raise
+            text = describe(exc, given_paths(args, kwargs))
+            if text is None:
+                raise
+            if tracebacks_shown():
+                traceback.print_exception(exc)
+            message = escape(text)  # keep "[low, high]" and the like: not rich markup
             err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 

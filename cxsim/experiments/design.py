@@ -18,6 +18,9 @@ modules (calibration, benchmarks) can reuse. See docs/SWEEPS.md.
 The parts: the file's schema is :mod:`cxsim.experiments.design_schema`, its
 checks against the base scenario :mod:`cxsim.experiments.design_checks`, the
 samplers and seeds :mod:`cxsim.experiments.samplers`; they are re-exported here.
+The design's size (points x replications) is computed from the file before
+anything is sampled and refused above :data:`MAX_RUNS` (a million runs; the
+environment variable ``CXSIM_MAX_RUNS`` raises it), with the count in the message.
 Files are read and their errors translated by :mod:`cxsim.core.config`. A bare
 name is looked up in ``./experiments``, then among the built-in experiments.
 """
@@ -37,7 +40,16 @@ from pydantic import ValidationError
 
 from cxsim.core import config
 from cxsim.core.errors import InputError, did_you_mean
-from cxsim.experiments.design_checks import check_names, check_sampler, resolve_base, resolve_parameter
+from cxsim.experiments.design_checks import (
+    MAX_RUNS,
+    check_names,
+    check_sampler,
+    check_size,
+    design_points,
+    max_runs,
+    resolve_base,
+    resolve_parameter,
+)
 from cxsim.experiments.design_schema import (
     DEFAULT_METRICS,
     RESERVED_PATHS,
@@ -71,6 +83,7 @@ from cxsim.model.scenario import Scenario
 
 __all__ = [
     "DEFAULT_METRICS",
+    "MAX_RUNS",
     "RESERVED_PATHS",
     "RUN_COLUMNS",
     "SAMPLERS",
@@ -86,11 +99,13 @@ __all__ = [
     "ResolvedParameter",
     "build_design",
     "design_digest",
+    "design_points",
     "design_rng",
     "find_experiment_file",
     "grid_points",
     "lhs_points",
     "load_experiment",
+    "max_runs",
     "morris_points",
     "random_points",
     "run_seeds",
@@ -180,6 +195,7 @@ class Experiment:
 def build_design(exp: Experiment) -> Design:
     """Sample the points, derive the seeds and list the runs of ``exp``."""
     spec, params = exp.spec, exp.parameters
+    check_size(spec, str(exp.source))
     sampler = spec.sampler
     rng = design_rng(spec.seed)
     sample: np.ndarray | None = None
@@ -300,6 +316,7 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as exc:
         raise config.translate_validation_error(source, raw, exc, ExperimentSpec) from None
+    check_size(spec, source)  # before anything is tried or sampled: a design too big is refused at once
     base = resolve_base(spec, path)
     params = [resolve_parameter(i, p, spec, base, source) for i, p in enumerate(spec.parameters)]
     check_names(params, source)

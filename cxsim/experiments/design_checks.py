@@ -10,6 +10,7 @@ naming the experiment file and the key.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,57 @@ def check_sampler(spec: ExperimentSpec, params: list[ResolvedParameter], source:
                     [p.low, p.high],
                     f"make high - low a multiple of {s.levels - 1}",
                 )
+
+
+MAX_RUNS = 1_000_000
+"""The largest design (points x replications) by default: a million runs is weeks of computing
+for the default town, and the design table, its overrides and its digest still fit in memory
+(about 1 GB). Set the environment variable ``CXSIM_MAX_RUNS`` to allow more."""
+MAX_RUNS_ENV = "CXSIM_MAX_RUNS"
+
+
+def max_runs() -> int:
+    """The largest design allowed: ``CXSIM_MAX_RUNS`` if set (a whole number >= 1), else :data:`MAX_RUNS`."""
+    text = os.environ.get(MAX_RUNS_ENV, "").strip()
+    if not text:
+        return MAX_RUNS
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(MAX_RUNS_ENV, "", "a whole number of runs >= 1", text)
+    return value
+
+
+def design_points(spec: ExperimentSpec) -> int:
+    """The number of design points, computed from the file alone (nothing is sampled or tried)."""
+    s = spec.sampler
+    d = len(spec.parameters)
+    if isinstance(s, GridSampler):
+        return math.prod(
+            len(p.values) if p.values is not None else (p.range.steps if p.range and p.range.steps else 1)
+            for p in spec.parameters
+        )
+    if isinstance(s, SobolSampler):
+        return s.samples * ((2 * d + 2) if s.second_order else (d + 2))
+    if isinstance(s, MorrisSampler):
+        return s.trajectories * (d + 1)
+    return s.samples
+
+
+def check_size(spec: ExperimentSpec, source: str) -> int:
+    """The number of runs (points x replications), refused above :func:`max_runs` before sampling."""
+    points = design_points(spec)
+    runs = points * spec.replications
+    limit = max_runs()
+    if runs > limit:
+        key = "sampler" if not isinstance(spec.sampler, GridSampler) else "parameters"
+        raise InputError(
+            source,
+            key,
+            f"a design of at most {limit:,} runs",
+            f"{points:,} points x {spec.replications:,} replications = {runs:,} runs",
+            f"fewer points or replications, or set {MAX_RUNS_ENV}",
+        )
+    return runs

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from cxsim.core.config import StrictModel
+from cxsim.core.config import Seed, StrictModel
 
 SAMPLERS = ("grid", "random", "lhs", "sobol", "morris")
 TABLES = ("summary", "timeseries", "stores", "purchases")
@@ -120,11 +120,11 @@ class Output(StrictModel):
     """Which tables each run keeps, and how the sweep writes them."""
 
     tables: list[TableName] = Field(default_factory=lambda: list[TableName](["summary"]))
-    collect_every: Annotated[int, Field(ge=1)] | None = None
+    collect_every: Annotated[int, Field(ge=1, le=36_500)] | None = None
     """Collect the daily tables every k days (default: the scenario's)."""
-    batch_size: Annotated[int, Field(ge=1)] | None = None
+    batch_size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     """Write a Parquet part every this many finished runs (default: about 1% of the sweep)."""
-    flush_seconds: Annotated[float, Field(gt=0)] = 60.0
+    flush_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     """...or at least this often, whichever comes first."""
 
 
@@ -145,7 +145,8 @@ class ExperimentSpec(StrictModel):
     scenario: str = "baseline"
     days: Annotated[int, Field(ge=1, le=36_500)] | None = None
     seed: Annotated[
-        int, Field(ge=0, description="a root seed, an integer >= 0 (every run's seed derives from it)")
+        Seed,
+        Field(description="a root seed, an integer from 0 to 2^63-1 (every run's seed derives from it)"),
     ]
     """Root seed: every run's seed is derived from it (numpy SeedSequence)."""
     replications: Annotated[int, Field(ge=1, le=100_000)] = 1

@@ -92,6 +92,23 @@ Expr = Num | Col | Call | Ref | Bin | Neg
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
+MAX_METRIC_CHARS = 2_000
+"""The longest metric expression (the shipped ones are under 100 characters)."""
+MAX_METRIC_DEPTH = 64
+"""The deepest nesting of a metric expression (``a + b + c`` is 3 deep): conversion and evaluation
+recurse, so a 30,000-term sum would exhaust Python's stack."""
+
+
+def _depth(node: ast.AST) -> int:
+    """Nesting depth of an expression tree, without recursion (so any tree can be measured)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        here, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(here))
+    return deepest
+
+
 class ExprError(ValueError):
     """A metric expression outside the allowed language."""
 
@@ -102,10 +119,17 @@ def parse_metric(text: str) -> tuple[Expr, str | None, Expr | None]:
     Returns ``(left, op, right)``; ``op`` and ``right`` are None without a comparison.
     Raises :class:`ExprError` for anything outside the language.
     """
+    if len(text) > MAX_METRIC_CHARS:
+        raise ExprError(f"at most {MAX_METRIC_CHARS:,} characters, found {len(text):,}")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise ExprError(f"not a valid expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(f"an expression nested at most {MAX_METRIC_DEPTH} deep") from None
+    depth = _depth(tree)
+    if depth > MAX_METRIC_DEPTH:
+        raise ExprError(f"an expression nested at most {MAX_METRIC_DEPTH} deep, found {depth}")
     if isinstance(tree, ast.Compare):
         if len(tree.ops) != 1 or not isinstance(tree.ops[0], ast.Gt | ast.Lt):
             raise ExprError("a comparison must be one '>' or '<' between two expressions")

@@ -39,12 +39,16 @@ from cxsim.model.scenario import Scenario
 PATTERNS_FILE = config.data_path("patterns.toml")
 
 
+BandEnd = Annotated[float, Field(allow_inf_nan=True)]
+"""An end of a band: a number, or inf / -inf for a one-sided band (NaN is refused by the check)."""
+
+
 class CheckSpec(StrictModel):
     """One check of a pattern, as written in a patterns file."""
 
     metric: str
     label: str | None = None
-    band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    band: Annotated[list[BandEnd], Field(min_length=2, max_length=2)] | None = None
     point: float | None = None
     """The published figure as a number, if there is one (shown; calibrate ranks by it)."""
     percent: bool = False
@@ -59,12 +63,12 @@ class PatternSpec(StrictModel):
     source: str
     figure: str = ""
     reference: str | None = None
-    min_reps: Annotated[int, Field(ge=1)] = 1
+    min_reps: Annotated[int, Field(ge=1, le=10_000)] = 1
     """Replications this pattern needs at least, whatever ``--reps`` says (statistical power)."""
     checks: list[CheckSpec] | None = None
     metric: str | None = None
     label: str | None = None
-    band: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    band: Annotated[list[BandEnd], Field(min_length=2, max_length=2)] | None = None
     point: float | None = None
     percent: bool = False
 
@@ -145,11 +149,13 @@ class Pattern:
     def scenario_ref(self, name: str | None = None) -> str | Path:
         """A scenario as a name, or a path relative to the patterns file when it is one."""
         name = self.scenario if name is None else name
-        local = self.origin.parent / name
-        for candidate in (local, local.with_name(local.name + ".toml")):
-            if candidate.is_file() and self.origin != PATTERNS_FILE:
-                return candidate
-        return name
+        if self.origin == PATTERNS_FILE:
+            return name
+        local = self.origin.parent / (name if name.endswith(".toml") else f"{name}.toml")
+        a_name_or_toml = "/" not in name or name.endswith(".toml")
+        if a_name_or_toml and local.is_file():
+            return local
+        return name  # a library name; anything else is refused by find_scenario_file
 
 
 def fmt_pct(v: float) -> str:

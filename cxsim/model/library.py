@@ -12,9 +12,11 @@ A scenario in a later source replaces a built-in (or earlier) one of the same
 name; a one-line note on stderr says so the first time the name is used
 (unless the file is an identical copy).
 ``cxsim scenarios`` lists every name with the source it comes from. A scenario
-``extends`` its parent by name or path: a path, or a file of that name beside
-the scenario, first; otherwise the library, so a user scenario can
-``extends = "price_war"``.
+``extends`` its parent by name or by a path ending in ``.toml``
+(:func:`find_scenario_file`): a file of that name beside the scenario first,
+otherwise the library, so a user scenario can ``extends = "price_war"``; a path
+is relative to the scenario's folder (then the current one). Nothing else is
+read: a reference that is neither a name nor a ``.toml`` path is an error.
 """
 
 from __future__ import annotations
@@ -125,34 +127,46 @@ def note_replacement(entry: Entry) -> None:
 
 
 def find_scenario_file(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    """Resolve a scenario name (in the library) or a path to a file.
+    """Resolve a scenario name (in the library) or a path to a ``.toml`` file.
+
+    The rule (the same for a command-line argument, ``extends``, an experiment's
+    ``scenario`` and a pattern's ``scenario``): a reference is either
+
+    - a **name** (no folder separator, no ``.toml``): a file of that name beside
+      the referring file (``relative_to``) first, then the library; or
+    - a **path ending in .toml**: relative to the referring file's folder first,
+      then to the current folder (absolute paths as they are).
+
+    Anything else (a path to a file that is not ``.toml``, a name with folders
+    but no ``.toml``) is refused without being read, so no input can make cxsim
+    read an arbitrary file as a scenario.
 
     Args:
         name_or_path: a name such as ``price_war``, or a path to a ``.toml`` file.
-        relative_to: the folder of the scenario that names this one in ``extends``:
-            a path, or a file of that name, there comes first.
+        relative_to: the folder of the file that refers to this scenario.
     """
     text = str(name_or_path)
+    entries = library()
+    expected = f"a scenario name ({', '.join(entries) or 'none found'}) or a path to a .toml file"
+    is_path = text.endswith(".toml")
+    if not is_path and (not text or any(sep in text for sep in ("/", "\\", os.sep)) or text in (".", "..")):
+        raise ScenarioError(text, "", expected, hint="a path must end in .toml")
     candidates = []
     if relative_to is not None:
-        candidates.append(relative_to / text)
-        if not text.endswith(".toml"):
-            candidates.append(relative_to / f"{text}.toml")
-    candidates.append(Path(text))
+        candidates.append(relative_to / (text if is_path else f"{text}.toml"))
+    if is_path:
+        candidates.append(Path(text))
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    entries = library()
-    entry = entries.get(text) if not text.endswith(".toml") else None
+    entry = entries.get(text) if not is_path else None
     if entry is not None:
         note_replacement(entry)
         return entry.path
-    moved = packaged(text)  # an old repository path, e.g. scenarios/price_war.toml
+    moved = packaged(text) if is_path else None  # an old repository path, e.g. scenarios/price_war.toml
     if moved is not None:
         return moved
-    raise ScenarioError(
-        text,
-        "",
-        f"a scenario name ({', '.join(entries) or 'none found'}) or a path to a .toml file",
-        hint=did_you_mean(Path(text).stem, entries),
+    hint = did_you_mean(Path(text).stem, entries) or (
+        "a path must end in .toml" if Path(text).suffix else None
     )
+    raise ScenarioError(text, "", expected, hint=hint)
