@@ -14,6 +14,7 @@ import pandas as pd
 from cxsim.core.errors import InputError
 from cxsim.core.io import atomic_write_json, check_writable, output_dir
 from cxsim.experiments.provenance import git_commit, git_dirty, provenance
+from cxsim.experiments.schema import write_parquet
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
 from cxsim.model.scenario import Scenario, load_scenario
@@ -61,7 +62,7 @@ class RunResult:
         """
         with output_dir(out, "run", overwrite=overwrite) as tmp:
             for name, df in self.tables().items():
-                df.to_parquet(tmp / f"{name}.parquet", index=False)
+                write_parquet(df, tmp / f"{name}.parquet", name)  # with column descriptions
             atomic_write_json(tmp / "scenario.json", self.scenario)
             atomic_write_json(tmp / "provenance.json", self.provenance)
             labels = labels_from_scenario(self.scenario)

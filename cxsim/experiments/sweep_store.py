@@ -56,6 +56,7 @@ from cxsim.core.io import (
 from cxsim.experiments.design import Design, Experiment
 from cxsim.experiments.provenance import cxsim_version, environment, git_commit, git_dirty, now, sha256
 from cxsim.experiments.runner import Outcome
+from cxsim.experiments.schema import parquet_bytes
 
 DATA_TABLES = ("summary", "timeseries", "stores", "purchases")
 """Tables a sweep can keep, one Parquet part per batch each."""
@@ -180,7 +181,7 @@ class SweepDir:
             atomic_write_text(self.path / "experiment.toml", exp.text)
             atomic_write_json(self.path / "scenario.json", exp.base.model_dump(mode="json"))
             runs = pa.Table.from_pandas(design.runs, preserve_index=False)
-            atomic_write_bytes(self.path / "design.parquet", _parquet(runs))
+            atomic_write_bytes(self.path / "design.parquet", parquet_bytes(runs, "design"))
             info = {
                 "name": exp.name,
                 "description": exp.spec.description,
@@ -272,7 +273,7 @@ class SweepDir:
         fsync_dir(self.path / "runs")
 
     def _write(self, table: str, batch: int, data: pa.Table) -> None:
-        atomic_write_bytes(self.part(table, batch), _parquet(data), durable=True)
+        atomic_write_bytes(self.part(table, batch), parquet_bytes(data, table), durable=True)
 
     # -- provenance
     def begin_session(self, exp: Experiment, backend: str, argv: list[str]) -> int:
