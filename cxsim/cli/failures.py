@@ -74,20 +74,18 @@ def _parquet_file(exc: BaseException) -> str | None:
     return None
 
 
-def _json_file(exc: json.JSONDecodeError) -> str | None:
-    """The file whose text failed to parse: a path in the traceback, or a .json file in its folder."""
+def _file_holding(exc: BaseException, content: str | bytes) -> str | None:
+    """The file whose content failed: a path in the traceback, or a file in a folder there."""
+    raw = content.encode() if isinstance(content, str) else content
     seen: set[Path] = set()
     for path in _paths_in_traceback(exc):
-        candidates = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
         for candidate in candidates:
             if candidate in seen or not candidate.is_file():
                 continue
             seen.add(candidate)
             try:
-                if (
-                    candidate.stat().st_size < 100_000_000
-                    and candidate.read_text(errors="replace") == exc.doc
-                ):
+                if candidate.stat().st_size == len(raw) and candidate.read_bytes() == raw:
                     return str(candidate)
             except OSError:
                 continue
@@ -126,9 +124,10 @@ def describe(exc: BaseException, where: Sequence[str] = ()) -> str | None:
     if isinstance(exc, RecursionError):
         return f"{fallback}: expected input nested less deeply, found one too deep to process"
     if isinstance(exc, UnicodeDecodeError):
-        return f"{fallback}: expected UTF-8 text, found byte {exc.start}: {exc.reason}"
+        file = _file_holding(exc, exc.object) if isinstance(exc.object, bytes) else None
+        return f"{file or fallback}: expected UTF-8 text, found byte {exc.start}: {exc.reason}"
     if isinstance(exc, json.JSONDecodeError):
-        file = _json_file(exc) or fallback
+        file = _file_holding(exc, exc.doc) or fallback
         where_in = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
         return f"{file}: expected valid JSON, found a corrupt file ({where_in})"
     if type(exc).__module__.startswith("pyarrow"):
