@@ -20,6 +20,7 @@ from cxsim.analysis.sweeps import (
     load_sweep,
     name_label,
 )
+from cxsim.analysis.sweeps.plots import scale
 from cxsim.cli.main import console, err_console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.errors import InputError
@@ -82,7 +83,7 @@ def print_stats(out: Console, stats: pd.DataFrame, params: list[str], rows: int)
     for (point, *values), row in list(wide.iterrows())[:rows]:
         cells = [fmt_value(v) for v in values]
         cells.append(str(int(n.loc[point])))
-        cells += [fmt_number(row[m]) for m in metrics]
+        cells += [fmt_metric(m, row[m]) for m in metrics]
         t.add_row(*cells)
     out.print(t)
     if len(wide) > rows:
@@ -90,9 +91,18 @@ def print_stats(out: Console, stats: pd.DataFrame, params: list[str], rows: int)
     half = (stats["ci_high"] - stats["mean"]).groupby(stats["metric"]).median()
     if half.notna().any():
         typical = ", ".join(
-            f"{name_label(m)} ±{fmt_number(half[m])}" for m in metrics if np.isfinite(half[m])
+            f"{name_label(m)} ±{fmt_metric(m, half[m], difference=True)}"
+            for m in metrics
+            if np.isfinite(half[m])
         )
         out.print(f"typical 95% CI half-width: {typical} (per point: point_stats.csv)", highlight=False)
+
+
+def fmt_metric(name: str, value: float, *, difference: bool = False) -> str:
+    """A metric's value in its unit: shares in % (differences in percentage points), else 3 digits."""
+    if scale(name) == 100 and np.isfinite(value):
+        return f"{100 * value:.1f}" + (" pp" if difference else "%")
+    return fmt_number(value)
 
 
 def print_indices(out: Console, idx: pd.DataFrame, kind: str) -> None:
