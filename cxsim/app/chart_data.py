@@ -41,12 +41,20 @@ def chart_json(data: dict[str, Rows]) -> dict[str, str]:
     }
 
 
-def event_rows(spec: Scenario) -> Rows:
-    """The scenario's calendar as bands on a time axis (words from :mod:`cxsim.analysis.narration`)."""
+def event_rows(spec: Scenario, until: int | None = None) -> Rows:
+    """The scenario's calendar as bands on a time axis (words from :mod:`cxsim.analysis.narration`).
+
+    With ``until`` (today), only what has begun, cut at today: time axes span
+    the days simulated so far, so a future band would stretch them.
+    """
     labels = classroom.labels_of(spec)
     rows = []
     for ev in spec.events:
         start, end = narration.event_span(ev)
+        if until is not None:
+            if start > until:
+                continue
+            end = min(end, until)
         rows.append(
             {
                 "start": start,

@@ -25,14 +25,17 @@ from cxsim.app.palette import (
     RATE_COLORS,
     RATE_NAMES,
 )
-from cxsim.app.session import CHANNEL_WINDOW, RATE_WINDOW, SHARE_WINDOW, Session
+from cxsim.app.session import CHANNEL_WINDOW, RATE_WINDOW, SHARE_WINDOW, TIME_AXIS_MIN_DAYS, Session
 from cxsim.model.registry import metric
 
 FONT: Final = "Roboto, Helvetica, Arial, sans-serif"
 AUTOSIZE: Final = alt.AutoSizeParams(type="fit-x", contains="padding")
 HIDE_AXIS: Final = None
 """``axis=None``: no axis (the map and the journey flow draw their own labels)."""
-JOURNEY_X: Final = alt.Scale(domain=[-0.62, 1.62], nice=False, zero=False)
+FONT_SIZE: Final = 16
+"""Axis, legend and label text, in px: legible from the back of a 60-seat room on a 1280×720 projector."""
+JOURNEY_X: Final = alt.Scale(domain=[-1.0, 2.0], nice=False, zero=False)
+"""The flow spans x 0..1; the margins hold the channels' names (16 px, never cut)."""
 JOURNEY_Y: Final = alt.Scale(domain=[0, 1], reverse=True, nice=False)
 
 
@@ -47,21 +50,47 @@ def finish(chart: alt.LayerChart, height: int, legend: str = "top") -> dict[str,
         chart.properties(width="container", height=height, autosize=AUTOSIZE)
         .configure(font=FONT)
         .configure_view(stroke=None)
-        .configure_axis(labelFontSize=11, titleFontSize=11, gridColor="#eceff3", domainColor="#9aa5b1")
-        .configure_legend(labelFontSize=11, orient=legend, title=None, symbolSize=90)
+        .configure_axis(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            titleFontWeight="normal",
+            labelLimit=0,
+            gridColor="#eceff3",
+            domainColor="#9aa5b1",
+        )
+        .configure_legend(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            orient=legend,
+            title=None,
+            symbolSize=140,
+            labelLimit=0,
+            columns=2,
+            columnPadding=16,
+        )
         .to_dict()
     )
     return spec
 
 
+def time_scale() -> alt.Scale:
+    """Days simulated so far (at least :data:`~cxsim.app.session.TIME_AXIS_MIN_DAYS`), not the horizon.
+
+    The domain is the data's (the rows stream in day by day; the ``events``
+    dataset holds only what has begun, cut at today), united with
+    ``0..TIME_AXIS_MIN_DAYS`` so that day 0 has an axis.
+    """
+    return alt.Scale(domain=alt.DomainUnionWith(unionWith=[0, TIME_AXIS_MIN_DAYS]), nice=False, zero=True)
+
+
 def time_x(days: int, title: str | None = "day") -> alt.X:
-    """Days on the x axis, from 0 to the scenario's horizon."""
-    return alt.X("day:Q", title=title, scale=alt.Scale(domain=[0, days], nice=False, zero=True))
+    """Days on the x axis, from 0 to today (``days``, the horizon, is kept for the cache key)."""
+    return alt.X("day:Q", title=title, scale=time_scale(), axis=alt.Axis(tickMinStep=1))
 
 
 def event_layers(days: int) -> list[alt.Chart]:
-    """Shaded bands for the scenario's events, their names, and a rule at today."""
-    x = alt.X("start:Q", scale=alt.Scale(domain=[0, days], nice=False))
+    """Shaded bands for the scenario's events (so far), their names, and a rule at today."""
+    x = alt.X("start:Q")  # the scale is the main layer's (time_x): one domain, no conflict
     bands = (
         alt.Chart(named("events"))
         .mark_rect(color="#8a94a6", opacity=0.16)
@@ -69,7 +98,9 @@ def event_layers(days: int) -> list[alt.Chart]:
     )
     names = (
         alt.Chart(named("events"))
-        .mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=10, color="#4a5462")
+        .mark_text(
+            align="left", baseline="top", dx=3, dy=3, fontSize=FONT_SIZE - 2, color="#4a5462", limit=160
+        )
         .encode(x=x, y=alt.value(0), text="short:N")
     )
     today = (
@@ -85,9 +116,15 @@ def folded(chart: alt.Chart, names: Sequence[str], value: str) -> alt.Chart:
     )
 
 
-def series_color(names: Sequence[str], colors: Sequence[str], field: str = "series") -> alt.Color:
-    """Colour by series, in the given order and colours."""
-    return alt.Color(f"{field}:N", scale=alt.Scale(domain=list(names), range=list(colors)))
+def series_color(
+    names: Sequence[str], colors: Sequence[str], field: str = "series", columns: int = 2
+) -> alt.Color:
+    """Colour by series, in the given order and colours (legend in ``columns`` columns: never cut)."""
+    return alt.Color(
+        f"{field}:N",
+        scale=alt.Scale(domain=list(names), range=list(colors)),
+        legend=alt.Legend(columns=columns),
+    )
 
 
 def channel_spec(days: int) -> dict[str, Any]:
@@ -129,7 +166,7 @@ def rates_spec(days: int) -> dict[str, Any]:
                 axis=alt.Axis(format="%", tickCount=5),
                 scale=alt.Scale(domain=alt.DomainUnionWith(unionWith=[0, 0.1])),
             ),
-            color=series_color(RATE_NAMES, RATE_COLORS),
+            color=series_color(RATE_NAMES, RATE_COLORS, columns=1),
             tooltip=[
                 alt.Tooltip("day:Q"),
                 alt.Tooltip("series:N", title="journey"),
@@ -193,7 +230,7 @@ def share_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:
             "share:Q",
             title=f"{share} ({SHARE_WINDOW} days)",
             axis=alt.Axis(format="%", tickCount=4),
-            scale=alt.Scale(domainMin=0),
+            scale=alt.Scale(domain=[0, 1], nice=False),
         ),
         color=alt.Color("color:N", scale=None),
         tooltip=[
@@ -202,12 +239,19 @@ def share_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:
             alt.Tooltip("status:N"),
         ],
     )
-    text = (
+    outside = (
         alt.Chart(named("stores"))
-        .mark_text(align="left", dx=3, fontSize=10, color="#37474f")
+        .transform_filter("datum.share < 0.7")
+        .mark_text(align="left", dx=4, fontSize=FONT_SIZE, color="#37474f")
         .encode(y=y, x="share:Q", text="share_text:N")
     )
-    return finish(alt.layer(bars, text), height)
+    inside = (
+        alt.Chart(named("stores"))
+        .transform_filter("datum.share >= 0.7")
+        .mark_text(align="right", dx=-4, fontSize=FONT_SIZE, color="#ffffff")
+        .encode(y=y, x="share:Q", text="share_text:N")
+    )
+    return finish(alt.layer(bars, outside, inside), height)
 
 
 def nps_spec(height: int, labels: Sequence[str]) -> dict[str, Any]:
@@ -265,7 +309,7 @@ def journey_spec() -> dict[str, Any]:
         alt.Chart(named("journey_nodes"))
         .transform_filter(f"datum.side == '{side}'")
         .transform_calculate(lx=expr)
-        .mark_text(fontSize=11, color="#263238", baseline="middle", align=align)
+        .mark_text(fontSize=FONT_SIZE, color="#263238", baseline="middle", align=align)
         .encode(
             x=alt.X("lx:Q", scale=JOURNEY_X, axis=HIDE_AXIS),
             y=alt.Y("ym:Q", scale=JOURNEY_Y, axis=HIDE_AXIS),
@@ -276,12 +320,12 @@ def journey_spec() -> dict[str, Any]:
             ("purchase", "datum.x2 + 0.02", "left"),
         )
     ]
-    return finish(alt.layer(bands, nodes, *labels), 210)
+    return finish(alt.layer(bands, nodes, *labels), 240)
 
 
 @functools.lru_cache(maxsize=32)
 def _chart_specs(days: int, labels: tuple[str, ...], colors: tuple[str, ...]) -> dict[str, str]:
-    bars = 26 * len(labels) + 40
+    bars = 34 * len(labels) + 50
     specs = {
         "channels": channel_spec(days),
         "rates": rates_spec(days),

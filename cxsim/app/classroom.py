@@ -18,6 +18,7 @@ tested. Nothing here imports Solara.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -123,12 +124,24 @@ def labels_of(spec: sc.Scenario) -> dict[str, str]:
 
 # -------------------------------------------------------------------------- story
 
+_SHOPPERS = re.compile(r"\b\d[\d,]*(?= shoppers\b)")
+
+
+def running_count(text: str, shoppers: int) -> str:
+    """``text`` with every "N shoppers" saying the running town's count.
+
+    A preset's description is written for its own size ("A town of 10,000
+    shoppers"), while the app runs 1,000 unless told otherwise: the panel
+    says what is running.
+    """
+    return _SHOPPERS.sub(f"{int(shoppers):,}", text)
+
 
 def scenario_story(spec: sc.Scenario) -> ScenarioStory:
     """What a scenario is about, for the classroom panel."""
     labels = labels_of(spec)
     stores = [store_line(labels[name], st) for name, st in spec.stores.items()]
-    about = spec.description.strip() or (
+    about = running_count(spec.description.strip(), spec.town.shoppers) or (
         f"A town with {len(spec.stores)} stores competing for shoppers "
         f"({', '.join(labels.values())}), with nothing special on the calendar."
     )

@@ -15,16 +15,21 @@ from cxsim.app import classroom
 from cxsim.app.charts import chart_specs
 from cxsim.app.map import town_map_spec
 from cxsim.app.palette import short_label
-from cxsim.app.session import MAX_DOTS, SHARE_WINDOW, View
+from cxsim.app.session import MAX_DOTS, MIN_KPI_DAYS, SHARE_WINDOW, View
 from cxsim.app.state import AppState
 from cxsim.app.vega import VegaChart
 from cxsim.model.registry import metric
 
+MAP_HEIGHT = 440
+"""Height of the map's plot, in px."""
+MAP_HEIGHT_PROJECTOR = 300
+"""In projector mode: the map and the main chart share one 1280×720 screen."""
+
 
 def format_value(name: str, value: float | None) -> str:
-    """A headline number as its registered unit shows it (``–`` when there is no value)."""
+    """A headline number as its registered unit shows it (``—`` when there is no value)."""
     if value is None:
-        return "–"
+        return "—"
     unit = metric(name, "timeseries").unit
     if unit == "share":
         return f"{value:.0%}"
@@ -58,32 +63,47 @@ def Kpi(label: str, value: str, hint: str = "") -> None:
             )
 
 
+def window_words(view: View) -> str:
+    """The window the headline rates pool, named as it is: "last 12 days", or "no data yet"."""
+    if view.kpis.get("online_share") is None and view.day < MIN_KPI_DAYS:
+        return f"no data yet (from day {MIN_KPI_DAYS})"
+    if view.kpi_window == 1:
+        return "last day"
+    return f"last {view.kpi_window} days"
+
+
 @solara.component
-def KpiRow(view: View) -> None:
-    """Headline numbers of the town today."""
+def KpiRow(view: View, compact: bool = False) -> None:
+    """Headline numbers of the town today (``compact``: only the window as a hint, for projector mode)."""
     k = view.kpis
+    window = window_words(view)
 
     def kpi(name: str, hint: str) -> None:
-        Kpi(kpi_label(name), format_value(name, k[name]), hint)
+        Kpi(kpi_label(name), format_value(name, k[name]), window if compact else hint)
 
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}, classes=["cx-kpis"]):
-        Kpi("Day", f"{view.day} / {view.days}", "simulated days")
-        Kpi("Purchases today", format_value("purchases", k["purchases"]), f"{view.shoppers:,} shoppers")
-        kpi("online_share", f"last {SHARE_WINDOW} days")
-        kpi("showrooming_rate", "visit, then delivery")
-        kpi("webrooming_rate", "research online, buy in a shop")
-        kpi("nps", "whole town")
+        Kpi("Day", f"{view.day} / {view.days}", "" if compact else "simulated days")
+        Kpi(
+            "Purchases today",
+            format_value("purchases", k["purchases"]),
+            "" if compact else f"{view.shoppers:,} shoppers",
+        )
+        kpi("online_share", window)
+        kpi("showrooming_rate", f"visit, then delivery; {window}")
+        kpi("webrooming_rate", f"research online, buy in a shop; {window}")
+        Kpi(kpi_label("nps"), format_value("nps", k["nps"]), "" if compact else "whole town")
         Kpi(kpi_label("open_stores"), f"{k['open_stores']} of {k['stores']}")
 
 
 @solara.component
 def TownMap(state: AppState) -> None:
-    """The map card with its colour toggle."""
+    """The map card with its colour toggle; a click on a shopper or a store opens the inspector."""
     view, sess = state.view.value, state.session.value
     color_by = state.color_by.value
+    height = MAP_HEIGHT_PROJECTOR if state.projector.value else MAP_HEIGHT
     spec = solara.use_memo(
-        lambda: town_map_spec(sess, color_by) if sess is not None else "{}",
-        [sess.id if sess is not None else 0, color_by],
+        lambda: town_map_spec(sess, color_by, height) if sess is not None else "{}",
+        [sess.id if sess is not None else 0, color_by, height],
     )
     if view is None or sess is None:
         return
@@ -95,14 +115,16 @@ def TownMap(state: AppState) -> None:
             with solara.ToggleButtonsSingle(value=state.color_by, dense=True):
                 solara.Button("last channel", value="channel", text=True, classes=["cx-color-channel"])
                 solara.Button("loyalty", value="loyalty", text=True, classes=["cx-color-loyalty"])
-        VegaChart("map", spec, view.charts["map"], renderer="canvas")
+        VegaChart("map", spec, view.charts["map"], renderer="canvas", on_select=state.select)
+        if state.projector.value:
+            return
         solara.v.Html(
             tag="div",
             class_="caption text--secondary",
             children=[
                 "Squares: shops · diamonds: omnichannel stores · triangles: online stores (right). "
                 f"Marker size: market share over the last {SHARE_WINDOW} days; ✕: closed. "
-                "Hover over a dot or a store to see who it is."
+                "Hover over a dot or a store to see who it is; click it to follow it."
                 + (f" {MAX_DOTS:,} of {view.shoppers:,} shoppers drawn." if view.shoppers > MAX_DOTS else "")
             ],
         )
@@ -118,41 +140,56 @@ def ChartCard(title: str, subtitle: str, children: list[solara.Element] = []) ->
     solara.Card(margin=0, classes=["cx-chart-card"], style={"height": "100%"}, children=[*header, *children])
 
 
-@solara.component
-def Charts(state: AppState) -> None:
-    """The chart cards."""
-    view, sess = state.view.value, state.session.value
-    specs = solara.use_memo(
+def use_chart_specs(state: AppState) -> dict[str, str]:
+    """The session's chart specs (built once per session)."""
+    sess = state.session.value
+    specs: dict[str, str] = solara.use_memo(
         lambda: chart_specs(sess) if sess is not None else {}, [sess.id if sess is not None else 0]
     )
-    if view is None or sess is None:
+    return specs
+
+
+@solara.component
+def MainChart(state: AppState) -> None:
+    """The main chart, channel shares over time (beside the map in projector mode)."""
+    view, specs = state.view.value, use_chart_specs(state)
+    if view is None or not specs:
+        return
+    with ChartCard("Channel shares over time", "How purchases are fulfilled; shaded: events"):
+        VegaChart("channels", specs["channels"], view.charts["channels"])
+
+
+@solara.component
+def Charts(state: AppState, main: bool = True) -> None:
+    """The chart cards (``main``: with the channel-share chart, which projector mode puts beside the map)."""
+    view, sess = state.view.value, state.session.value
+    specs = use_chart_specs(state)
+    if view is None or sess is None or not specs:
         return
     c = view.charts
-    with solara.ColumnsResponsive(default=12, large=[6, 6], xlarge=[4, 4, 4]):
-        with ChartCard("Channel shares over time", "How purchases are fulfilled; shaded: events"):
-            VegaChart("channels", specs["channels"], c["channels"])
+    with solara.ColumnsResponsive(default=12, large=[6, 6]):
+        if main:
+            MainChart(state)
         with ChartCard(
             "Showrooming and webrooming",
             "Showrooming: see it in a shop, buy it online. Webrooming: research online, buy in a shop.",
         ):
             VegaChart("rates", specs["rates"], c["rates"])
-        with (
-            ChartCard("Market share and NPS by store", f"Purchases over the last {SHARE_WINDOW} days"),
-            solara.Columns([1, 1], gutters_dense=True),
-        ):
+        with ChartCard("Market share by store", f"Purchases over the last {SHARE_WINDOW} days"):
             VegaChart("shares", specs["shares"], c["shares"])
+        with ChartCard("NPS by store", f"Net Promoter Score of the last {SHARE_WINDOW} days' buyers"):
             VegaChart("nps", specs["nps"], c["nps"])
         with ChartCard("Store cash", "A store closes when its cash runs out; dashed red: a closure"):
             VegaChart("cash", specs["cash"], c["cash"])
-        with ChartCard(
-            "Customer journeys",
-            f"Last {SHARE_WINDOW} days: how shoppers researched (left) and how they bought (right)",
-        ):
-            if not view.data["journey_links"]:
-                solara.v.Html(tag="div", children=["No purchases yet: press Step or Play."], class_="caption")
-            VegaChart("journeys", specs["journeys"], c["journeys"])
         with ChartCard("What happened", "Events, closures and the stores' strategy moves"):
             EventLog(view.happenings, view.day, limit=12)
+    with ChartCard(
+        "Customer journeys",
+        f"Last {SHARE_WINDOW} days: how shoppers researched (left) and how they bought (right)",
+    ):
+        if not view.data["journey_links"]:
+            solara.v.Html(tag="div", children=["No purchases yet: press Step or Play."], class_="caption")
+        VegaChart("journeys", specs["journeys"], c["journeys"])
 
 
 @solara.component

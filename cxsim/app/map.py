@@ -16,9 +16,9 @@ from typing import Any, Literal
 import altair as alt
 
 from cxsim.app import classroom
-from cxsim.app.charts import HIDE_AXIS, finish, named
+from cxsim.app.charts import FONT_SIZE, HIDE_AXIS, finish, named
 from cxsim.app.palette import CHANNEL_COLORS, CHANNEL_NAMES, NO_DATA_COLOR
-from cxsim.app.session import Session
+from cxsim.app.session import ONLINE_STRIP_KM, Session
 from cxsim.model.registry import metric
 
 ColorBy = Literal["channel", "loyalty"]
@@ -36,12 +36,12 @@ def dot_color(labels: Sequence[str], colors: Sequence[str], color_by: str) -> al
             "loyal:N",
             title="loyal to",
             scale=alt.Scale(domain=[*labels, NO_FAVOURITE], range=[*colors, NO_DATA_COLOR]),
-            legend=alt.Legend(orient="bottom", title="most loyal to", columns=4),
+            legend=alt.Legend(orient="bottom", title="most loyal to", columns=3),
         )
     return alt.Color(
         "channel:N",
         scale=alt.Scale(domain=[*CHANNEL_NAMES, NO_PURCHASE], range=[*CHANNEL_COLORS, NO_DATA_COLOR]),
-        legend=alt.Legend(orient="bottom", title="last purchase"),
+        legend=alt.Legend(orient="bottom", title="last purchase", columns=2),
     )
 
 
@@ -115,9 +115,9 @@ def store_layers(x: alt.X, y: alt.Y) -> list[alt.Chart]:
         fill=alt.Fill("color:N", scale=None),
         tooltip=store_tooltip(),
     )
-    closed = stores.mark_text(fontSize=20, fontWeight="bold", color="#b71c1c").encode(x=x, y=y, text="mark:N")
+    closed = stores.mark_text(fontSize=22, fontWeight="bold", color="#b71c1c").encode(x=x, y=y, text="mark:N")
     halo = stores.mark_text(
-        fontSize=11,
+        fontSize=FONT_SIZE,
         fontWeight="bold",
         baseline="top",
         dy=14,
@@ -126,7 +126,7 @@ def store_layers(x: alt.X, y: alt.Y) -> list[alt.Chart]:
         strokeWidth=3,
         strokeOpacity=0.85,
     ).encode(x=x, y=y, text="name:N")
-    name = stores.mark_text(fontSize=11, fontWeight="bold", baseline="top", dy=14).encode(
+    name = stores.mark_text(fontSize=FONT_SIZE, fontWeight="bold", baseline="top", dy=14).encode(
         x=x, y=y, text="name:N", color=alt.value("#263238")
     )
     return [markers, closed, halo, name]
@@ -142,7 +142,7 @@ def map_spec(
     online: bool = True,
 ) -> dict[str, Any]:
     """The town map: shoppers' homes as dots, stores by kind and market share, online stores to the right."""
-    width_km = size_km + (3.3 if online else 0.3)
+    width_km = size_km + (ONLINE_STRIP_KM + 0.9 if online else 0.3)
     x_scale = alt.Scale(domain=[-0.3, width_km], nice=False, zero=False)
     y_scale = alt.Scale(domain=[-0.3, size_km + 0.3], nice=False, zero=False)
 
@@ -160,7 +160,7 @@ def map_spec(
     online_title = (
         alt.Chart(named("frame"))
         .transform_filter("datum.kind == 'online'")
-        .mark_text(fontSize=11, fontWeight="bold", color="#7986cb", dy=12)
+        .mark_text(fontSize=FONT_SIZE, fontWeight="bold", color="#7986cb", dy=14)
         .encode(x=x("cx"), y=y("y2"), text="text:N")
     )
     dots = dots_layer(labels, segments, dot_color(labels, colors, color_by), x("x"), y("y"))
@@ -176,11 +176,12 @@ def _map_json(
     segments: tuple[str, ...],
     color_by: str,
     online: bool,
+    height: int,
 ) -> str:
-    return json.dumps(map_spec(size_km, labels, colors, segments, color_by, online=online))
+    return json.dumps(map_spec(size_km, labels, colors, segments, color_by, height=height, online=online))
 
 
-def town_map_spec(sess: Session, color_by: str) -> str:
+def town_map_spec(sess: Session, color_by: str, height: int = 440) -> str:
     """The Vega-Lite spec of a session's map, as JSON (cached by what it depends on)."""
     return _map_json(
         float(sess.spec.town.size_km),
@@ -189,4 +190,5 @@ def town_map_spec(sess: Session, color_by: str) -> str:
         tuple(sess.model.segment_names),
         color_by,
         sess.has_online_stores,
+        height,
     )

@@ -32,8 +32,9 @@ from __future__ import annotations
 import reacton.core
 import solara
 
-from cxsim.app.components import Charts, ClassroomPanel, KpiRow, TownMap
+from cxsim.app.components import Charts, ClassroomPanel, KpiRow, MainChart, TownMap
 from cxsim.app.controls import AppBarDay, Controls
+from cxsim.app.panels import Inspector, TakeHome
 from cxsim.app.state import AppState
 from cxsim.model.scenario import scenario_names
 
@@ -51,11 +52,22 @@ def Main(state: AppState) -> None:
         return
     classroom_mode = state.classroom.value
     with solara.Column(style={"padding": "4px 8px", "gap": "12px"}, classes=["cx-main"]):
-        KpiRow(view)
+        KpiRow(view, compact=state.projector.value)
+        if state.projector.value:
+            # one 1280×720 screen: the map and the main chart side by side; the rest below
+            with solara.ColumnsResponsive(default=12, medium=[6, 6]):
+                TownMap(state)
+                MainChart(state)
+            Inspector(state)
+            if classroom_mode:
+                ClassroomPanel(state)
+            Charts(state, main=False)
+            return
         with solara.ColumnsResponsive(default=12, large=[7, 5] if classroom_mode else [12]):
             TownMap(state)
             if classroom_mode:
                 ClassroomPanel(state)
+        Inspector(state)
         Charts(state)
 
 
@@ -75,6 +87,16 @@ def Page() -> None:
         solara.AppBarTitle("cxsim — a town of shoppers")
         solara.v.Spacer()
         AppBarDay(state)
+        solara.Button(
+            "Projector: on" if state.projector.value else "Projector",
+            icon_name="mdi-projector-screen",
+            on_click=lambda: state.projector.set(not state.projector.value),
+            text=True,
+            dark=True,
+            classes=["cx-projector"],
+            style={"margin-left": "12px"},
+        )
     with solara.Sidebar():
         Controls(state)
+        TakeHome(state)
     Main(state)

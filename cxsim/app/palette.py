@@ -47,18 +47,18 @@ RESEARCH_NAMES: Final = ("habit, no research", "online research", "store visit")
 NO_DATA_COLOR: Final = "#c9ced6"
 CLOSED_COLOR: Final = "#9e9e9e"
 STORE_COLORS: Final = (
-    "#d1495b",
-    "#7b5ea7",
-    "#8d6a4f",
-    "#00a6a6",
-    "#e377c2",
-    "#b8b13a",
-    "#5c6bc0",
-    "#6d7a86",
-    "#c05600",
-    "#2a9d8f",
+    "#D55E00",
+    "#0072B2",
+    "#009E73",
+    "#CC79A7",
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
 )
-"""Store colours, by the store's index (repeating beyond ten stores)."""
+"""Store colours, by the store's index (repeating beyond eight stores): the Okabe–Ito palette
+(Okabe & Ito 2008, "Color Universal Design"), distinct for the common colour-vision deficiencies;
+ordered so that the first five (the baseline's stores) are the most distinct from each other."""
 JOURNEY_COLORS: Final = dict(zip(JOURNEY_KINDS, ("#e4572e", "#6a3d9a", "#b9c6d8"), strict=True))
 """Colours of the journey flow's bands, by the kind of journey (showrooming, webrooming, other)."""
 KIND_SHAPES: Final = {"physical": "square", "omnichannel": "diamond", "online": "triangle-up"}

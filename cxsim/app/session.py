@@ -29,6 +29,7 @@ from cxsim.app.palette import (
 )
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.journeys import pair_counts
+from cxsim.model.metrics import DayPurchases
 from cxsim.model.scenario import load_scenario
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 
@@ -40,6 +41,14 @@ CHANNEL_WINDOW = 7
 """Days of the rolling window of the channel-share chart (a small town is noisy day to day)."""
 RATE_WINDOW = 14
 """Days of the rolling window of the showrooming/webrooming chart."""
+MIN_KPI_DAYS = 7
+"""The headline rates show "—" (no data yet) until this many days are simulated: the warm-up's
+last day (day 0) is not data, and a few days of a small town are too few purchases to guess from."""
+TIME_AXIS_MIN_DAYS = 7
+"""Time axes span the days simulated so far, at least this many."""
+
+ONLINE_STRIP_KM = 5.0
+"""Width of the map's ONLINE strip right of the town, in km of the map (room for a store's 16 px name)."""
 
 _session_ids = itertools.count(1)
 
@@ -60,6 +69,8 @@ class View:
     base: Levers
     kpis: dict[str, float | None]
     """Headline numbers by metric name (see :meth:`Session.kpis`); ``None`` where there is no data."""
+    kpi_window: int
+    """Days the headline rates pool, ``min(day, SHARE_WINDOW)`` (no rates below :data:`MIN_KPI_DAYS`)."""
     data: dict[str, Rows]
     """Datasets of the map and the charts, by name."""
     charts: dict[str, str]
@@ -89,6 +100,8 @@ class History:
     """Cash by store, ``(S,)``."""
     nps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Each store's rolling NPS now, ``(S,)``."""
+    purchases: list[tuple[int, DayPurchases]] = field(default_factory=list)
+    """Each simulated day's purchases (not the warm-up's), for the journeys and the CSV download."""
 
     def window_sum(self, series: list[np.ndarray], window: int = SHARE_WINDOW) -> np.ndarray | None:
         """The sum of the last ``window`` days of ``series`` (``None`` before any day)."""
@@ -194,6 +207,8 @@ class Session:
         h.store_purchases.append(np.bincount(p.store.astype(np.int64), minlength=S)[:S].astype(np.int64))
         h.store_cash.append(np.array([s.cash for s in m.stores], dtype=float))
         h.nps = m.nps.by_store()
+        if m.day > 0:
+            h.purchases.append((int(m.day), p))
 
     def _read_log(self) -> None:
         """Turn the model's new typed log entries into headlines (never parsing text)."""
@@ -211,7 +226,7 @@ class Session:
                 "dots": self._dots(),
                 "stores": self._stores(),
                 "frame": self._frame(),
-                "events": event_rows(self.spec),
+                "events": event_rows(self.spec, until=day),
                 "now": [{"day": day}],
                 "channels": rolling_rows(h.days, h.channels, CHANNEL_NAMES, CHANNEL_WINDOW),
                 "rates": rolling_rows(h.days, h.journey_rates, RATE_NAMES, RATE_WINDOW, totals=h.channels),
@@ -233,6 +248,7 @@ class Session:
                 levers=self.levers,
                 base=self.base,
                 kpis=self.kpis(),
+                kpi_window=min(day, SHARE_WINDOW),
                 data=data,
                 charts=chart_json(data),
                 today=classroom.day_summary(day, self._today_counts(), active),
@@ -278,12 +294,16 @@ class Session:
         """Headline numbers, keyed by the metric registry's names (timeseries table).
 
         ``online_share``, ``showrooming_rate`` and ``webrooming_rate`` pool the
-        last :data:`SHARE_WINDOW` days; ``nps`` is the model's rolling NPS;
+        simulated days of the last :data:`SHARE_WINDOW` (the warm-up's last day,
+        day 0, is not counted), and are ``None`` before :data:`MIN_KPI_DAYS` days
+        (the page shows "—": no data yet); ``nps`` is the model's rolling NPS;
         ``purchases`` is today's count. ``stores`` is the number of stores.
         """
         h = self.history
-        ch = h.window_sum(h.channels)
-        jr = h.window_sum(h.journey_rates)
+        window = min(self.day, SHARE_WINDOW)
+        enough = self.day >= MIN_KPI_DAYS
+        ch = h.window_sum(h.channels, window) if enough else None
+        jr = h.window_sum(h.journey_rates, window) if enough else None
         n = int(ch.sum()) if ch is not None else 0
         return {
             "day": self.day,
@@ -328,13 +348,13 @@ class Session:
             return [town]
         online = {
             "x": size + 0.6,
-            "x2": size + 3.0,
+            "x2": size + 0.6 + ONLINE_STRIP_KM,
             "y": 0.0,
             "y2": size,
             "kind": "online",
             "fill": "#eef0fb",
         }
-        return [town, {**online, "text": "ONLINE", "cx": size + 1.8}]
+        return [town, {**online, "text": "ONLINE", "cx": size + 0.6 + ONLINE_STRIP_KM / 2}]
 
     def _online_stores(self) -> list[int]:
         return [s.index for s in self.model.stores if s.kind == "online"]
@@ -348,7 +368,7 @@ class Session:
         for s in m.stores:
             if s.kind == "online":
                 k = online.index(s.index)
-                x, y = size + 1.8, size * (1.0 - (k + 1) / (len(online) + 1))
+                x, y = size + 0.6 + ONLINE_STRIP_KM / 2, size * (1.0 - (k + 1) / (len(online) + 1))
             else:
                 x, y = float(s.x), float(s.y)
             if s.is_open:

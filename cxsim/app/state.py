@@ -11,6 +11,8 @@ from typing import Literal
 
 import solara
 
+from cxsim.app.inputs import check_levers, check_preset
+from cxsim.app.inspect import Selection, parse_selection
 from cxsim.app.levers import Levers, default_preset, levers_from_scenario
 from cxsim.app.session import Session, View
 from cxsim.core.errors import InputError
@@ -50,6 +52,10 @@ class AppState:
         self.speed: solara.Reactive[int] = solara.reactive(10)
         self.classroom: solara.Reactive[bool] = solara.reactive(True)
         self.color_by: solara.Reactive[Literal["channel", "loyalty"]] = solara.reactive("channel")
+        self.projector: solara.Reactive[bool] = solara.reactive(False)
+        """Projector mode: the map and the main chart side by side on one 1280×720 screen."""
+        self.selected: solara.Reactive[Selection | None] = solara.reactive(None)
+        """What was clicked on the map (a shopper or a store), shown in the inspector."""
         self.render_context: contextlib.AbstractContextManager[object] | None = None
         """Set by ``Page``: changes made inside ``with self.batch()`` cause one render, not one per reader."""
 
@@ -58,31 +64,49 @@ class AppState:
         return self.render_context if self.render_context is not None else contextlib.nullcontext()
 
     # ----------------------------------------------------------------- actions
-    def load(self, preset: str, levers: Levers | None) -> bool:
-        """Build a new town; on bad input keep the old one and show the error."""
+    def load(self, preset: object, levers: object) -> bool:
+        """Build a new town; on bad input keep the old one and show the error.
+
+        Every value may come from the browser: the preset must be a name of
+        the library (never a path) and the levers within their sliders'
+        bounds (:mod:`cxsim.app.inputs`); the scenario they make is then
+        validated by the scenario schema (``load_scenario``, as ``cxsim run``).
+        Nothing raises out of here: a bad value becomes the page's error message.
+        """
         try:
-            new = Session(preset, levers)
+            name = check_preset(preset, self.presets)
+            chosen = None if levers is None else check_levers(levers)
+            new = Session(name, chosen)
         except InputError as exc:
             self.error.set(exc.message)
+            return False
+        except (ValueError, OverflowError, MemoryError) as exc:  # a last guard: never raise to the page
+            self.error.set(f"app: these levers cannot build a town ({type(exc).__name__}: {exc})")
             return False
         with self.batch():
             self.playing.set(False)
             self.error.set(None)
+            self.selected.set(None)
             self.session.set(new)
             self.levers.set(new.levers)
             self.view.set(new.view())
         return True
 
-    def choose_preset(self, name: str | None) -> None:
-        """Load a preset with its own levers (keeping the number of shoppers)."""
+    def choose_preset(self, name: object) -> None:
+        """Load a preset (a library name, never a path) with its own levers, keeping the shoppers."""
         if not name:
             return
         try:
-            chosen = levers_from_scenario(load_scenario(name), shoppers=self.levers.value.shoppers)
+            preset = check_preset(name, self.presets)
+            chosen = levers_from_scenario(load_scenario(preset), shoppers=self.levers.value.shoppers)
         except InputError as exc:
             self.error.set(exc.message)
             return
-        self.load(name, chosen)
+        self.load(preset, chosen)
+
+    def select(self, text: str | None) -> None:
+        """A click on the map, as the widget reports it (JSON from the browser, checked)."""
+        self.selected.set(parse_selection(text))
 
     def reset(self) -> None:
         """Rebuild the town of the current preset with the levers as they are now."""

@@ -11,6 +11,8 @@ vega-embed@6 come from Solara's offline asset proxy (``/_solara/cdn``), which
 # ruff: noqa: N802 - Solara components are named like classes
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipyvuetify as v
 import solara
 import traitlets
@@ -50,6 +52,25 @@ module.exports = {
       });
       this.view = result.view;
       this.$el.__cxsimView = result.view;  // for tests: scales and scenegraph of the view
+      if (this.clickable) {
+        // click to inspect: a shopper's dot (field i) or a store's marker or name (field store)
+        this.view.addEventListener('click', (event, item) => {
+          const d = item && item.datum;
+          if (!d) { return; }
+          let pick = null;
+          if (d.i !== undefined && d.i !== null && !Array.isArray(d.i)) {
+            pick = {kind: 'shopper', key: String(d.i)};
+          } else if (typeof d.store === 'string') {
+            pick = {kind: 'store', key: d.store};
+          }
+          if (pick) { pick.t = Date.now(); this.selected = JSON.stringify(pick); }
+        });
+        this.view.addEventListener('mousemove', (event, item) => {
+          const d = item && item.datum;
+          const hit = d && (d.i !== undefined || typeof d.store === 'string');
+          this.$refs.plot.style.cursor = hit ? 'pointer' : '';
+        });
+      }
       if (!this.observer && window.ResizeObserver) {
         this.observer = new ResizeObserver(() => { if (this.view) { this.view.resize().runAsync(); } });
         this.observer.observe(this.$refs.plot);
@@ -124,16 +145,35 @@ class VegaView(v.VuetifyTemplate):
     looking for elements, which costs ~100 ms for a few thousand rows.
     """
     name = traitlets.Unicode("").tag(sync=True)
+    clickable = traitlets.Bool(False).tag(sync=True)
+    """Report clicks on shoppers' dots and stores' markers in :attr:`selected`."""
+    selected = traitlets.Unicode("").tag(sync=True)
+    """The last click, set by the browser: ``{"kind": "shopper"|"store", "key": ..., "t": ms}`` as JSON
+    (untrusted: read with :func:`cxsim.app.inspect.parse_selection`)."""
     renderer = traitlets.Unicode("svg").tag(sync=True)
     """``svg`` (crisp, inspectable) or ``canvas`` (faster for the map's thousand dots)."""
 
 
 @solara.component
-def VegaChart(name: str, spec: str, datasets: str, renderer: str = "svg") -> None:
+def VegaChart(
+    name: str,
+    spec: str,
+    datasets: str,
+    renderer: str = "svg",
+    on_select: Callable[[str], None] | None = None,
+) -> None:
     """A :class:`VegaView` element; ``spec`` and ``datasets`` are JSON.
+
+    With ``on_select``, clicks on shoppers and stores are reported (as JSON, see
+    :attr:`VegaView.selected`): Vega's click event -> the widget's synced trait -> Python.
 
     The datasets of each chart are listed in :data:`~cxsim.app.chart_data.CHART_DATA`.
 
     ``name`` marks it in the page: ``div.cx-vega[data-chart=name]``.
     """
-    VegaView.element(name=name, spec=spec, datasets=datasets, renderer=renderer)
+    if on_select is None:
+        VegaView.element(name=name, spec=spec, datasets=datasets, renderer=renderer)
+    else:
+        VegaView.element(
+            name=name, spec=spec, datasets=datasets, renderer=renderer, clickable=True, on_selected=on_select
+        )
