@@ -279,3 +279,37 @@ def _strategy_headline(label: str, d: Mapping[str, Any]) -> str:
 def happenings(log: Iterable[LogEntry], labels: Mapping[str, str]) -> list[Happening]:
     """The whole log as classroom happenings, in the order it happened."""
     return [happening(e, labels) for e in log]
+
+
+# ------------------------------------------------------------------ a report's "what happened"
+
+
+def what_happened(log: Iterable[LogEntry], labels: Mapping[str, str]) -> list[str]:
+    """The log as the lines of a report's "what happened" section, in the order it happened.
+
+    Each entry is ``day N: <headline>`` (:func:`happening`'s words); a store's repeated moves of one strategy
+    (an investment step every 30 days) are one line: ``days 30–330: Corner Shop:
+    invest in personalization, 11 moves (personalization 0.65 → 1.15)``.
+    """
+    entries = list(log)
+    groups: dict[tuple[str | None, str], list[LogEntry]] = {}
+    for e in entries:
+        if e.kind == "strategy" and "text" not in e.data:
+            groups.setdefault((e.store, str(e.data.get("strategy"))), []).append(e)
+    lines: list[tuple[int, str]] = []
+    for e in entries:
+        key = (e.store, str(e.data.get("strategy")))
+        group = groups.get(key) if e.kind == "strategy" else None
+        if group is None or len(group) == 1:
+            lines.append((e.day, f"day {e.day}: {happening(e, labels).text}"))
+        elif group[0] is e:
+            first, last = group[0], group[-1]
+            strategy = str(first.data.get("strategy"))
+            what = STRATEGY_WORDS.get(strategy, strategy.replace("_", " "))
+            text = f"{_label(first.store, labels)}: {what}, {len(group)} moves"
+            values = [g.data.get("value") for g in group]
+            if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                attribute = ATTRIBUTE_WORDS.get(str(first.data.get("attribute")), "value")
+                text += f" ({attribute} {_value_words(values[0])} → {_value_words(values[-1])})"
+            lines.append((first.day, f"days {first.day}–{last.day}: {text}"))
+    return [text for _, text in sorted(lines, key=lambda x: x[0])]

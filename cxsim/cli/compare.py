@@ -1,9 +1,17 @@
-"""``cxsim compare``: replications of scenarios side by side, then figures and a report."""
+"""``cxsim compare``: replications of scenarios side by side, then figures and a report.
+
+Scenarios may be variants written inline (``[NAME=]SCENARIO[+PATH=VALUE...]``, as
+arguments or with ``--variant``, see :mod:`cxsim.experiments.variants`);
+``--reference NAME`` picks the scenario the differences are taken against;
+``--set`` changes every scenario, and the table's title says so; ``--xlsx``
+adds ``comparison.xlsx`` (an Excel workbook) to the output folder.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cxsim.analysis.figures import FIGURES, comparison_figures
-from cxsim.analysis.report import write_report
+from cxsim.analysis.report import write_report, write_workbook
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.io import check_output
@@ -25,19 +33,21 @@ from cxsim.experiments.compare import (
     format_diff,
     format_half,
     format_value,
-    resolve_labels,
+    load_variants,
     run_comparison,
     significant,
 )
-from cxsim.model.scenario import load_scenario
+from cxsim.experiments.compare_format import reps_warning
+from cxsim.experiments.variants import SYNTAX, pick_reference, resolve_variants
 
 
-def rich_table(table: pd.DataFrame, scenarios: list[str], title: str) -> Table:
-    """The comparison as a rich table: one column per scenario, mean ± CI and Δ vs the first."""
+def rich_table(table: pd.DataFrame, scenarios: list[str], title: str, reference: str | None = None) -> Table:
+    """The comparison as a rich table: one column per scenario, mean ± CI and Δ vs the reference."""
+    ref = reference if reference is not None else scenarios[0]
     t = Table(title=title, title_justify="left", show_lines=False)
     t.add_column("metric")
-    for i, s in enumerate(scenarios):
-        t.add_column(s if i == 0 else f"{s}\n(Δ vs {scenarios[0]}, 95% CI)", justify="right")
+    for s in scenarios:
+        t.add_column(f"{s}\n(reference)" if s == ref else f"{s}\n(Δ vs {ref}, 95% CI)", justify="right")
     section = None
     for _metric, rows in table.groupby("metric", sort=False):
         rows = rows.set_index("scenario")
@@ -47,13 +57,13 @@ def rich_table(table: pd.DataFrame, scenarios: list[str], title: str) -> Table:
             t.add_section()
         section = now
         cells = [str(rows["label"].iloc[0])]
-        for i, s in enumerate(scenarios):
+        for s in scenarios:
             if s not in rows.index:
                 cells.append("–")
                 continue
             r = rows.loc[s]
             value = f"{format_value(r['mean'], r['unit'])} {format_half(r['ci_high'] - r['mean'], r['unit'])}"
-            if i > 0:
+            if s != ref:
                 diff = format_diff(r["diff"], r["diff_ci_low"], r["diff_ci_high"], r["unit"])
                 if diff:
                     style = "bold" if significant(r) else "dim"
@@ -64,73 +74,160 @@ def rich_table(table: pd.DataFrame, scenarios: list[str], title: str) -> Table:
 
 
 def default_out(labels: Sequence[str]) -> Path:
-    """``compare-<a>-<b>...`` in the current folder."""
-    name = "compare-" + "-".join(labels)
+    """``compare-<a>-<b>...`` in the current folder (a variant's ``+``, ``=`` and ``/`` become ``_``)."""
+    name = "compare-" + "-".join(re.sub(r"[^\w.-]+", "_", x) for x in labels)
     return Path(name[:120])
 
 
-def figures_and_report(result: Comparison, folder: Path, tick: Tick) -> None:
-    """Draw the comparison's figures into ``folder/figures`` and write ``folder/report.html``."""
-    comparison_figures(result, folder / "figures", tick)
-    write_report(folder, folder / "report.html", data=result)
+def table_title(result: Comparison) -> str:
+    """The comparison's title: what is compared, against what, with which ``--set``, how often."""
+    m = result.meta
+    labels = result.scenarios
+    days_text = ", ".join(sorted({f"{d} days" for d in m["days"].values()}))
+    shoppers = ", ".join(sorted({f"{n:,}" for n in m["shoppers"].values()}))
+    title = " vs ".join(labels)
+    if m.get("overrides"):
+        title += f" — all scenarios with --set {', '.join(m['overrides'])}"
+    return (
+        f"{title} — {m['reps']} replications, {days_text}, {shoppers} shoppers, "
+        f"root seed {m['root_seed']} (common random numbers); mean ±95% CI; Δ vs {result.reference}"
+    )
+
+
+def variant_lines(result: Comparison) -> list[str]:
+    """``cheap_giant = baseline + stores.giant.price=0.81`` for each named inline variant."""
+    out = []
+    for name, v in result.meta.get("variants", {}).items():
+        if v.get("overrides") and not name.startswith(Path(v["scenario"]).stem + "+"):
+            out.append(f"{name} = {' + '.join([v['scenario'], *v['overrides']])}")
+    return out
+
+
+def figures_and_report(
+    result: Comparison, folder: Path, tick: Tick | None, xlsx: bool = False, journey_store: str | None = None
+) -> None:
+    """Draw the figures into ``folder/figures`` and write ``folder/report.html`` (and the workbook)."""
+    if tick is not None:
+        comparison_figures(result, folder / "figures", tick, journey_store)
+        write_report(folder, folder / "report.html", data=result)
+    if xlsx:
+        write_workbook(result, folder / "comparison.xlsx")
 
 
 def compare(
     scenarios: Annotated[
-        list[str], typer.Argument(help="Scenarios (names or paths); the first is the reference.")
-    ],
-    reps: Annotated[int, typer.Option(help="Replications per scenario.", min=2)] = 10,
+        list[str] | None,
+        typer.Argument(
+            help=(
+                "Scenarios: names, paths or inline variants such as baseline+stores.giant.price=0.81 "
+                "or cheap_giant=baseline+stores.giant.price=0.81; the first is the reference."
+            ),
+            metavar=f"{SYNTAX}...",
+            show_default=False,
+        ),
+    ] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variant",
+            "-V",
+            help="A variant after the scenarios, e.g. --variant cheap_giant=baseline+stores.giant.price=0.81 "
+            "(repeatable).",
+            metavar="NAME=SCENARIO+PATH=VALUE",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="The scenario differences are taken against (default: the first).", metavar="NAME"),
+    ] = None,
+    reps: Annotated[int, typer.Option(help="Replications per scenario.", min=2, metavar="N")] = 10,
     days: Annotated[
-        int | None, typer.Option(help="Days to simulate (default: each scenario's).", min=1)
+        int | None, typer.Option(help="Days to simulate (default: each scenario's).", min=1, metavar="N")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Parallel processes (default: min(2, cores)).", min=1)
+        int | None, typer.Option(help="Parallel processes (default: min(2, cores)).", min=1, metavar="N")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Root seed of the replications' seeds.", min=0)] = DEFAULT_SEED,
+    seed: Annotated[
+        int, typer.Option(help="Root seed of the replications' seeds.", min=0, metavar="N")
+    ] = DEFAULT_SEED,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
-    out: Annotated[str | None, typer.Option(help="Output folder (default: compare-<scenarios>).")] = None,
+    out: Annotated[
+        str | None, typer.Option(help="Output folder (default: compare-<scenarios>).", metavar="FOLDER")
+    ] = None,
     overwrite: OverwriteOpt = False,
-    figures: Annotated[bool, typer.Option(help="Write figures and report.html.")] = True,
+    figures: Annotated[bool, typer.Option(help="Write figures and report.html.", metavar="")] = True,
+    journey_store: Annotated[
+        str | None,
+        typer.Option(
+            "--journey-store",
+            help="Draw the journey flow of one store's purchases (its name, e.g. giant).",
+            metavar="STORE",
+        ),
+    ] = None,
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="Also write comparison.xlsx (an Excel workbook).", metavar="")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Run replications of scenarios with common random numbers and compare them with the first.
+    """Run replications of scenarios with common random numbers and compare them with a reference.
 
     Prints the headline metrics with 95% confidence intervals and the paired
-    difference against the first scenario; writes comparison.csv/.parquet,
-    the per-replication tables, figures/ and report.html.
+    difference against the reference (the first scenario, or --reference);
+    writes comparison.csv/.parquet, switching_flows.csv/.parquet, the
+    per-replication tables, figures/ and report.html (and comparison.xlsx).
     """
-    labels = resolve_labels(scenarios)
-    for name in scenarios:  # fail on bad input before any work
-        load_scenario(name, set_ or [], days=days)
+    parsed = resolve_variants(scenarios or [], variant or [])
+    labels = [v.name for v in parsed]
+    pick_reference(labels, reference)
+    load_variants(parsed, set_ or [], days)  # fail on bad input before any work
     target = out_folder(out) if out is not None else default_out(labels)
     check_output(target, "compare", overwrite=overwrite)
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     show = progress_enabled(quiet)
-    with progress_bar(reps * len(scenarios), "compare", show) as tick:
+    with progress_bar(reps * len(labels), "compare", show) as tick:
         result = run_comparison(
-            scenarios, reps=reps, days=days, seed=seed, workers=n_workers, overrides=set_ or [], progress=tick
+            scenarios or [],
+            variants=variant or [],
+            reference=reference,
+            reps=reps,
+            days=days,
+            seed=seed,
+            workers=n_workers,
+            overrides=set_ or [],
+            progress=tick,
         )
-    days_text = ", ".join(sorted({f"{d} days" for d in result.meta["days"].values()}))
-    shoppers = ", ".join(sorted({f"{n:,}" for n in result.meta["shoppers"].values()}))
-    title = (
-        f"{' vs '.join(labels)} — {reps} replications, {days_text}, {shoppers} shoppers, "
-        f"root seed {seed} (common random numbers); mean ±95% CI"
-    )
-    table = rich_table(result.table, labels, title)
+    table = rich_table(result.table, labels, table_title(result), result.reference)
     out_console = console
     if not console.is_terminal:  # in a file or a pipe, don't wrap a wide comparison at 80 columns
         out_console = Console(width=max(console.width, 34 + 27 * len(labels)))
     out_console.print(table)
+    for line in variant_lines(result):
+        console.print(f"[dim]{line}[/]", highlight=False)
+    warning = reps_warning(reps)
+    if warning:
+        console.print(f"[yellow]note:[/] {warning}", highlight=False)
     if not quiet:
         console.print(
-            "[dim]Δ: paired difference against the first scenario; bold where its 95% CI excludes 0. "
-            "Rates over each run's summary window; cash at the last day.[/]"
+            f"[dim]Δ: paired difference against {result.reference}; bold where its 95% CI excludes 0. "
+            "Rates, shares and NPS over each run's summary window (store NPS: the window's mean of "
+            "each day's trailing NPS); cash at the last day.[/]",
+            highlight=False,
         )
     with progress_bar(len(FIGURES), "figures", show and figures, unit="fig") as fig_tick:
-        also = functools.partial(figures_and_report, result, tick=fig_tick) if figures else None
+        also = None
+        if figures or xlsx:
+            also = functools.partial(
+                figures_and_report,
+                result,
+                tick=fig_tick if figures else None,
+                xlsx=xlsx,
+                journey_store=journey_store,
+            )
         result.save(target, also=also, overwrite=overwrite)
-    console.print(f"comparison written to [bold]{target}[/]" + (" (report.html)" if figures else ""))
+    written = ", ".join(x for x, on in (("report.html", figures), ("comparison.xlsx", xlsx)) if on)
+    console.print(f"comparison written to [bold]{target}[/]" + (f" ({written})" if written else ""))
 
 
 def register(app: typer.Typer) -> None:

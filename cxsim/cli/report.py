@@ -17,16 +17,35 @@ from cxsim.core.progress import progress_bar, progress_enabled
 
 
 def report(
-    folder: Annotated[Path, typer.Argument(help="A folder written by `cxsim run --out` or `cxsim compare`.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A folder written by `cxsim run --out` or `cxsim compare`.", metavar="FOLDER"),
+    ],
     out: Annotated[
-        str | None, typer.Option(help="Report file (default: report.html or report.md in FOLDER).")
+        str | None,
+        typer.Option(help="Report file (default: report.html or report.md in FOLDER).", metavar="FILE"),
     ] = None,
     markdown: Annotated[
-        bool, typer.Option("--markdown", help="Markdown with PNG figures instead of one HTML file.")
+        bool,
+        typer.Option("--markdown", help="Markdown with PNG figures instead of one HTML file.", metavar=""),
     ] = False,
+    journey_store: Annotated[
+        str | None,
+        typer.Option(
+            "--journey-store",
+            help="Draw the journey flow of one store's purchases (its name, e.g. giant).",
+            metavar="STORE",
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Write a self-contained report of a run or a comparison, to send to a colleague."""
+    """Write a self-contained report of a run or a comparison, to send to a colleague.
+
+    The report gives what was simulated, the key findings, what happened (the
+    log: events, strategy moves, closures), the headline numbers with 95%
+    intervals, where customers switched between stores (a comparison), the
+    figures and how the numbers were made.
+    """
     folder_kind(folder)
     target = out_folder(out) if out is not None else folder / ("report.md" if markdown else "report.html")
     if target.exists() and target.is_dir():
@@ -36,7 +55,13 @@ def report(
         progress_bar(len(FIGURES), "figures", progress_enabled(quiet), unit="fig") as tick,
         output_files(target.parent, target.name) as tmp,
     ):
-        write_report(folder, tmp / target.name, fmt="markdown" if markdown else "html", progress=tick)
+        write_report(
+            folder,
+            tmp / target.name,
+            fmt="markdown" if markdown else "html",
+            progress=tick,
+            journey_store=journey_store,
+        )
     if not quiet:
         console.print(f"report written to [bold]{target}[/]")
 

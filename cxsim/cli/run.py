@@ -11,6 +11,7 @@ from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.io import check_output
 from cxsim.core.progress import progress_bar, progress_enabled
+from cxsim.experiments.compare import format_value, store_summary
 from cxsim.experiments.results import RunResult
 from cxsim.experiments.results import run as run_scenario
 from cxsim.model.scenario import load_scenario
@@ -72,7 +73,10 @@ def print_summary(result: RunResult) -> None:
             f"{s['return_rate']:.1%} (walk-in {s['return_rate_walk_in']:.1%}, "
             f"delivery {s['return_rate_delivery']:.1%})",
         ),
-        ("satisfaction / NPS", f"{s['mean_satisfaction']:.2f} / {s['nps']:+.0f}"),
+        (
+            f"satisfaction / NPS (last {int(s['window_days'])} days)",
+            f"{s['mean_satisfaction']:.2f} / {s['nps']:+.0f}",
+        ),
         (
             "word of mouth",
             f"{int(s['wom_positive']):,} positive, {int(s['wom_negative']):,} "
@@ -95,7 +99,12 @@ def store_table(result: RunResult) -> Table:
     recent = st[st["day"] > last_day - window]
     total = recent["purchases"].sum()
     final = st[st["day"] == last_day].set_index("store")
-    t = Table(title="stores", title_justify="left")
+    t = Table(
+        title=f"stores — market share and NPS over the last {window} days (NPS: the mean of each day's "
+        "trailing NPS, as `cxsim report` and `cxsim compare` show it), cash at the end",
+        title_justify="left",
+    )
+    nps = store_summary(st, window).set_index("store")["nps"]  # the one store NPS (registry: store_summary)
     for col in ("store", "kind", "market share", "NPS", "loyalty", "cash", "open"):
         t.add_column(col, justify="left" if col in ("store", "kind") else "right")
     for name, g in recent.groupby("store", sort=False):
@@ -105,7 +114,7 @@ def store_table(result: RunResult) -> Table:
             str(f["label"]),
             str(f["kind"]),
             f"{share:.1%}",
-            "–" if f["nps"] != f["nps"] else f"{f['nps']:+.0f}",
+            format_value(nps[name], "score"),
             f"{f['mean_loyalty']:.2f}",
             f"{f['cash']:,.0f}",
             "yes" if f["is_open"] else "closed",

@@ -4,9 +4,22 @@ Replication ``r`` of every scenario runs with the same seed (common random
 numbers, Law 2015, *Simulation Modeling and Analysis*, ch. 11): scenarios that
 share a town start from the same shoppers and the same warm-up, so the
 difference between two scenarios in one replication is mostly the effect of
-what the scenarios change, not chance. The difference against the first
-scenario is therefore estimated from the paired differences, whose interval is
-much narrower than the two separate intervals suggest.
+what the scenarios change, not chance. The difference against the reference
+(the first scenario, or ``--reference NAME``) is therefore estimated from the
+paired differences, whose interval is much narrower than the two separate
+intervals suggest.
+
+A scenario of a comparison may be a variant written inline,
+``[NAME=]SCENARIO[+PATH=VALUE...]`` (:mod:`.variants`); ``--set`` overrides apply
+to every scenario, and the table says so. Besides the headline table, each
+replication counts where customers switch between stores over the summary
+window (:mod:`.switching`). Numbers are formatted for people by
+:mod:`.compare_format` (one precision per unit of the metric registry).
+
+Store NPS of the comparison (``store_summary``) is the mean over the summary
+window of each day's trailing NPS (the registry's ``store_summary`` table names
+that window); the town's NPS (``nps`` of ``summary``) is pooled over the
+window's answers. Each label has this one definition wherever it is shown.
 
 Seeds are derived from one root seed (``--seed``) with numpy's
 :class:`~numpy.random.SeedSequence` and recorded in ``compare.json``; results
@@ -30,12 +43,15 @@ import pandas as pd
 from cxsim.core.errors import InputError
 from cxsim.core.io import atomic_write_json, output_dir
 from cxsim.core.stats import mean_ci
+from cxsim.experiments.compare_format import format_diff, format_half, format_value, significant
+from cxsim.experiments.compare_table import HEADLINE, STORE_METRICS, comparison_table, windowed_label
 from cxsim.experiments.provenance import provenance
 from cxsim.experiments.runner import Backend, Replication, run_replications
+from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_summary
+from cxsim.experiments.variants import Variant, pick_reference, resolve_variants
 from cxsim.model.cxmodel import CXModel
-from cxsim.model.journeys import CELLS, journey_counts, journey_table
-from cxsim.model.log import sentence
-from cxsim.model.registry import Metric, metric
+from cxsim.model.journeys import CELLS, journey_codes, journey_table
+from cxsim.model.log import LogEntry, log_from_records, sentence
 from cxsim.model.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -49,39 +65,18 @@ __all__ = [
     "format_half",
     "format_value",
     "load_comparison",
+    "load_variants",
+    "log_entries",
     "mean_ci",
     "resolve_labels",
     "run_comparison",
     "significant",
     "store_summary",
+    "windowed_label",
 ]
 
 DEFAULT_SEED = 20_251_111
 """Root seed of the replications when ``--seed`` is not given."""
-
-HEADLINE: tuple[Metric, ...] = tuple(
-    metric(name, "summary")
-    for name in (
-        "online_share",
-        "share_delivery",
-        "share_pickup",
-        "showrooming_rate",
-        "webrooming_rate",
-        "share_shoppers_showroomed",
-        "share_shoppers_webroomed",
-        "return_rate",
-        "mean_satisfaction",
-        "nps",
-        "churn_events",
-        "purchases",
-        "revenue",
-        "stores_closed",
-    )
-)
-"""Headline metrics of the comparison table (names, labels and units from the metric registry)."""
-STORE_METRICS: tuple[Metric, ...] = tuple(metric(name, "stores") for name in ("market_share", "nps", "cash"))
-"""Per-store metrics of the comparison table (market share and NPS over the window, final cash)."""
-
 
 # ----------------------------------------------------------------------------- statistics
 
@@ -126,11 +121,21 @@ def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, An
     """
     model = CXModel(spec)
     first = spec.days - spec.summary_window_days
-    counts = np.zeros(CELLS, dtype=np.int64)
+    n_stores = len(model.stores)
+    counts = np.zeros((n_stores, CELLS), dtype=np.int64)  # journeys by store
+    switches = SwitchCounter([s.name for s in model.stores])
     while model.running:
+        in_window = model.day + 1 > first  # the day about to be simulated is in the summary window
+        if in_window:
+            switches.before(model.shoppers.last_store)
         model.step()
         if model.day > first and len(model.today):
-            counts += journey_counts(model.today)
+            p = model.today
+            cell = journey_codes(p.research, p.fulfilment, p.returned, p.ltr, p.churned)
+            flat = np.bincount(p.store.astype(np.int64) * CELLS + cell, minlength=n_stores * CELLS)
+            counts += flat[: n_stores * CELLS].reshape(n_stores, CELLS)
+            if in_window:
+                switches.after(model.today.shopper, model.today.store)
     tag = {"scenario": label, "rep": rep}
     summary = {**tag, **model.summary(), "seed": int(spec.seed)}
     summary["scenario"] = label
@@ -141,10 +146,24 @@ def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, An
         "timeseries": model.timeseries().assign(**tag),
         "stores": stores.assign(**tag),
         "store_summary": store_summary(stores, window).assign(**tag),
-        "journeys": journey_table(counts).assign(**tag),
+        "journeys": journey_table(counts.sum(axis=0)).assign(**tag),
+        "store_journeys": pd.concat(
+            [journey_table(counts[s.index]).assign(store=s.name, **tag) for s in model.stores],
+            ignore_index=True,
+        ),
+        "switching": switches.table(**tag),
         "log": pd.DataFrame(
-            [{"day": e.day, "message": sentence(e, model.store_labels)} for e in model.log],
-            columns=["day", "message"],
+            [
+                {
+                    "day": e.day,
+                    "kind": e.kind,
+                    "store": e.store,
+                    "data": json.dumps(e.data),
+                    "message": sentence(e, model.store_labels),
+                }
+                for e in model.log
+            ],
+            columns=["day", "kind", "store", "data", "message"],
         ).assign(**tag),
     }
 
@@ -165,13 +184,42 @@ class Comparison:
     log: pd.DataFrame
     table: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    switching: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SWITCHING_COLUMNS)))
+    """Purchases by (previous store, store) over the summary window, per replication."""
 
-    TABLES = ("replications", "store_summary", "timeseries", "stores", "journeys", "log")
+    store_journeys: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The journey cells by store (``store`` column), per replication."""
+
+    TABLES = (
+        "replications",
+        "store_summary",
+        "timeseries",
+        "stores",
+        "journeys",
+        "log",
+        "switching",
+        "store_journeys",
+    )
+
+    @property
+    def reference(self) -> str:
+        """The scenario the differences are taken against."""
+        return str(self.meta.get("reference") or self.scenarios[0])
+
+    def switching_flows(self) -> pd.DataFrame:
+        """Store-to-store flows over the summary window: mean and 95% CI over replications."""
+        labels: dict[str, str] = {}
+        if len(self.stores):
+            labels = dict(self.stores.drop_duplicates("store")[["store", "label"]].to_numpy())
+        return switching_summary(self.switching, labels, float(self.meta.get("confidence_level", 0.95)))
 
     def write(self, folder: Path) -> None:
         """Write the tables, ``comparison.csv``/``.parquet`` and ``compare.json`` into ``folder``."""
         self.table.to_csv(folder / "comparison.csv", index=False)
         self.table.to_parquet(folder / "comparison.parquet", index=False)
+        flows = self.switching_flows()
+        flows.to_csv(folder / "switching_flows.csv", index=False)
+        flows.to_parquet(folder / "switching_flows.parquet", index=False)
         for name in self.TABLES:
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
         atomic_write_json(folder / "compare.json", self.meta)
@@ -193,72 +241,27 @@ class Comparison:
         return out
 
 
-def comparison_table(
-    replications: pd.DataFrame, stores: pd.DataFrame, scenarios: list[str], level: float = 0.95
-) -> pd.DataFrame:
-    """Mean and CI per scenario of each headline metric, and the paired difference against the first.
+def resolve_labels(names: Sequence[str], variants: Sequence[str] = ()) -> list[str]:
+    """Short, distinct display names of the compared variants (the file stem for paths).
 
-    Store metrics are rows ``market_share · <store>`` etc.; a store absent from
-    a scenario has no row for it.
+    ``names`` and ``variants`` are written as :mod:`.variants` describes
+    (``[NAME=]SCENARIO[+PATH=VALUE...]``).
     """
-    rows: list[dict[str, Any]] = []
-    first = scenarios[0]
-
-    def add(m: Metric, name: str, label: str, values: pd.DataFrame, store: str | None) -> None:
-        wide = values.pivot_table(index="rep", columns="scenario", values="value", aggfunc="first")
-        for scen in scenarios:
-            if scen not in wide:
-                continue
-            mean, lo, hi, sd, n = mean_ci(wide[scen].to_numpy(), level)
-            row: dict[str, Any] = {
-                "metric": name,
-                "label": label,
-                "store": store,
-                "unit": m.unit,
-                "scenario": scen,
-                "n": n,
-                "mean": mean,
-                "sd": sd,
-                "ci_low": lo,
-                "ci_high": hi,
-                "baseline": first,
-                "diff": math.nan,
-                "diff_ci_low": math.nan,
-                "diff_ci_high": math.nan,
-            }
-            if scen != first and first in wide:
-                d = (wide[scen] - wide[first]).to_numpy()
-                dm, dlo, dhi, _, _ = mean_ci(d, level)
-                row.update(diff=dm, diff_ci_low=dlo, diff_ci_high=dhi)
-            rows.append(row)
-
-    for m in HEADLINE:
-        if m.name not in replications:
-            continue
-        values = replications[["scenario", "rep", m.name]].rename(columns={m.name: "value"})
-        add(m, m.name, m.label, values, None)
-    order = list(dict.fromkeys(stores["store"]))
-    labels = stores.drop_duplicates("store").set_index("store")["label"]
-    for m in STORE_METRICS:
-        for store in order:
-            sub = stores[stores["store"] == store]
-            values = sub[["scenario", "rep", m.name]].rename(columns={m.name: "value"})
-            add(m, f"{m.name}:{store}", f"{m.label} · {labels[store]}", values, store)
-    return pd.DataFrame(rows)
+    return [v.name for v in resolve_variants(names, variants)]
 
 
-def resolve_labels(names: Sequence[str]) -> list[str]:
-    """Short, distinct labels for scenario names or paths (the file stem for paths)."""
-    labels = [Path(n).stem if n.endswith(".toml") else n for n in names]
-    if len(set(labels)) != len(labels):
-        dup = next(x for x in labels if labels.count(x) > 1)
-        raise InputError("compare", "SCENARIOS", "distinct scenarios", f"{dup!r} twice")
-    return labels
+def load_variants(
+    variants: Sequence[Variant], overrides: Sequence[str] = (), days: int | None = None
+) -> list[Scenario]:
+    """Each variant's scenario: ``overrides`` (every scenario's ``--set``) first, then its own."""
+    return [load_scenario(v.scenario, [*overrides, *v.overrides], days=days) for v in variants]
 
 
 def run_comparison(
     names: Sequence[str],
     *,
+    variants: Sequence[str] = (),
+    reference: str | None = None,
     reps: int = 10,
     days: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -267,25 +270,27 @@ def run_comparison(
     progress: Callable[[int], None] | None = None,
     backend: Backend | None = None,
 ) -> Comparison:
-    """Run ``reps`` replications of each scenario and compare them with the first.
+    """Run ``reps`` replications of each scenario and compare them with the reference.
 
     Args:
-        names: scenario names (under ``scenarios/``) or paths; the first is the reference.
+        names: scenario names or paths, or inline variants ``[NAME=]SCENARIO[+PATH=VALUE...]``.
+        variants: more variants (``--variant``), after ``names``.
+        reference: the name the differences are taken against (default: the first).
         reps: replications per scenario (replication ``r`` uses the same seed in every scenario).
         days: horizon for all scenarios (defaults to each scenario's own).
         seed: root seed from which the replications' seeds are derived.
         workers: parallel processes (1 runs in this process).
-        overrides: ``PATH=VALUE`` strings applied to every scenario.
+        overrides: ``PATH=VALUE`` strings applied to every scenario (before a variant's own).
         progress: called with 1 after each finished run (a progress bar's tick).
         backend: an open executor to run on instead (e.g. a Dask cluster, see
             :func:`~cxsim.experiments.runner.open_executor`); results are the same.
     """
-    if len(names) < 1:
-        raise InputError("compare", "SCENARIOS", "at least one scenario name", "none")
     if reps < 1:
         raise InputError("compare", "--reps", "at least 1 replication", reps)
-    labels = resolve_labels(names)
-    specs = [load_scenario(n, list(overrides), days=days) for n in names]
+    parsed = resolve_variants(names, variants)
+    labels = [v.name for v in parsed]
+    ref = pick_reference(labels, reference)
+    specs = load_variants(parsed, overrides, days)
     seeds = derive_seeds(seed, reps)
     jobs = [
         Replication(spec, s, functools.partial(collect_replication, label=label, rep=r), key=(label, r))
@@ -306,12 +311,13 @@ def run_comparison(
     front = ["scenario", "rep", "seed"]
     replications = replications[front + [c for c in replications.columns if c not in front]]
     stores_sum = frame("store_summary")
-    table = comparison_table(replications, stores_sum, labels)
+    table = comparison_table(replications, stores_sum, labels, reference=ref)
     prov = provenance(None, started, finished)
     meta = {
         "scenarios": labels,
-        "sources": list(names),
-        "reference": labels[0],
+        "sources": [v.scenario for v in parsed],
+        "variants": {v.name: {"scenario": v.scenario, "overrides": list(v.overrides)} for v in parsed},
+        "reference": ref,
         "reps": reps,
         "days": {label: spec.days for label, spec in zip(labels, specs, strict=True)},
         "shoppers": {label: spec.town.shoppers for label, spec in zip(labels, specs, strict=True)},
@@ -334,7 +340,28 @@ def run_comparison(
         log=frame("log"),
         table=table,
         meta=meta,
+        switching=frame("switching"),
+        store_journeys=frame("store_journeys"),
     )
+
+
+def log_entries(log: pd.DataFrame) -> list[LogEntry]:
+    """Typed log entries of a ``log`` table (one scenario's replication), also of earlier folders.
+
+    Folders written before the log had ``kind`` and ``data`` columns give entries
+    that keep their sentence (:func:`cxsim.model.log.log_from_records`).
+    """
+    if "kind" in log and "data" in log:
+        return [
+            LogEntry(
+                int(r.day),
+                str(r.kind),
+                r.store if isinstance(r.store, str) else None,
+                json.loads(str(r.data)),
+            )
+            for r in log.itertuples(index=False)
+        ]
+    return log_from_records(log[["day", "message"]].to_dict("records"))
 
 
 def load_comparison(folder: str | Path) -> Comparison:
@@ -344,59 +371,14 @@ def load_comparison(folder: str | Path) -> Comparison:
     if not meta_file.is_file():
         raise InputError(str(folder), "", "a folder written by `cxsim compare`", "no compare.json")
     meta = json.loads(meta_file.read_text())
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in Comparison.TABLES}
+    tables = {
+        name: pd.read_parquet(folder / f"{name}.parquet")
+        for name in Comparison.TABLES
+        if (folder / f"{name}.parquet").is_file()  # folders of earlier versions lack switching
+    }
     return Comparison(
         scenarios=list(meta["scenarios"]),
         table=pd.read_parquet(folder / "comparison.parquet"),
         meta=meta,
         **tables,
     )
-
-
-# ----------------------------------------------------------------------------- printing
-
-
-_DISPLAY: dict[str, tuple[float, str]] = {
-    "share": (100.0, ".1f"),
-    "score": (1.0, ".1f"),
-    "ratio": (1.0, ".3f"),
-    "money": (1e-3, ",.0f"),
-}
-"""Scale and number format of each unit (shares in %, money in thousands); counts: see :func:`_number`."""
-_AFTER_VALUE = {"share": "%", "money": "k"}
-
-
-def _number(x: float, unit: str, sign: str = "", ref: float | None = None) -> str:
-    """``x`` scaled and formatted for its unit; counts get a decimal below 100 (judged on ``ref``)."""
-    scale, fmt = _DISPLAY.get(unit, (1.0, ",.0f" if abs(x if ref is None else ref) >= 100 else ",.1f"))
-    return format(x * scale, sign + fmt)
-
-
-def format_value(value: float, unit: str) -> str:
-    """A metric value for people: shares in %, money in thousands, counts with separators."""
-    if value != value:  # NaN
-        return "–"
-    return _number(value, unit, "+" if unit == "score" else "") + _AFTER_VALUE.get(unit, "")
-
-
-def format_half(half: float, unit: str) -> str:
-    """The half-width of an interval, in the unit's display form (without sign)."""
-    if half != half:
-        return ""
-    return "±" + _number(half, unit) + ("k" if unit == "money" else "")
-
-
-def format_diff(diff: float, lo: float, hi: float, unit: str) -> str:
-    """A difference with its interval: ``+6.7 pp [+6.3, +7.1]``."""
-    if diff != diff:
-        return ""
-    text = _number(diff, unit, "+") + {"share": " pp", "money": "k"}.get(unit, "")
-    if lo == lo:
-        text += f" [{_number(lo, unit, '+', diff)}, {_number(hi, unit, '+', diff)}]"
-    return text
-
-
-def significant(row: pd.Series | dict[str, Any]) -> bool:
-    """Whether the difference's interval excludes zero."""
-    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-    return bool(lo == lo and hi == hi and (lo > 0 or hi < 0))

@@ -21,7 +21,7 @@ from typing import Literal
 
 Unit = Literal["share", "score", "ratio", "count", "money", "index", "days", "text", "flag"]
 Averaging = Literal["rate", "sum", "mean", "last", "rolling", "none"]
-TableName = Literal["timeseries", "stores", "summary"]
+TableName = Literal["timeseries", "stores", "summary", "store_summary"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,26 @@ SUMMARY: tuple[Metric, ...] = (
 )
 """Numeric headline metrics of the ``summary`` table (the NPS here is pooled over the window)."""
 
-TABLES: dict[str, tuple[Metric, ...]] = {"timeseries": TIMESERIES, "stores": STORES, "summary": SUMMARY}
+STORE_SUMMARY: tuple[Metric, ...] = (
+    _m("market_share", "market share", "share", "rate", _SUMMARY_WINDOW, "the store's share of purchases"),
+    _m(
+        "nps",
+        "NPS",
+        "score",
+        "mean",
+        "mean over the run's last summary_window_days days of each day's trailing nps_window_days NPS",
+    ),
+    _m("cash", "cash at the end", "money", "last", "the last day"),
+)
+"""Per-store values over the summary window (``store_summary`` of compare, the store table of
+``cxsim run`` and the reports): one definition per label, its window named."""
+
+TABLES: dict[str, tuple[Metric, ...]] = {
+    "timeseries": TIMESERIES,
+    "stores": STORES,
+    "summary": SUMMARY,
+    "store_summary": STORE_SUMMARY,
+}
 
 
 def metric(name: str, table: str = "summary") -> Metric:

@@ -1,4 +1,5 @@
-"""`cxsim compare`: replications with common random numbers, paired 95% CIs, tables on disk."""
+"""`cxsim compare`: replications with common random numbers, paired 95% CIs, tables on disk;
+inline variants, the reference, switching between stores, numbers formatted per unit."""
 
 from __future__ import annotations
 
@@ -14,15 +15,24 @@ from typer.testing import CliRunner
 
 from cxsim.analysis.figures import FIGURES
 from cxsim.cli.main import app
+from cxsim.core.errors import InputError
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.compare import (
     Comparison,
     derive_seeds,
     format_diff,
+    format_half,
+    format_value,
     load_comparison,
+    log_entries,
     run_comparison,
     significant,
+    windowed_label,
 )
+from cxsim.experiments.compare_format import reps_warning
+from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter
+from cxsim.experiments.variants import parse_variant, pick_reference, resolve_variants
+from cxsim.model.registry import metric
 
 runner = CliRunner()
 TINY = [
@@ -164,7 +174,166 @@ def test_scenarios_with_different_stores(tmp_path: Path) -> None:
     assert again.scenarios == ["baseline", "giant_enters"]
 
 
-def test_format_diff() -> None:
-    assert format_diff(0.061, 0.059, 0.063, "share") == "+6.1 pp [+5.9, +6.3]"
+def test_format_diff_puts_units_on_every_bound() -> None:
+    assert format_diff(0.061, 0.059, 0.063, "share") == "+6.1 pp [+5.9 pp, +6.3 pp]"
     assert format_diff(-3.0, -4.5, -1.5, "score") == "-3.0 [-4.5, -1.5]"
+    assert format_diff(-67_000.0, -69_000.0, -65_000.0, "money") == "-67k [-69k, -65k]"
     assert format_diff(float("nan"), 0, 0, "share") == ""
+    assert format_diff(-0.2, -0.4, 0.1, "count") == "0 [0, 0]", "no -0"
+
+
+def test_one_precision_per_unit() -> None:
+    assert format_value(12.3, "count") == "12" and format_value(12_345.6, "count") == "12,346"
+    assert format_half(0.4, "count") == "±0", "counts are whole numbers, also below 100"
+    assert format_value(0.219, "share") == "21.9%" and format_half(0.003, "share") == "±0.3"
+    assert format_value(44.8, "score") == "+44.8" and format_value(-0.01, "score") == "0.0"
+    assert format_value(140_400.0, "money") == "140k" and format_half(2_100.0, "money") == "±2k"
+    assert format_value(0.7123, "ratio") == "0.712" and format_value(float("nan"), "share") == "–"
+
+
+def test_few_replications_get_a_note() -> None:
+    assert "Only 2 replications" in reps_warning(2) and "--reps 5" in reps_warning(4)
+    assert reps_warning(5) == "" and reps_warning(10) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "scenario", "overrides"),
+    [
+        ("baseline", "baseline", "baseline", ()),
+        ("scenarios/mine.toml", "mine", "scenarios/mine.toml", ()),
+        (
+            "baseline+stores.giant.price=0.81",
+            "baseline+giant.price=0.81",
+            "baseline",
+            ("stores.giant.price=0.81",),
+        ),
+        (
+            "cheap_giant=baseline+stores.giant.price=0.81+town.shoppers=500",
+            "cheap_giant",
+            "baseline",
+            ("stores.giant.price=0.81", "town.shoppers=500"),
+        ),
+        ("x=price_war+stores.giant.fixed_cost=1e+3", "x", "price_war", ("stores.giant.fixed_cost=1e+3",)),
+    ],
+)
+def test_parse_variant(text: str, name: str, scenario: str, overrides: tuple[str, ...]) -> None:
+    v = parse_variant(text)
+    assert (v.name, v.scenario, v.overrides) == (name, scenario, overrides)
+
+
+@pytest.mark.parametrize(
+    "bad", ["=baseline+a.b=1", "na me=baseline", "x=+stores.giant.price=1", "baseline+a.b="]
+)
+def test_bad_variants_are_input_errors(bad: str) -> None:
+    with pytest.raises(InputError):
+        parse_variant(bad)
+
+
+def test_variant_names_must_differ_and_the_reference_must_be_one_of_them() -> None:
+    with pytest.raises(InputError, match="twice"):
+        resolve_variants(["baseline", "baseline"])
+    assert [v.name for v in resolve_variants(["baseline"], ["b=baseline+town.shoppers=400"])] == [
+        "baseline",
+        "b",
+    ]
+    assert pick_reference(["a", "b"], None) == "a" and pick_reference(["a", "b"], "b") == "b"
+    with pytest.raises(InputError, match="one of the compared names"):
+        pick_reference(["a", "b"], "c")
+
+
+TOWN = ["town.shoppers=400", "warmup_days=10"]
+
+
+@pytest.fixture(scope="module")
+def variants() -> Comparison:
+    """baseline and an inline variant with a cheaper giant; the variant is the reference."""
+    return run_comparison(
+        ["baseline"],
+        variants=["cheap=baseline+stores.giant.price=0.7"],
+        reference="cheap",
+        reps=2,
+        days=40,
+        seed=11,
+        overrides=TOWN,
+    )
+
+
+def test_an_inline_variant_is_its_scenario_with_the_overrides(variants: Comparison) -> None:
+    same = run_comparison(["baseline"], reps=2, days=40, seed=11, overrides=[*TOWN, "stores.giant.price=0.7"])
+    ours = variants.replications[variants.replications["scenario"] == "cheap"].reset_index(drop=True)
+    theirs = same.replications.assign(scenario="cheap")
+    pd.testing.assert_frame_equal(ours, theirs)
+    assert variants.meta["variants"]["cheap"] == {
+        "scenario": "baseline",
+        "overrides": ["stores.giant.price=0.7"],
+    }
+    assert variants.meta["overrides"] == TOWN and variants.meta["reference"] == "cheap"
+
+
+def test_differences_are_against_the_reference(variants: Comparison) -> None:
+    t = variants.table
+    assert variants.reference == "cheap" and set(t["baseline"]) == {"cheap"}
+    assert t[t["scenario"] == "cheap"]["diff"].isna().all()
+    row = t[(t["metric"] == "market_share:giant") & (t["scenario"] == "baseline")].iloc[0]
+    wide = variants.store_summary[variants.store_summary["store"] == "giant"].pivot(
+        index="rep", columns="scenario", values="market_share"
+    )
+    assert row["diff"] == pytest.approx((wide["baseline"] - wide["cheap"]).mean())
+    assert row["diff"] < 0, "the dearer giant (baseline) sells less than the cheap one"
+
+
+def test_nps_labels_name_their_window(variants: Comparison) -> None:
+    labels = set(variants.table["label"])
+    assert "NPS (all stores, last 40 days)" in labels
+    assert "NPS (last 40 days) · OnlineGiant" in labels
+    assert windowed_label(metric("nps", "store_summary"), 365) == "NPS (last 365 days)"
+    assert "trailing" in metric("nps", "store_summary").window, "the registry names the store NPS window"
+
+
+def test_switching_counts_each_repeat_purchase_once(variants: Comparison) -> None:
+    sw = variants.switching
+    assert set(sw.columns) == set(SWITCHING_COLUMNS) and (sw["purchases"] >= 0).all()
+    per_rep = sw.groupby(["scenario", "rep"])["purchases"].sum()
+    bought = variants.replications.set_index(["scenario", "rep"])["purchases"]
+    assert (per_rep <= bought.reindex(per_rep.index)).all(), "first purchases are not switching"
+    assert (per_rep > 0.2 * bought.reindex(per_rep.index)).all(), "many purchases are by earlier buyers"
+    flows = variants.switching_flows()
+    assert {"switch", "repeat"} == set(flows["kind"])
+    one = flows[(flows["scenario"] == "baseline") & (flows["kind"] == "switch")].iloc[0]
+    values = sw[
+        (sw["scenario"] == "baseline")
+        & (sw["from_store"] == one["from_store"])
+        & (sw["to_store"] == one["to_store"])
+    ]["purchases"].to_numpy(float)
+    mean, lo, _, _, n = mean_ci(values)
+    assert (one["mean"], one["ci_low"], one["n"]) == (pytest.approx(mean), pytest.approx(lo), n)
+    lost = flows[(flows["scenario"] == "baseline") & (flows["kind"] == "switch")]
+    shares = lost.groupby("from_store")["share_of_lost"].sum()
+    assert ((shares - 1).abs() < 1e-9).all(), "a store's lost customers went somewhere"
+
+
+def test_switch_counter() -> None:
+    c = SwitchCounter(["a", "b", "c"])
+    c.before(np.array([-1, 0, 1, 2, 0], dtype=np.int16))  # shoppers' previous stores (-1: none yet)
+    c.after(np.array([0, 1, 2, 4]), np.array([2, 0, 2, 0]))  # first purchase, a->a, b->c, a->a
+    t = c.table(scenario="s", rep=0).set_index(["from_store", "to_store"])["purchases"]
+    assert t[("a", "a")] == 2 and t[("b", "c")] == 1 and t.sum() == 3 and len(t) == 9
+
+
+def test_the_log_keeps_its_types(variants: Comparison, tmp_path: Path) -> None:
+    log = pd.DataFrame(
+        [{"day": 3, "kind": "closure", "store": "corner_shop", "data": '{"customers": 4}', "message": "x"}]
+    )
+    (entry,) = log_entries(log)
+    assert (entry.kind, entry.store, entry.data) == ("closure", "corner_shop", {"customers": 4})
+    old = log_entries(pd.DataFrame([{"day": 2, "message": "Corner Shop closed: 4 customers look"}]))
+    assert old[0].kind == "closure"
+    variants.save(tmp_path / "v")
+    again = load_comparison(tmp_path / "v")
+    assert again.reference == "cheap"
+    pd.testing.assert_frame_equal(again.switching, variants.switching, check_dtype=False)
+    assert (tmp_path / "v" / "switching_flows.csv").is_file()
+    assert (tmp_path / "v" / "store_journeys.parquet").is_file()
+    j = again.store_journeys
+    total = j.groupby(["scenario", "rep"])["purchases"].sum()
+    pd.testing.assert_series_equal(total, again.journeys.groupby(["scenario", "rep"])["purchases"].sum())

@@ -13,7 +13,12 @@ shaded in the colour of the scenario that has them.
   (:mod:`.journeys`);
 - ``store_cash.png``: each store's cash over time, closures marked (:mod:`.stores`);
 - ``journey_flow.png``: research channel → fulfilment → outcome, as customer-experience teams
-  draw it (:mod:`.journeys`).
+  draw it, showrooming and webrooming ribbons coloured; for all stores or one (:mod:`.journeys`);
+- ``switching.png``: where each store's lost customers went and where its new ones came from
+  (a comparison only, :mod:`.switching`).
+
+Time figures mark the typed log: dotted lines where a store opens, closes or goes
+online, triangles for strategy moves, diamonds for calendar changes of a store.
 """
 
 from cxsim.analysis.figures.draw import (
@@ -27,7 +32,15 @@ from cxsim.analysis.figures.draw import (
 from cxsim.analysis.figures.journeys import journey_flow, journey_rates
 from cxsim.analysis.figures.stores import market_share_nps, store_cash
 from cxsim.analysis.figures.style import FIGURES, band, colours, finish, save, style
-from cxsim.analysis.figures.timeseries import channel_shares, event_label, event_spans, smoothed_shares
+from cxsim.analysis.figures.switching import switching_figure
+from cxsim.analysis.figures.timeseries import (
+    channel_shares,
+    event_label,
+    event_spans,
+    log_marks,
+    mark_log,
+    smoothed_shares,
+)
 
 __all__ = [
     "FIGURES",
@@ -43,6 +56,8 @@ __all__ = [
     "finish",
     "journey_flow",
     "journey_rates",
+    "log_marks",
+    "mark_log",
     "market_share_nps",
     "run_data",
     "run_figures",
@@ -50,4 +65,5 @@ __all__ = [
     "smoothed_shares",
     "store_cash",
     "style",
+    "switching_figure",
 ]

@@ -1,7 +1,14 @@
 """Figures of customer journeys: showrooming and webrooming rates, and the alluvial journey flow.
 
 The flow (research channel → fulfilment → outcome) is drawn as customer-experience
-teams draw it; its cells are those of :mod:`cxsim.model.journeys`.
+teams draw it; its cells are those of :mod:`cxsim.model.journeys`. Showrooming
+(a store visit, then home delivery) and webrooming (online research, then a
+purchase in a shop) ribbons are drawn in the app's colours for them (cxsim.app.palette
+``JOURNEY_COLORS``, repeated here: analysis does not import the app), the other
+research → fulfilment ribbons in a pale grey-blue. Labels stay off the ribbons:
+the research column's left of its nodes, the outcome column's right of its nodes,
+the fulfilment column's inside its (wider, dark) nodes. ``store=`` titles the
+flow of one store's purchases.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import pandas as pd
 
 from cxsim.analysis.figures.stores import scenario_handles
 from cxsim.analysis.figures.style import band, colours, finish, reps_note
-from cxsim.model.journeys import FULFILMENT, OUTCOMES, RESEARCH
+from cxsim.model.journeys import FULFILMENT, KINDS, OUTCOMES, RESEARCH, journey_kind
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,6 +34,11 @@ RESEARCH_LABELS = dict(
 FULFILMENT_LABELS = dict(zip(FULFILMENT, ("walk-in", "home\ndelivery", "pick-up\nin store"), strict=True))
 OUTCOME_COLOURS = dict(zip(OUTCOMES, ("#2e8b57", "#e0a526", "#d4561e", "#8b1a1a"), strict=True))
 RESEARCH_COLOURS = dict(zip(RESEARCH, ("#9aa5b1", "#1f5fa6", "#8e44ad"), strict=True))
+KIND_COLOURS = dict(zip(KINDS, ("#e4572e", "#6a3d9a", "#b9c6d8"), strict=True))
+"""Ribbon colour of each named journey, as the app draws them (showrooming, webrooming, other)."""
+KIND_ALPHA = {"showrooming": 0.85, "webrooming": 0.85, "other journeys": 0.45}
+NODE_WIDTHS = (0.09, 0.36, 0.09)
+"""Width of each column's nodes (the fulfilment column holds its labels)."""
 OUTCOME_NOTE = (
     "Outcome: satisfied = kept and would recommend or is neutral (7-10); disappointed = kept, "
     "a detractor (0-6); returned = sent back; avoids store = so disappointed that the shopper "
@@ -127,9 +139,9 @@ STAGES: tuple[tuple[str, tuple[str, ...], dict[str, str]], ...] = (
 
 
 def _nodes(
-    ax: Axes, flows: pd.DataFrame, total: float, gap: float, width: float
+    ax: Axes, flows: pd.DataFrame, total: float, gap: float
 ) -> dict[tuple[int, str], tuple[float, float]]:
-    """Draw each column's stacked nodes with labels; returns each node's (bottom, top)."""
+    """Draw each column's stacked nodes with labels (off the ribbons); returns each node's (bottom, top)."""
     from matplotlib.patches import Rectangle
 
     pos: dict[tuple[int, str], tuple[float, float]] = {}
@@ -142,18 +154,34 @@ def _nodes(
             if h <= 0:
                 continue
             pos[(x, k)] = (y - h, y)
-            colour = (RESEARCH_COLOURS.get(k), "#444", OUTCOME_COLOURS.get(k, "#555"))[x]
+            width = NODE_WIDTHS[x]
+            colour = (RESEARCH_COLOURS.get(k), "#3b4450", OUTCOME_COLOURS.get(k, "#555"))[x]
             ax.add_patch(Rectangle((x - width / 2, y - h), width, h, color=colour, zorder=3))
             text = f"{names[k]}  {100 * share[k]:.0f}%"
-            side = -1 if x == 0 else 1
-            ax.text(
-                x + side * (width / 2 + 0.02),
-                y - h / 2,
-                text,
-                ha="right" if x == 0 else "left",
-                va="center",
-                fontsize=8.5,
-            )
+            if x == 1:  # inside the node: the space right of it is the ribbons'
+                one_line = text.replace("\n", " ")
+                small = h < 0.07
+                ax.text(
+                    x,
+                    y - h / 2,
+                    one_line if small else text,
+                    ha="center",
+                    va="center",
+                    fontsize=7 if small else 8.5,
+                    color="white",
+                    fontweight="bold",
+                    zorder=4,
+                )
+            else:
+                side = -1 if x == 0 else 1
+                ax.text(
+                    x + side * (width / 2 + 0.02),
+                    y - h / 2,
+                    text,
+                    ha="right" if x == 0 else "left",
+                    va="center",
+                    fontsize=8.5,
+                )
             y -= h + gap
     return pos
 
@@ -168,8 +196,7 @@ def _alluvial(ax: Axes, flows: pd.DataFrame, title: str) -> None:
     if total <= 0:
         ax.text(0.5, 0.5, "no purchases", ha="center", transform=ax.transAxes)
         return
-    width = 0.09
-    pos = _nodes(ax, flows, total, gap=0.035, width=width)
+    pos = _nodes(ax, flows, total, gap=0.035)
     for x in range(len(STAGES) - 1):
         a, keys_a, _ = STAGES[x]
         b, keys_b, _ = STAGES[x + 1]
@@ -189,15 +216,26 @@ def _alluvial(ax: Axes, flows: pd.DataFrame, title: str) -> None:
                 y1 = (in_off[kb] - hb, in_off[kb])
                 out_off[ka] -= ha
                 in_off[kb] -= hb
-                colour = RESEARCH_COLOURS[ka] if x == 0 else OUTCOME_COLOURS[kb]
-                _ribbon(ax, x + width / 2, y0, x + 1 - width / 2, y1, color=colour, alpha=0.35, zorder=2)
+                if x == 0:
+                    kind = journey_kind(RESEARCH.index(ka), FULFILMENT.index(kb))
+                    colour, alpha = KIND_COLOURS[kind], KIND_ALPHA[kind]
+                else:
+                    colour, alpha = OUTCOME_COLOURS[kb], 0.35
+                x0, x1 = x + NODE_WIDTHS[x] / 2, x + 1 - NODE_WIDTHS[x + 1] / 2
+                _ribbon(ax, x0, y0, x1, y1, color=colour, alpha=alpha, zorder=2)
     for x, name in enumerate(("Research", "Fulfilment", "Outcome")):
         ax.text(x, 1.03, name, ha="center", va="bottom", fontsize=9.5, fontweight="bold")
 
 
-def journey_flow(journeys: pd.DataFrame, scenarios: Sequence[str], *, note: str = "") -> Figure:
-    """Customer-journey flow per scenario: research channel → fulfilment → outcome (mean over runs)."""
+def journey_flow(
+    journeys: pd.DataFrame, scenarios: Sequence[str], *, note: str = "", store: str | None = None
+) -> Figure:
+    """Customer-journey flow per scenario: research channel → fulfilment → outcome (mean over runs).
+
+    ``store`` (a display label) says in the title that ``journeys`` are one store's purchases.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     present = [s for s in scenarios if s in set(journeys["scenario"])]
     k = max(len(present), 1)
@@ -212,8 +250,21 @@ def journey_flow(journeys: pd.DataFrame, scenarios: Sequence[str], *, note: str 
         ax.set_visible(False)
     text = OUTCOME_NOTE + (" " + note if note else "")
     fig.text(0.01, 0.005, text, fontsize=8.5, wrap=True, va="bottom")
+    whose = f"{store}'s purchases" if store else "purchases"
     title = (
         "Customer journeys: research → fulfilment → outcome "
-        f"(% of purchases in the summary window; {reps_note(journeys, '')})"
+        f"(% of {whose} in the summary window; {reps_note(journeys, '')})"
     )
-    return finish(fig, title, bottom=0.05, size=12)
+    handles = [
+        Patch(color=KIND_COLOURS[k], alpha=KIND_ALPHA[k], label=text)
+        for k, text in zip(
+            KINDS,
+            (
+                "showrooming (store visit → home delivery)",
+                "webrooming (online research → walk-in)",
+                "other journeys",
+            ),
+            strict=True,
+        )
+    ]
+    return finish(fig, title, handles=handles, bottom=0.05, size=12)

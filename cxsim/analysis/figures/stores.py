@@ -18,7 +18,7 @@ from cxsim.analysis.figures.style import (
     reps_note,
     store_labels,
 )
-from cxsim.analysis.figures.timeseries import event_spans, mark_milestones, shade_events
+from cxsim.analysis.figures.timeseries import event_spans, mark_log, shade_events
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -85,7 +85,7 @@ def market_share_nps(store_summary: pd.DataFrame, scenarios: Sequence[str], wind
     share = label("market_share", "stores")
     for ax, col, scale, fmt, title in (
         (a1, "market_share", 100.0, "{:.1f}%", f"{share} (% of purchases, last {window_days} days)"),
-        (a2, "nps", 1.0, "{:+.0f}", f"Net Promoter Score (−100…+100, last {window_days} days)"),
+        (a2, "nps", 1.0, "{:+.0f}", f"Net Promoter Score (−100…+100; mean over the last {window_days} days)"),
     ):
         b = band(store_summary.rename(columns={"store": "key"}), col, by=("scenario", "key"))
         grouped_barh(ax, b, order, [labels[s] for s in order], scenarios, cols, scale, fmt)
@@ -180,9 +180,9 @@ def store_cash(
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("day")
-    mark_milestones(shown, log, cols, ["opens"])
     if ts is not None:
         handles += shade_events(shown, event_spans(ts), cols, labels)
+    handles += mark_log(shown, log, cols, stores=order)
     if zero_line:
         handles.append(Line2D([], [], color="#8b1a1a", ls="--", label="no cash left: the store closes"))
     per = f" for a town of {shoppers:,} shoppers" if shoppers else ""

@@ -29,6 +29,7 @@ FIGURES = {
     "journey_rates": "Showrooming and webrooming",
     "store_cash": "Store cash over time",
     "journey_flow": "Customer journeys: research → fulfilment → outcome",
+    "switching": "Where customers switched between stores",
 }
 """File stem and title of each figure, in the order a report shows them."""
 

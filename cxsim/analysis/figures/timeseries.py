@@ -1,9 +1,12 @@
 """Figures over time: channel shares (with events shaded and milestones marked).
 
 Event periods (lockdowns, promotions, recessions, disruptions) are shaded in
-the colour of the scenario that has them; dotted lines mark a store opening or
-closing. :func:`shade_events` and :func:`mark_milestones` also serve the store
-cash figure.
+the colour of the scenario that has them; from the typed log (its ``kind``
+column), dotted lines mark a store opening, closing or opening an online
+channel, triangles at the top of a panel a strategy move (a price cut, an
+investment step), diamonds a store change of the calendar (a ``set`` event).
+:func:`shade_events` and :func:`mark_log` also serve the store cash figure,
+where each store's panel shows its own moves.
 """
 
 from __future__ import annotations
@@ -152,6 +155,80 @@ def milestones(log: pd.DataFrame | None, words: Sequence[str]) -> list[tuple[str
     return out
 
 
+MILESTONE_KINDS = ("closure", "store_entry")
+"""Log kinds drawn as dotted lines (with ``open_online`` strategy moves)."""
+POINT_MARKS = {"strategy": ("v", "strategy move"), "set": ("D", "store change (calendar)")}
+"""Log kinds drawn as markers at the top of a panel: marker and legend text."""
+
+
+def log_marks(log: pd.DataFrame | None) -> pd.DataFrame:
+    """The first replication's log entries to mark on time figures, one row per (day, message).
+
+    Columns ``scenario``, ``day``, ``store``, ``mark`` (``line`` or a :data:`POINT_MARKS`
+    kind) and ``message``. A log without ``kind`` (an earlier folder) gives lines
+    for openings and closures only.
+    """
+    cols = ["scenario", "day", "store", "mark", "message"]
+    if log is None or log.empty:
+        return pd.DataFrame(columns=cols)
+    first = log[log["rep"] == log["rep"].min()]
+    if "kind" not in first:
+        lines = first[first["message"].str.contains("opens|closed", regex=True)]
+        return lines.assign(store=None, mark="line")[cols].drop_duplicates(["day", "message"])
+    online = first["message"].str.contains(" opens ", regex=False)
+    is_line = first["kind"].isin(MILESTONE_KINDS) | ((first["kind"] == "strategy") & online)
+    mark = np.where(is_line, "line", first["kind"].to_numpy())
+    out = first.assign(mark=mark)
+    out = out[(out["mark"] == "line") | out["mark"].isin(list(POINT_MARKS))]
+    return out[cols].drop_duplicates(["day", "message"])
+
+
+def mark_log(
+    axes: Sequence[Axes],
+    log: pd.DataFrame | None,
+    cols: dict[str, str],
+    stores: Sequence[str | None] | None = None,
+) -> list[Artist]:
+    """Mark openings, closures, strategy moves and store changes on every axis; legend handles.
+
+    With ``stores`` (one per axis), an axis shows only its store's entries.
+    """
+    from matplotlib.lines import Line2D
+
+    marks = log_marks(log)
+    used: set[str] = set()
+    for i, ax in enumerate(axes):
+        own = stores[i] if stores is not None and i < len(stores) else None
+        sub = marks if own is None else marks[marks["store"] == own]
+        for scen, day, _store, mark, msg in sub.to_numpy():
+            colour = cols.get(str(scen), "k")
+            if mark == "line":
+                ax.axvline(int(day), color=colour, ls=":", lw=1.2)
+                if i == 0 or own is not None:
+                    _label_day(ax, int(day), str(msg).split(":")[0], (3, -3), fontsize=8, color=colour)
+                used.add("line")
+            else:
+                ax.plot(
+                    [int(day)],
+                    [0.985],
+                    marker=POINT_MARKS[str(mark)][0],
+                    color=colour,
+                    ms=6,
+                    ls="none",
+                    transform=ax.get_xaxis_transform(),
+                    clip_on=False,
+                    zorder=4,
+                )
+                used.add(str(mark))
+    handles: list[Artist] = []
+    if "line" in used:
+        handles.append(Line2D([], [], color="#555", ls=":", label="a store opens, closes or goes online"))
+    for kind, (marker, text) in POINT_MARKS.items():
+        if kind in used:
+            handles.append(Line2D([], [], color="#555", marker=marker, ls="none", label=text))
+    return handles
+
+
 def mark_milestones(
     axes: Sequence[Axes], log: pd.DataFrame | None, cols: dict[str, str], words: Sequence[str]
 ) -> None:
@@ -204,6 +281,6 @@ def channel_shares(
     for ax in axes[1]:
         ax.set_xlabel("day")
     handles += shade_events(list(axes.flat), event_spans(ts), cols, labels)
-    mark_milestones(list(axes.flat), log, cols, ["opens", "closed"])
+    handles += mark_log(list(axes.flat), log, cols)
     title = f"Channel shares over time ({SMOOTH_DAYS}-day average; {reps_note(ts)})"
     return finish(fig, title, handles=handles, top=0.97)

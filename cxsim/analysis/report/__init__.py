@@ -10,13 +10,15 @@ provenance needed to reproduce them.
 - :mod:`.content`: the :class:`Report` and the parts every report shares;
 - :mod:`.comparison` and :mod:`.single_run`: the report of a comparison and of a run;
 - :mod:`.render`: HTML and Markdown from the Jinja2 templates in ``cxsim/analysis/templates``;
-- :mod:`.write`: reading a folder, drawing its figures, writing the file.
+- :mod:`.write`: reading a folder, drawing its figures, writing the file;
+- :mod:`.workbook`: the comparison as an Excel workbook (``cxsim compare --xlsx``).
 """
 
 from cxsim.analysis.report.comparison import comparison_findings, comparison_report
 from cxsim.analysis.report.content import CAPTIONS, Cell, Findings, Report, Row, ScenarioBlock
 from cxsim.analysis.report.render import render_html, render_markdown
 from cxsim.analysis.report.single_run import run_report
+from cxsim.analysis.report.workbook import write_workbook
 from cxsim.analysis.report.write import build_report, folder_kind, write_report
 
 __all__ = [
@@ -34,4 +36,5 @@ __all__ = [
     "render_markdown",
     "run_report",
     "write_report",
+    "write_workbook",
 ]

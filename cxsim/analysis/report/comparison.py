@@ -1,4 +1,10 @@
-"""The report of a comparison: headline numbers with 95% CIs and the differences that are clear."""
+"""The report of a comparison: headline numbers, clear differences, what happened, switching.
+
+Headline numbers with 95% CIs and the differences against the reference, the
+differences that are clear, what happened in each scenario (its first
+replication's log, :func:`cxsim.analysis.narration.what_happened`), and where
+customers switched between stores (:mod:`cxsim.experiments.switching`).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxsim.analysis import narration
 from cxsim.analysis.report.content import (
     GENERIC_TOWN,
     Cell,
     Findings,
     Report,
     Row,
+    SubTable,
     provenance_rows,
     scenario_block,
 )
-from cxsim.experiments.compare import Comparison, format_diff, format_half, format_value, significant
+from cxsim.experiments.compare import (
+    Comparison,
+    format_diff,
+    format_half,
+    format_value,
+    log_entries,
+    significant,
+)
+from cxsim.experiments.compare_format import reps_warning
 
 HEADLINE_FINDINGS = ("online_share", "nps", "mean_satisfaction", "return_rate", "purchases", "stores_closed")
 """Town metrics named in the findings when their difference is clear, in this order."""
@@ -30,13 +46,17 @@ def _finding(row: pd.Series, table: pd.DataFrame, ref: str) -> str:
     return f"{row['label']}: {format_value(row['mean'], row['unit'])} (vs {was}; Δ {diff})"
 
 
-def comparison_findings(table: pd.DataFrame, scenarios: list[str]) -> list[Findings]:
+def comparison_findings(
+    table: pd.DataFrame, scenarios: list[str], reference: str | None = None
+) -> list[Findings]:
     """Plain-words findings: the differences against the reference whose 95% CI excludes zero."""
-    ref = scenarios[0]
+    ref = reference if reference is not None else scenarios[0]
     out: list[Findings] = []
-    for scen in scenarios[1:]:
+    for scen in scenarios:
+        if scen == ref:
+            continue
         rows = table[(table["scenario"] == scen) & table["diff"].notna()]
-        sig = rows[rows.apply(significant, axis=1)]
+        sig = rows[[significant(r) for _, r in rows.iterrows()]]
         parts: list[str] = []
         for key in HEADLINE_FINDINGS:
             r = sig[sig["metric"] == key]
@@ -55,8 +75,9 @@ def comparison_findings(table: pd.DataFrame, scenarios: list[str]) -> list[Findi
     return out
 
 
-def comparison_rows(table: pd.DataFrame, scenarios: list[str]) -> list[Row]:
-    """One row per metric: mean ± half-width per scenario, and Δ against the first."""
+def comparison_rows(table: pd.DataFrame, scenarios: list[str], reference: str | None = None) -> list[Row]:
+    """One row per metric: mean ± half-width per scenario, and Δ against the reference."""
+    ref = reference if reference is not None else scenarios[0]
     rows: list[Row] = []
     section = None
     for _, g in table.groupby("metric", sort=False):
@@ -66,12 +87,12 @@ def comparison_rows(table: pd.DataFrame, scenarios: list[str]) -> list[Row]:
         new = section is not None and now != section
         section = now
         cells = [Cell(str(g["label"].iloc[0]))]
-        for i, s in enumerate(scenarios):
+        for s in scenarios:
             if s not in g.index:
                 cells.append(Cell("–"))
                 continue
             r = g.loc[s]
-            diff = format_diff(r["diff"], r["diff_ci_low"], r["diff_ci_high"], r["unit"]) if i > 0 else ""
+            diff = format_diff(r["diff"], r["diff_ci_low"], r["diff_ci_high"], r["unit"]) if s != ref else ""
             cells.append(
                 Cell(
                     format_value(r["mean"], r["unit"]),
@@ -84,14 +105,76 @@ def comparison_rows(table: pd.DataFrame, scenarios: list[str]) -> list[Row]:
     return rows
 
 
+SWITCHING_ROWS = 12
+"""The largest switching flows a report lists (all are in ``switching_flows.csv``)."""
+
+
+def switching_table(comp: Comparison) -> SubTable | None:
+    """The largest store-to-store flows per scenario, mean with 95% CI (None without switching data)."""
+    flows = comp.switching_flows()
+    flows = flows[flows["kind"] == "switch"]
+    if flows.empty:
+        return None
+    head = [Cell("from (previous store)"), Cell("to (store bought from)")]
+    head += [Cell(s, small="purchases, mean [95% CI]") for s in comp.scenarios]
+    wide = flows.set_index(["from_label", "to_label", "scenario"])
+    ref_flows = flows[flows["scenario"] == comp.reference].sort_values("mean", ascending=False)
+    order = ref_flows if not ref_flows.empty else flows.sort_values("mean", ascending=False)
+    rows: list[Row] = []
+    for a, b in order[["from_label", "to_label"]].drop_duplicates().head(SWITCHING_ROWS).to_numpy():
+        cells = [Cell(str(a)), Cell(str(b))]
+        for s in comp.scenarios:
+            if (a, b, s) not in wide.index:
+                cells.append(Cell("–"))
+                continue
+            r = wide.loc[(a, b, s)]
+            lo, hi = float(r["ci_low"]), float(r["ci_high"])
+            interval = f"[{max(lo, 0):,.0f}, {hi:,.0f}]" if lo == lo else ""
+            cells.append(Cell(f"{float(r['mean']):,.0f}", small=interval))
+        rows.append(Row(cells))
+    window = int(comp.replications["window_days"].max()) if "window_days" in comp.replications else None
+    over = f"the last {window} days" if window else "the summary window"
+    note = (
+        f"Purchases over {over} by shoppers whose previous purchase was at another store; the "
+        f"{SWITCHING_ROWS} largest flows of {comp.reference}. A row's store lost these customers to the "
+        "column's store. Every flow, repeat purchases included, is in switching_flows.csv."
+    )
+    return SubTable("Where customers switched", head, rows, note)
+
+
+def comparison_happened(comp: Comparison) -> list[Findings]:
+    """What happened in each scenario (the log of its first replication), in words."""
+    log = comp.log
+    if log.empty:
+        return []
+    labels = dict(comp.stores.drop_duplicates("store")[["store", "label"]].to_numpy())
+    out: list[Findings] = []
+    for scen in comp.scenarios:
+        part = log[log["scenario"] == scen]
+        if part.empty:
+            continue
+        first = part[part["rep"] == part["rep"].min()]
+        items = narration.what_happened(log_entries(first), labels)
+        if items:
+            out.append(Findings(scen, "(first replication):", items))
+    return out
+
+
 def comparison_report(comp: Comparison, figures: dict[str, Path]) -> Report:
     """The report of a comparison."""
     m = comp.meta
-    ref = comp.scenarios[0]
+    ref = comp.reference
     days = sorted(set(m.get("days", {}).values()))
     shoppers = sorted(set(m.get("shoppers", {}).values()))
     head = [Cell("metric")] + [
-        Cell(s) if i == 0 else Cell(s, small=f"Δ vs {ref} [95% CI]") for i, s in enumerate(comp.scenarios)
+        Cell(s, small="reference") if s == ref else Cell(s, small=f"Δ vs {ref} [95% CI]")
+        for s in comp.scenarios
+    ]
+    overrides = ", ".join(m.get("overrides", []))
+    variants = [
+        f"{name} = {' + '.join([v['scenario'], *v['overrides']])}"
+        for name, v in m.get("variants", {}).items()
+        if v.get("overrides")
     ]
     method = [
         f"Each scenario was run {m['reps']} times (replications) with "
@@ -105,25 +188,39 @@ def comparison_report(comp: Comparison, figures: dict[str, Path]) -> Report:
         f"(Student t). Δ is the mean of the paired differences against {ref}, with its own 95% "
         "confidence interval; a Δ whose interval excludes 0 is shown in bold and counts as a clear "
         "difference.",
-        "Rates and shares are over each run's summary window (its last year at most); cash is at the "
-        "last day; money is in currency units for the whole town.",
+        "Rates, shares and NPS are over each run's summary window (its last year at most): the town's "
+        "NPS pools the window's answers, a store's NPS is the window's mean of each day's trailing NPS "
+        "(the label names the window); cash is at the last day; money is in currency units for the "
+        "whole town, in thousands (k) in the tables.",
         GENERIC_TOWN,
     ]
+    if overrides:
+        method.insert(0, f"Every scenario was run with --set {overrides}.")
+    if variants:
+        method.insert(0, "Variants written inline: " + "; ".join(variants) + ".")
     provenance = provenance_rows(m.get("provenance", {}), libraries=True)
-    provenance.append(("overrides", ", ".join(m.get("overrides", [])) or "none"))
+    provenance.append(("overrides (all scenarios)", overrides or "none"))
+    note = "Bold Δ: the 95% CI of the paired difference excludes 0. Grey Δ: no clear difference."
+    warning = reps_warning(int(m["reps"]))
+    if warning:
+        note = f"{warning} {note}"
+    switching = switching_table(comp)
+    title = f"What if…? {' vs '.join(comp.scenarios)}"
     return Report(
-        title=f"What if…? {' vs '.join(comp.scenarios)}",
+        title=title + (f" (all scenarios with --set {overrides})" if overrides else ""),
         subtitle=(
             f"cxsim comparison · {m['reps']} replications per scenario · "
             f"{' / '.join(f'{n:,}' for n in shoppers)} shoppers · {' / '.join(map(str, days))} days · "
             "common random numbers · mean with 95% confidence intervals"
         ),
         scenarios=[scenario_block(s, m.get("resolved", {}).get(s, {})) for s in comp.scenarios],
-        findings=comparison_findings(comp.table, comp.scenarios),
+        findings=comparison_findings(comp.table, comp.scenarios, ref),
         table_head=head,
-        table_rows=comparison_rows(comp.table, comp.scenarios),
-        table_note="Bold Δ: the 95% CI of the paired difference excludes 0. Grey Δ: no clear difference.",
+        table_rows=comparison_rows(comp.table, comp.scenarios, ref),
+        table_note=note,
         figures=figures,
         method=method,
         provenance=provenance,
+        happened=comparison_happened(comp),
+        tables=[switching] if switching is not None else [],
     )

@@ -39,7 +39,15 @@ CAPTIONS = {
     ),
     "journey_flow": (
         "The customer journey as customer-experience teams draw it: how shoppers researched (left), how "
-        "they bought (middle) and how it ended (right). Band widths are shares of all purchases."
+        "they bought (middle) and how it ended (right). Band widths are shares of all purchases; "
+        "showrooming (a store visit, then home delivery) and webrooming (online research, then a "
+        "purchase in a shop) are the coloured ribbons."
+    ),
+    "switching": (
+        "Where customers went: each purchase of the summary window counted by the store of the "
+        "shopper's previous purchase (rows) and the store bought from (columns). Off the diagonal, a "
+        "row is where a store's lost customers went, a column where a store's new customers came from; "
+        "the diagonal (grey) is repeat purchases. Mean over replications with its 95% CI."
     ),
 }
 """How to read each figure, by its file stem."""
@@ -94,6 +102,16 @@ class ScenarioBlock:
     shoppers: int | None
 
 
+@dataclass(frozen=True)
+class SubTable:
+    """A further table of a report (the switching flows): title, head, rows, a note."""
+
+    title: str
+    head: list[Cell]
+    rows: list[Row]
+    note: str = ""
+
+
 @dataclass
 class Report:
     """The content of a report, independent of its format."""
@@ -110,6 +128,10 @@ class Report:
     method: list[str]
     provenance: list[tuple[str, str]]
     extra: list[str] = field(default_factory=list)
+    happened: list[Findings] = field(default_factory=list)
+    """What happened (the typed log in words, :func:`cxsim.analysis.narration.what_happened`)."""
+    tables: list[SubTable] = field(default_factory=list)
+    """Further tables after the headline numbers (the switching flows of a comparison)."""
 
 
 def scenario_block(name: str, resolved: Mapping[str, Any]) -> ScenarioBlock:

@@ -22,8 +22,21 @@ def data_uri(path: Path) -> str:
 
 
 def md_escape(text: object) -> str:
-    """Text for a Markdown table cell (pipes escaped)."""
-    return str(text).replace("|", "\\|")
+    """Text for a Markdown table cell: pipes, asterisks and brackets escaped.
+
+    An unescaped ``*`` in a cell could pair with the ``**`` of a bold difference
+    and leave it open; ``[+5.6, +6.6]`` could be read as a link reference.
+    """
+    out = str(text)
+    for ch in ("\\", "|", "*", "[", "]"):
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def md_bold(text: object) -> str:
+    """Bold Markdown that always closes: ``**text**`` with no space inside the markers."""
+    inner = str(text).strip()
+    return f"**{inner}**" if inner else ""
 
 
 @functools.cache
@@ -37,6 +50,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["data_uri"] = data_uri
     env.filters["md"] = md_escape
+    env.filters["bold"] = md_bold
     return env
 
 

@@ -1,4 +1,4 @@
-"""The report of a single run (``cxsim run --out``): its numbers, stores and store events."""
+"""The report of a single run (``cxsim run --out``): its numbers, stores, store events and what happened."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cxsim.analysis.report.content import (
     provenance_rows,
     scenario_block,
 )
-from cxsim.experiments.compare import HEADLINE, format_value, store_summary
+from cxsim.experiments.compare import HEADLINE, format_value, store_summary, windowed_label
 from cxsim.experiments.results import RunResult
 from cxsim.model.log import LogEntry
 from cxsim.model.registry import metric
@@ -41,8 +41,10 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
     rows: list[Row] = []
     for m in HEADLINE:  # the comparison's headline metrics, as the registry names them
         if m.name in s:
-            rows.append(Row([Cell(m.label), Cell(_value(s[m.name], m.unit))]))
-    share, nps, cash = (metric(k, "stores").label for k in ("market_share", "nps", "cash"))
+            rows.append(Row([Cell(windowed_label(m, window)), Cell(_value(s[m.name], m.unit))]))
+    share, nps, cash = (
+        windowed_label(metric(k, "store_summary"), window) for k in ("market_share", "nps", "cash")
+    )
     for i, (_, r) in enumerate(store_summary(result.stores, window).iterrows()):
         text = (
             f"{share} {format_value(r['market_share'], 'share')} · {nps} {format_value(r['nps'], 'score')}"
@@ -76,4 +78,5 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
             GENERIC_TOWN,
         ],
         provenance=provenance_rows(result.provenance),
+        happened=[Findings("", "", narration.what_happened(result.log, labels))] if result.log else [],
     )

@@ -35,19 +35,21 @@ def build_report(
     figure_dir: Path,
     data: Comparison | None = None,
     progress: Callable[[], None] | None = None,
+    journey_store: str | None = None,
 ) -> Report:
     """Read a run or comparison folder (or use ``data``), draw its figures into ``figure_dir``.
 
     With ``data``, figures already in ``figure_dir`` are used as they are.
+    ``journey_store`` draws the journey flow of that store's purchases only.
     """
     if data is not None:
         figs = {k: figure_dir / f"{k}.png" for k in FIGURES if (figure_dir / f"{k}.png").is_file()}
-        return comparison_report(data, figs or comparison_figures(data, figure_dir, progress))
+        return comparison_report(data, figs or comparison_figures(data, figure_dir, progress, journey_store))
     if folder_kind(folder) == "compare":
         comp = load_comparison(folder)
-        return comparison_report(comp, comparison_figures(comp, figure_dir, progress))
+        return comparison_report(comp, comparison_figures(comp, figure_dir, progress, journey_store))
     result = load_result(folder)
-    return run_report(result, run_figures(result, figure_dir, progress))
+    return run_report(result, run_figures(result, figure_dir, progress, journey_store))
 
 
 def write_report(
@@ -57,6 +59,7 @@ def write_report(
     fmt: str = "html",
     data: Comparison | None = None,
     progress: Callable[[], None] | None = None,
+    journey_store: str | None = None,
 ) -> Path:
     """Write the report of ``folder`` to ``out`` (HTML with embedded figures, or Markdown).
 
@@ -68,12 +71,14 @@ def write_report(
     folder, out = Path(folder), Path(out)
     if fmt == "html":
         if data is not None:
-            text = render_html(build_report(folder, folder / "figures", data, progress))
+            text = render_html(build_report(folder, folder / "figures", data, progress, journey_store))
         else:
             with tempfile.TemporaryDirectory(prefix=".cxsim-figures-") as tmp:
-                text = render_html(build_report(folder, Path(tmp), progress=progress))
+                text = render_html(
+                    build_report(folder, Path(tmp), progress=progress, journey_store=journey_store)
+                )
         atomic_write_text(out, text)
         return out
-    rep = build_report(folder, out.parent / "figures", data, progress)
+    rep = build_report(folder, out.parent / "figures", data, progress, journey_store)
     atomic_write_text(out, render_markdown(rep, "figures"))
     return out

@@ -1,0 +1,129 @@
+"""Switching: where a store's lost customers went and where its new ones came from.
+
+Each purchase of the summary window is counted by the store of the shopper's
+previous purchase (``from``, read from ``shoppers.last_store`` before the day:
+``model/day.py`` updates it in the sharing phase, after the day's purchases) and
+the store of this purchase (``to``). ``from == to`` is a repeat purchase; a
+purchase whose ``from`` is another store is a switch — a customer lost by
+``from`` and won by ``to``. First purchases (no previous store) are left out:
+they are not switching.
+
+Counted per replication (:class:`SwitchCounter`, used by compare's collect
+function, no model hook needed), summarised over replications as the mean with
+its 95% interval (:func:`switching_summary`, :func:`cxsim.core.stats.mean_ci`).
+A pair that does not occur in a replication counts 0 there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxsim.core.stats import mean_ci
+
+__all__ = ["SWITCHING_COLUMNS", "SwitchCounter", "switching_summary"]
+
+SWITCHING_COLUMNS = ("scenario", "rep", "from_store", "to_store", "purchases")
+"""Columns of the per-replication ``switching`` table."""
+
+
+class SwitchCounter:
+    """Counts purchases by (previous store, store) over the days it is given.
+
+    Call :meth:`before` before a day is simulated and :meth:`after` with the day's
+    purchases' shoppers and stores once it is.
+    """
+
+    def __init__(self, stores: list[str]) -> None:
+        self.stores = stores
+        n = len(stores)
+        self.counts = np.zeros((n, n), dtype=np.int64)
+        self._previous: np.ndarray | None = None
+
+    def before(self, last_store: np.ndarray) -> None:
+        """Remember each shopper's previous store before the day (a copy)."""
+        self._previous = last_store.copy()
+
+    def after(self, shopper: np.ndarray, store: np.ndarray) -> None:
+        """Count the day's purchases by (previous store, store)."""
+        if self._previous is None or not len(shopper):
+            return
+        prev = self._previous[shopper].astype(np.int64)
+        keep = prev >= 0
+        n = len(self.stores)
+        pair = prev[keep] * n + np.asarray(store, dtype=np.int64)[keep]
+        self.counts += np.bincount(pair, minlength=n * n)[: n * n].reshape(n, n)
+
+    def table(self, **tag: Any) -> pd.DataFrame:
+        """The counts as a tidy table (every pair, zeros included), tagged with ``tag``."""
+        n = len(self.stores)
+        names = np.array(self.stores, dtype=object)
+        frame = pd.DataFrame(
+            {
+                "from_store": np.repeat(names, n),
+                "to_store": np.tile(names, n),
+                "purchases": self.counts.reshape(-1),
+            }
+        )
+        return frame.assign(**tag)[list(SWITCHING_COLUMNS)]
+
+
+def switching_summary(
+    switching: pd.DataFrame, labels: dict[str, str] | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """Mean and CI over replications of each flow, per scenario.
+
+    Columns: ``scenario``, ``from_store``, ``to_store``, their ``from_label`` and
+    ``to_label``, ``kind`` (``switch`` or ``repeat``), ``n`` (replications),
+    ``mean``, ``ci_low``, ``ci_high`` (purchases over the summary window), and
+    ``share_of_lost``: the mean share of the from-store's switching customers'
+    purchases that went to this store (NaN on repeat rows).
+    """
+    cols = [
+        "scenario",
+        "from_store",
+        "to_store",
+        "from_label",
+        "to_label",
+        "kind",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "share_of_lost",
+    ]
+    if switching.empty:
+        return pd.DataFrame(columns=cols)
+    labels = labels or {}
+    rows: list[dict[str, Any]] = []
+    for scen, g in switching.groupby("scenario", sort=False):
+        wide = g.pivot_table(
+            index="rep", columns=["from_store", "to_store"], values="purchases", aggfunc="sum", fill_value=0
+        )
+        lost = g[g["from_store"] != g["to_store"]].groupby(["rep", "from_store"])["purchases"].sum()
+        for (a, b), values in wide.items():
+            mean, lo, hi, _, n = mean_ci(values.to_numpy(dtype=float), level)
+            share = np.nan
+            if a != b:
+                out = lost.xs(a, level="from_store").reindex(values.index, fill_value=0).to_numpy(float)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    frac = np.where(out > 0, values.to_numpy(float) / np.where(out > 0, out, 1), np.nan)
+                share = float(np.nanmean(frac)) if np.isfinite(frac).any() else np.nan
+            rows.append(
+                {
+                    "scenario": scen,
+                    "from_store": a,
+                    "to_store": b,
+                    "from_label": labels.get(str(a), str(a)),
+                    "to_label": labels.get(str(b), str(b)),
+                    "kind": "repeat" if a == b else "switch",
+                    "n": n,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "share_of_lost": share,
+                }
+            )
+    return pd.DataFrame(rows, columns=cols)
