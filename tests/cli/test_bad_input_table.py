@@ -383,3 +383,27 @@ def test_app_values_are_checked_by_the_schema(
 def test_app_values_within_bounds_make_the_scenario() -> None:
     s = validate_overrides("price_war", {"seed": 7, "town.shoppers": 500, "stores.giant.price": 0.9})
     assert (s.seed, s.town.shoppers, s.stores["giant"].price) == (7, 500, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (MemoryError(), ("out of memory", "GB", "fewer shoppers")),
+        (RecursionError(), ("nested less deeply",)),
+    ],
+)
+def test_memory_and_recursion_errors_are_one_line(
+    error: BaseException, words: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("cxsim.cli.main.load_scenario", fail)
+    res = runner.invoke(app, ["show", "baseline"])
+    message = res.stderr.strip()
+    assert res.exit_code == 2 and len(message.splitlines()) == 1, res.output
+    assert "Traceback" not in res.output
+    for word in words:
+        assert word in message, (word, message)

@@ -12,7 +12,9 @@ import pytest
 
 from cxsim.core.errors import InputError
 from cxsim.experiments.design import (
+    MAX_RUNS,
     SUMMARY_METRICS,
+    design_points,
     lhs_points,
     load_experiment,
     morris_points,
@@ -297,3 +299,45 @@ def test_bad_files_exit_2_and_write_nothing(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "parameters.0.path" in proc.stderr and not out.exists()
+
+
+# ----------------------------------------------------------------- design size
+
+
+@pytest.mark.parametrize(
+    ("sampler", "points"),
+    [
+        ('[sampler]\nmethod = "sobol"\nsamples = 8\n', 8 * (2 + 2)),
+        ('[sampler]\nmethod = "sobol"\nsamples = 8\nsecond_order = true\n', 8 * (2 * 2 + 2)),
+        ('[sampler]\nmethod = "morris"\ntrajectories = 5\n', 5 * (2 + 1)),
+        ('[sampler]\nmethod = "lhs"\nsamples = 7\n', 7),
+    ],
+)
+def test_design_size_is_known_before_sampling(tmp_path: Path, sampler: str, points: int) -> None:
+    ranges = "".join(
+        f'[[parameters]]\npath = "stores.giant.{k}"\nrange = {{ low = 0.2, high = 0.8 }}\n'
+        for k in ("service_quality", "personalization")
+    )
+    exp = load_experiment(
+        write(tmp_path, f"seed = 1\nreplications = 2\nset = ['town.shoppers=300']\n{sampler}{ranges}")
+    )
+    assert design_points(exp.spec) == points == len(exp.design().points)
+    assert len(exp.design()) == 2 * points
+
+
+def test_design_bound_names_the_count_and_can_be_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, GRID)  # 2 x 3 points x 3 replications = 18 runs
+    monkeypatch.setenv("CXSIM_MAX_RUNS", "10")
+    with pytest.raises(InputError) as err:
+        load_experiment(path)
+    assert (
+        "at most 10 runs" in err.value.message and "6 points x 3 replications = 18 runs" in err.value.message
+    )
+    monkeypatch.setenv("CXSIM_MAX_RUNS", "18")
+    assert len(load_experiment(path).design()) == 18
+    monkeypatch.setenv("CXSIM_MAX_RUNS", "lots")
+    with pytest.raises(InputError, match="CXSIM_MAX_RUNS"):
+        load_experiment(path)
+    assert MAX_RUNS == 1_000_000

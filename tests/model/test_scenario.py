@@ -180,3 +180,53 @@ def test_misspelt_behaviour_keys_suggest_either_spelling(tmp_path):
     bad = write(tmp_path, "bad", 'extends = "baseline"\n[behaviour]\nresearch_vist = 1.0\n')
     with pytest.raises(ScenarioError, match=r"behaviour\.research_vist.*did you mean 'research_visit'"):
         load_scenario(bad)
+
+
+# ----------------------------------------------------------------- references to scenarios
+
+
+def test_a_reference_is_a_name_or_a_toml_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names beside the file, then the library; .toml paths relative to the file; nothing else is read."""
+    from cxsim.model.library import find_scenario_file
+
+    monkeypatch.chdir(tmp_path)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "parent.toml").write_text('extends = "baseline"\ndays = 9\n')
+    (sub / "by_name.toml").write_text('extends = "parent"\n')
+    (tmp_path / "by_path.toml").write_text('extends = "sub/parent.toml"\n')
+    (tmp_path / "notes.txt").write_text("days = 3\n")
+    assert load_scenario(sub / "by_name.toml").days == 9
+    assert load_scenario(tmp_path / "by_path.toml").days == 9
+    assert find_scenario_file("price_war").name == "price_war.toml"
+    for bad in ("notes.txt", "/etc/passwd", "sub/parent", "../x"):
+        with pytest.raises(ScenarioError, match=r"or a path to a \.toml file"):
+            find_scenario_file(bad, tmp_path)
+
+
+def test_a_missing_parent_names_the_file_and_the_key(tmp_path: Path) -> None:
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "no_such_parent"\n')
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert err.value.source == str(child) and err.value.key == "extends"
+    assert err.value.found == "no_such_parent"
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("behaviour.no_purchase=nan", "behaviour.choice.no_purchase"),
+        ("stores.giant.fixed_cost=inf", "stores.giant.fixed_cost"),
+        ("town.size_km=1e300", "town.size_km"),
+        ("stores.giant.delivery_days=-inf", "stores.giant.delivery_days"),
+        ("stores.giant.x=nan", "stores.giant.x"),
+        ("seed=9223372036854775808", "seed"),
+        ("behaviour.word_of_mouth.nps_window_days=999999999999", "behaviour.word_of_mouth.nps_window_days"),
+        ("stores.giant.cash=-inf", "stores.giant.cash"),
+    ],
+)
+def test_non_finite_and_unbounded_values_are_refused_at_load(override: str, key: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("baseline", [override])
+    assert err.value.key == key
