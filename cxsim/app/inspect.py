@@ -7,9 +7,10 @@ read the session under its lock and return plain dicts that the page renders.
 - A shopper: who they are, their recent purchases (day, store, how they
   researched, which store they visited, how it was fulfilled, satisfaction,
   returned), and per store what :meth:`cxsim.model.shoppers.Shopper.as_dict`
-  exposes (loyalty, expectation, reputation, familiarity, and whatever
-  per-store beliefs the model adds there: every per-store mapping of numbers
-  is shown, so new beliefs appear without a change here).
+  exposes: every per-store mapping of numbers (loyalty, expectation,
+  familiarity, reputation...) in one table, and every per-store mapping of
+  attributes (the beliefs of issue 12: ``{store: {attribute: (mean, sd)}}``)
+  in another, so that what the model adds appears without a change here.
 - A store: kind, status, market share, NPS, public rating (and the number of
   reviews when the store agent counts them), price, service, cash, and its
   strategy moves and other happenings from the typed log (in the words of
@@ -109,6 +110,7 @@ def shopper_card(sess: Session, index: str | int) -> dict[str, Any] | None:
         for key, value in info.items()
         if isinstance(value, dict) and value and all(isinstance(v, int | float) for v in value.values())
     }
+    beliefs_columns, beliefs_rows = belief_table(info, labels)
     rows = [
         {
             "store": labels.get(name, name),
@@ -135,8 +137,46 @@ def shopper_card(sess: Session, index: str | int) -> dict[str, Any] | None:
         "purchases": purchases[:RECENT_PURCHASES],
         "per_store": rows,
         "columns": ["store", *[PER_STORE_LABELS.get(k, k.replace("_", " ")) for k in per_store]],
+        "belief_columns": beliefs_columns,
+        "beliefs": beliefs_rows,
         "day": day,
     }
+
+
+def _belief_text(value: Any) -> str | None:
+    """A belief as text: ``0.72 ± 0.10`` for a (mean, sd) pair, ``0.72`` for a number."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        m, sd = _num(value[0]), _num(value[1])
+        if m is None:
+            return None
+        return f"{m:.2f}" if sd is None else f"{m:.2f} ± {sd:.2f}"
+    m = _num(value)
+    return None if m is None else f"{m:.2f}"
+
+
+def belief_table(info: dict[str, Any], labels: dict[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Per-store beliefs about each attribute of the experience, from ``Shopper.as_dict()``.
+
+    Reads every entry shaped ``{store: {attribute: (mean, sd) or number}}`` (the
+    model's ``beliefs``, issue 12); returns the table's columns and rows (one per
+    store), or nothing when the model has no such beliefs.
+    """
+    for value in info.values():
+        if not isinstance(value, dict) or not value:
+            continue
+        inner = list(value.values())
+        if not all(isinstance(x, dict) and x for x in inner):
+            continue
+        attributes = list(inner[0])
+        rows = [
+            {
+                "store": labels.get(name, name),
+                **{a.replace("_", " "): _belief_text(per.get(a)) for a in attributes},
+            }
+            for name, per in value.items()
+        ]
+        return ["store", *[a.replace("_", " ") for a in attributes]], rows
+    return [], []
 
 
 def store_card(sess: Session, label: str) -> dict[str, Any] | None:
@@ -149,6 +189,11 @@ def store_card(sess: Session, label: str) -> dict[str, Any] | None:
         share = float(sess.market_shares()[s.index])
         nps = _num(sess.history.nps[s.index], 0)
         reviews = getattr(s, "review_count", None)
+        rating = float(s.rating)
+        if reviews is None:  # a model without review counts rates 0..1
+            stars = f"{5 * rating:.1f} of 5 stars"
+        else:  # mean stars 1-5 of the reviews so far, NaN before the first
+            stars = f"{rating:.1f} of 5 stars" if math.isfinite(rating) else "no reviews yet"
         moves = [h for h in sess.happenings if h.store == s.label]
         if s.is_open:
             status = "open"
@@ -161,7 +206,7 @@ def store_card(sess: Session, label: str) -> dict[str, Any] | None:
             ("status", status),
             (f"market share (last {SHARE_WINDOW} days)", f"{share:.0%}"),
             ("NPS (rolling)", "—" if nps is None else f"{nps:+.0f}"),
-            ("public rating", "no reviews yet" if s.rating != s.rating else f"{float(s.rating):.1f} of 5"),
+            ("public rating", stars),
             ("reviews", "not counted per store" if reviews is None else f"{int(reviews):,}"),
             ("price index", f"{float(s.price):.2f}"),
             ("service quality", f"{float(s.service_quality):.2f}"),

@@ -57,7 +57,9 @@ def _table(columns: list[str], rows: list[dict[str, Any]], classes: str) -> None
         return str(value)
 
     with solara.v.Html(
-        tag="table", class_=f"cx-table {classes}", style_="font-size: 16px; border-spacing: 12px 2px"
+        tag="table",
+        class_=f"cx-table {classes}",
+        style_="font-size: 16px; border-spacing: 12px 2px; white-space: nowrap",
     ):
         with solara.v.Html(tag="thead"), solara.v.Html(tag="tr"):
             for c in columns:
@@ -100,6 +102,14 @@ def Inspector(state: AppState) -> None:
                 )
             solara.v.Html(tag="div", children=["Loyalty and beliefs, per store"], class_="subtitle-1 mt-2")
             _table(card["columns"], card["per_store"], "cx-beliefs")
+            if card["beliefs"]:
+                solara.v.Html(
+                    tag="div",
+                    children=["What they believe about each store (mean ± uncertainty, 0–1)"],
+                    class_="subtitle-1 mt-2",
+                )
+                with solara.v.Html(tag="div", style_="overflow-x: auto"):
+                    _table(card["belief_columns"], card["beliefs"], "cx-attribute-beliefs")
         else:
             _table(["fact", "value"], [{"fact": k, "value": x} for k, x in card["facts"]], "cx-store-facts")
             solara.v.Html(

@@ -104,3 +104,20 @@ def test_default_levers_save_a_runnable_scenario(tmp_path: Path):
     path.write_text(export.session_scenario_toml(sess))
     spec = load_scenario(path)
     assert spec.town.shoppers == 300 and spec.seed == sess.levers.seed
+
+
+def test_belief_table_reads_per_store_attribute_beliefs():
+    from cxsim.app.inspect import belief_table
+
+    info = {
+        "loyalty": {"a": 0.1},
+        "beliefs": {
+            "a": {"overall": (0.7, 0.1), "service": (0.5, 0.2)},
+            "b": {"overall": (0.6, 0.3), "service": 0.4},
+        },
+    }
+    cols, rows = belief_table(info, {"a": "Shop A", "b": "Shop B"})
+    assert cols == ["store", "overall", "service"]
+    assert rows[0] == {"store": "Shop A", "overall": "0.70 ± 0.10", "service": "0.50 ± 0.20"}
+    assert rows[1]["service"] == "0.40"
+    assert belief_table({"loyalty": {"a": 0.1}}, {}) == ([], [])
