@@ -201,7 +201,7 @@ def compare(
     table = rich_table(result.table, labels, table_title(result), result.reference)
     out_console = console
     if not console.is_terminal:  # in a file or a pipe, don't wrap a wide comparison at 80 columns
-        out_console = Console(width=max(console.width, 34 + 27 * len(labels)))
+        out_console = Console(width=max(console.width, 42 + 32 * len(labels)))
     out_console.print(table)
     for line in variant_lines(result):
         console.print(f"[dim]{line}[/]", highlight=False)
