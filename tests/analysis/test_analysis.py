@@ -147,6 +147,8 @@ def test_sensitivity_needs_every_point() -> None:
     sw._tables["summary"] = sw.summary[sw.summary["point"] != 3]
     with pytest.raises(InputError, match="1 of 32 points without a successful run"):
         sobol_indices(sw)
+    with pytest.raises(InputError, match="valid: y"):
+        sobol_indices(synthetic("sobol", x, x[:, 0], second_order=False), ["z"])
     grid = synthetic("grid", x, x[:, 0])
     with pytest.raises(InputError, match="sobol or morris design"):
         sensitivity(grid)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cxsim.analysis.sweeps.guards import sobol_warnings, with_warning_column
 from cxsim.analysis.sweeps.loading import Sweep, default_metrics
+from cxsim.analysis.sweeps.metrics import check_metric_names
 from cxsim.analysis.sweeps.stats import noise_share, point_means
 from cxsim.core.errors import InputError
 
@@ -60,6 +61,7 @@ def _each_metric(
             str(sweep.path), "sampler", f"a {method} design for {method.title()} indices", sweep.method
         )
     metrics = metrics or default_metrics(sweep)
+    check_metric_names(sweep, metrics)
     means = point_means(sweep, metrics)
     _require_all_points(sweep, means, metrics)
     out = []
