@@ -266,3 +266,18 @@ def test_journey_flow_of_one_store_on_request(comp: Comparison, tmp_path: Path) 
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["report", str(out), "--journey-store", "nowhere", "-q"])
     assert res.exit_code == 2 and "one of" in res.output and "giant" in res.output
+
+
+def test_report_of_a_comparison_written_before_switching(comp: Comparison, tmp_path: Path) -> None:
+    """Folders of earlier versions: no switching or store journeys, a log without kinds."""
+    out = tmp_path / "old"
+    comp.save(out)
+    for name in ("switching.parquet", "store_journeys.parquet"):
+        (out / name).unlink()
+    log = pd.read_parquet(out / "log.parquet")[["day", "message", "scenario", "rep"]]
+    log.to_parquet(out / "log.parquet", index=False)
+    res = runner.invoke(app, ["report", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    assert "What happened" in html and "lockdown" in html
+    assert "Where customers switched" not in html

@@ -20,13 +20,14 @@ CAPTIONS = {
     "channel_shares": (
         "How purchases split between buying in a shop, home delivery and pick-up in store, day by day "
         "(a 7-day average). Shaded periods are the scenario's events (lockdown, promotion, recession, "
-        "delivery disruption); dotted lines mark a store opening or a new channel. The lower right panel "
+        "delivery disruption); dotted lines mark a store opening, closing or opening an online channel, "
+        "triangles at the top a strategy move, diamonds a change of the calendar. The lower right panel "
         "shows demand: a spike is a promotion pulling purchases forward, a dip the weeks it borrowed from."
     ),
     "market_share_nps": (
         "Each store's share of all purchases and its Net Promoter Score (promoters minus detractors, "
-        "in points from −100 to +100) over the summary window. Bars that differ by more than their "
-        "error bars are clear differences."
+        "in points from −100 to +100) over the summary window; a store's NPS is the window's mean of "
+        "each day's trailing NPS. Bars that differ by more than their error bars are clear differences."
     ),
     "journey_rates": (
         "Showrooming: the shopper looked at the product in a shop, then had it delivered (competitive: "
@@ -34,7 +35,8 @@ CAPTIONS = {
         "share of purchases; right: the share of shoppers who did it at least once in the last year."
     ),
     "store_cash": (
-        "Each store's cash over time. A store whose cash falls below zero (dashed line) closes for good, "
+        "Each store's cash over time, with the store's own strategy moves (triangles) and calendar "
+        "changes (diamonds). A store whose cash falls below zero (dashed line) closes for good, "
         "and its customers must choose again."
     ),
     "journey_flow": (
