@@ -85,13 +85,14 @@ def test_no_python_object_per_shopper() -> None:
 
 
 def test_memory_per_extra_store_is_the_per_store_state() -> None:
-    """Each extra store costs a shopper 24 bytes: loyalty, expectation, familiarity, reputation,
-    distance (float32) and avoidance (int32); nothing else grows with the number of stores."""
+    """Each extra store costs a shopper 88 bytes: loyalty, familiarity, distance (float32),
+    avoidance (int32) and the beliefs (9 attributes x mean and variance, float32);
+    nothing else grows with the number of stores."""
     from benchmarks.child import full
 
     five, twelve = full(1000, 5, stores=5), full(1000, 5, stores=12)
     per_store = (twelve["bytes_per_shopper"] - five["bytes_per_shopper"]) / 7
-    assert per_store == pytest.approx(24.0)
+    assert per_store == pytest.approx(88.0)
 
 
 def test_profile_phases_cover_the_run() -> None:

@@ -30,7 +30,7 @@ __all__ = [
     "run",
 ]
 
-TABLES = ("timeseries", "stores", "summary", "purchases")
+TABLES = ("timeseries", "stores", "summary", "purchases", "reviews")
 
 
 @dataclass
@@ -44,12 +44,15 @@ class RunResult:
     provenance: dict[str, Any]
     purchases: pd.DataFrame | None = None
     log: list[LogEntry] = field(default_factory=list)
+    reviews: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (``purchases`` only when collected)."""
         out = {"timeseries": self.timeseries, "stores": self.stores, "summary": self.summary}
         if self.purchases is not None:
             out["purchases"] = self.purchases
+        if self.reviews is not None:
+            out["reviews"] = self.reviews
         return out
 
     def save(self, out: str | Path, *, overwrite: bool = False) -> Path:
@@ -102,6 +105,7 @@ def run(
         stores=model.store_table(),
         summary=pd.DataFrame([model.summary()]),
         purchases=model.purchases(),
+        reviews=model.review_table(),
         scenario=spec.to_toml_dict(),
         provenance=provenance(spec, started, finished),
         log=list(model.log),
@@ -114,6 +118,7 @@ def load_result(folder: str | Path) -> RunResult:
     if not (folder / "timeseries.parquet").is_file():
         raise InputError(str(folder), "", "a folder written by `cxsim run --out`", "no timeseries.parquet")
     purchases = folder / "purchases.parquet"
+    reviews = folder / "reviews.parquet"
     log_file = folder / "log.json"
     log = json.loads(log_file.read_text()) if log_file.is_file() else []
     return RunResult(
@@ -124,4 +129,5 @@ def load_result(folder: str | Path) -> RunResult:
         scenario=json.loads((folder / "scenario.json").read_text()),
         provenance=json.loads((folder / "provenance.json").read_text()),
         log=log_from_records(log),
+        reviews=pd.read_parquet(reviews) if reviews.is_file() else None,
     )

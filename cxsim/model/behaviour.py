@@ -12,6 +12,7 @@ group              what it governs                                        declar
 ``loyalty``        loyalty, avoidance, familiarity and digital habit       :mod:`cxsim.rules.loyalty`
 ``word_of_mouth``  recommendation, reviews, word of mouth and NPS          :mod:`cxsim.rules.word_of_mouth`
 ``fulfilment``     returns of impulse purchases                          :mod:`cxsim.rules.fulfilment`
+``beliefs``        priors, signal noise and risk aversion of beliefs      :mod:`cxsim.rules.beliefs`
 =================  =====================================================  ==============================
 
 Scenario files and overrides written before the groups existed used flat,
@@ -32,6 +33,7 @@ from typing import Any, Final
 from pydantic import Field, model_validator
 
 from cxsim.core.config import StrictModel
+from cxsim.rules.beliefs import BeliefCoefficients
 from cxsim.rules.choice import ChoiceCoefficients
 from cxsim.rules.experience import ExperienceCoefficients
 from cxsim.rules.fulfilment import FulfilmentCoefficients
@@ -45,6 +47,8 @@ def _legacy_keys() -> dict[str, str]:
     for name in ResearchCoefficients.model_fields:
         keys[f"research_{name}"] = f"research.{name}"
     for name in ChoiceCoefficients.model_fields:
+        if name in _NEW_IN_0_2:
+            continue
         keys[name] = f"choice.{name}"
     for name in ExperienceCoefficients.model_fields:
         prefixed = name in ExperienceCoefficients.model_fields and name not in _EXPERIENCE_UNPREFIXED
@@ -53,13 +57,17 @@ def _legacy_keys() -> dict[str, str]:
         prefixed = name in ("gain", "loss", "repeat", "decay")
         keys[f"loyalty_{name}" if prefixed else name] = f"loyalty.{name}"
     for name in WordOfMouthCoefficients.model_fields:
-        prefixed = name in ("positive", "negative", "reach", "weight", "negative_weight")
+        if name in _NEW_IN_0_2:
+            continue
+        prefixed = name in ("positive", "negative", "reach")
         keys[f"wom_{name}" if prefixed else name] = f"word_of_mouth.{name}"
     for name in FulfilmentCoefficients.model_fields:
         keys[name] = f"fulfilment.{name}"
     return keys
 
 
+_NEW_IN_0_2 = ("neutral", "spread", "credibility", "retell", "hops", "decay", "anticipation")
+"""Coefficients added with the beliefs (version 0.2.0): they have no flat key."""
 _EXPERIENCE_UNPREFIXED = (
     "crowding_optimum",
     "service_noise",
@@ -70,7 +78,7 @@ _EXPERIENCE_UNPREFIXED = (
 LEGACY_KEYS: Final[dict[str, str]] = _legacy_keys()
 """Every flat key of the ``behaviour`` table before the groups (``research_visit``) -> its
 dotted path inside ``behaviour`` (``research.visit``)."""
-GROUPS: Final = ("research", "choice", "experience", "loyalty", "word_of_mouth", "fulfilment")
+GROUPS: Final = ("research", "choice", "experience", "loyalty", "word_of_mouth", "fulfilment", "beliefs")
 """The groups of :class:`Behaviour`, in order."""
 SHADOWED: Final = tuple(k for k in LEGACY_KEYS if k in GROUPS)
 """Old flat keys that are now also group names (``loyalty``: the choice weight of loyalty).
@@ -122,6 +130,7 @@ class Behaviour(StrictModel):
     loyalty: LoyaltyCoefficients = Field(default_factory=LoyaltyCoefficients)
     word_of_mouth: WordOfMouthCoefficients = Field(default_factory=WordOfMouthCoefficients)
     fulfilment: FulfilmentCoefficients = Field(default_factory=FulfilmentCoefficients)
+    beliefs: BeliefCoefficients = Field(default_factory=BeliefCoefficients)
 
     @model_validator(mode="before")
     @classmethod

@@ -33,11 +33,14 @@ from cxsim.model.metrics import (
     journey_rates,
     summary_row,
 )
+from cxsim.model.reviews import ReviewBoard
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
-from cxsim.model.stores import Store
+from cxsim.model.stores import Store, StoreArrays
 from cxsim.rules.arrays import row_max_mean_and_column_means
+from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.fulfilment import return_ease
 from cxsim.rules.word_of_mouth import promoters_detractors
 
 
@@ -97,7 +100,10 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self.log: list[LogEntry] = []
         self._init_stores()
         xy = np.array([[s.x, s.y] for s in self.stores])
-        self.shoppers: ShopperArrays = create_shoppers(self.rng, spec, xy, 0.75)
+        self.shoppers: ShopperArrays = create_shoppers(self.rng, spec, xy, self._prior())
+        self.reviews = ReviewBoard(
+            len(self.stores), spec.behaviour.beliefs.reviews_recent, bool(spec.collect_reviews)
+        )
         self.crowding = np.zeros(len(self.stores))
         self.nps = RollingNPS(len(self.stores), spec.behaviour.word_of_mouth.nps_window_days)
         self.conditions = events.DayConditions()
@@ -119,6 +125,23 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self.stores: list[Store] = [
             Store(self, name, st, i, scale) for i, (name, st) in enumerate(self.spec.stores.items())
         ]
+
+    def _prior(self) -> np.ndarray:
+        """The population prior of the beliefs: the category's norm over the town's stores."""
+        st = StoreArrays.from_stores(self.stores)
+        return population_prior(
+            experience_base=self.spec.behaviour.experience.base,
+            service=st.service,
+            personalization=st.personalization,
+            atmosphere=st.atmosphere,
+            reliability=st.reliability,
+            leniency=st.leniency,
+            delivered_return_ease=return_ease(st.leniency, st.cross_channel, st.walk_in)[:, DELIVERY],
+            after_sales=st.after_sales,
+            channel_consistency=st.channel_consistency,
+            walk_in=st.walk_in,
+            delivery=st.delivery,
+        )
 
     def shopper(self, index: int) -> Shopper:
         """Inspect one shopper (a view onto its row of the arrays)."""
@@ -227,6 +250,10 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         if not self._purchase_frames:
             return empty_purchases().frame(0, self.store_names).iloc[0:0]
         return pd.concat(self._purchase_frames, ignore_index=True)
+
+    def review_table(self) -> pd.DataFrame | None:
+        """One row per review of the recorded days (``day, store, shopper, stars, fulfilment``), if kept."""
+        return self.reviews.table()
 
     def summary(self) -> dict[str, Any]:
         """Headline metrics over the run's last ``summary_window_days`` days."""

@@ -4,11 +4,12 @@
 
 1. :func:`calendar`: the day's conditions, events taking effect, stores opening the day;
 2. :func:`needs`: memories fade overnight; promotions pull needs forward; who needs something;
-3. :func:`research`: the research channel, reputations after online research, store visits;
+3. :func:`research`: the research channel, reviews read online, store visits (beliefs updated);
 4. :func:`choice`: the choice of store and fulfilment (or postponing);
 5. :func:`fulfilment`: crowding, late deliveries, product fit, returns, after-sales needs;
-6. :func:`experience`: the experience, satisfaction, expectations, loyalty, familiarity, avoidance;
-7. :func:`sharing`: NPS answers, reviews, word of mouth; then the shopper's records and next need
+6. :func:`experience`: the experience, satisfaction, beliefs, loyalty, familiarity, avoidance;
+7. :func:`sharing`: NPS answers, reviews, word of mouth (beliefs of hearers); then the shopper's
+   records and next need
    (the day's purchases become ``model.today``);
 8. :func:`stores`: the stores' books, closures and strategy reviews;
 9. :func:`collection`: the day's numbers and the data collector.
@@ -26,13 +27,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cxsim.model import events
+from cxsim.model import events, learning
 from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.metrics import DayPurchases, empty_purchases
 from cxsim.model.stores import StoreArrays, rival_market, store_costs
 from cxsim.rules import (
     accounts,
+    beliefs,
     loyalty,
     personalization,
     word_of_mouth,
@@ -97,6 +99,10 @@ class DayState:
     """Ease of returning each purchase."""
     care: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Whether each purchase needs after-sales care."""
+    met: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Service met in each purchase."""
+    learned: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    """What each purchase taught its buyer about the store, ``(n, K)`` (NaN: nothing)."""
     purchases: DayPurchases = field(default_factory=empty_purchases)
     counts: dict[str, int] = field(default_factory=lambda: dict(_NO_SHARING))
     """The day's word of mouth, reviews and churn events."""
@@ -170,8 +176,8 @@ def needs(m: CXModel, d: DayState) -> None:
 def research(m: CXModel, d: DayState) -> None:
     """Each shopper with a need picks a research channel and researches.
 
-    Online research updates the shopper's view of every store's reputation; a
-    visit to a store meets its service.
+    Online research reads reviews of every store; a visit to a store meets its
+    service and shows its environment. Both update the shopper's beliefs.
     """
     if not d.shopping:
         return
@@ -191,8 +197,7 @@ def research(m: CXModel, d: DayState) -> None:
         c=c,
     )
     d.channel = research_rules.choose_channel(m.rng, u)
-    online = who[d.channel == research_rules.ONLINE]
-    a.reputation[online] = research_rules.reputation_after_research(a.reputation[online], st.rating, c)
+    learning.read_reviews(m, who[d.channel == research_rules.ONLINE])
     d.visited = np.full(who.size, -1, dtype=np.int32)
     d.encounter = np.full(who.size, np.nan)
     goers = np.flatnonzero(d.channel == research_rules.VISIT)
@@ -204,6 +209,7 @@ def research(m: CXModel, d: DayState) -> None:
         v = d.visited[goers]
         noise = m.spec.behaviour.experience.service_noise
         d.encounter[goers] = experience_rules.realized_service(m.rng, st.service[v], st.consistency[v], noise)
+        learning.learn_from_visit(m, st, who[goers], v, d.encounter[goers])
 
 
 # --------------------------------------------------------------------------- 4. choice
@@ -230,11 +236,13 @@ def choice(m: CXModel, d: DayState) -> None:
 
 
 def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
-    """Utility of every alternative for today's shoppers, given what each knows and can reach.
+    """Utility of every alternative for today's shoppers, given what each knows and believes.
 
     A shopper knows the online prices after researching online and the shelf
-    price and service of the store it visited; it has inspected the product
-    unless it buys for delivery without a visit.
+    price of the store it visited; it has inspected the product unless it buys
+    for delivery without a visit. The experience it expects (service,
+    personalization, the store, delivery, returns, after-sales, consistency, the
+    whole) comes from its beliefs, never from the stores' true attributes.
     """
     a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
     n, S = who.size, len(m.stores)
@@ -248,24 +256,26 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]
     observed[:, :, WALK_IN] |= vis
     c = m.spec.behaviour.choice
-    service = np.broadcast_to(st.service, (n, S)).copy()
-    service[vis] = d.encounter[has_visit]
+    ce = learning.choice_beliefs(m, who)
     inspected = np.ones((n, S, 3), dtype=bool)
     inspected[:, :, DELIVERY] = has_visit[:, None]
     familiarity = a.familiarity.take(who, axis=0)
+    late = beliefs.MEAN_LATE_DAYS * (1.0 - ce[:, :, beliefs.RELIABILITY])
     return choice_rules.alternative_utilities(
         weights=a.weights.take(who, axis=0),
         price_seen=choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness),
-        service=service,
-        personalization=personalization.perceived_personalization(st.personalization[None, :], familiarity),
+        service=ce[:, :, beliefs.SERVICE],
+        personalization=personalization.perceived_personalization(
+            ce[:, :, beliefs.PERSONALIZATION], familiarity
+        ),
         loyalty=a.loyalty.take(who, axis=0),
-        reputation=a.reputation.take(who, axis=0),
+        reputation=ce[:, :, beliefs.OVERALL],
         dist_km=a.dist_km.take(who, axis=0),
         crowding=m.crowding,
         task_oriented=~a.recreational[who],
-        delivery_days=st.delivery_days + cond.delivery_extra_days,
+        delivery_days=st.delivery_days[None, :] + cond.delivery_extra_days + late,
         inspected=inspected,
-        return_ease=fulfilment_rules.return_ease(st.leniency, st.cross_channel, st.walk_in),
+        return_ease=beliefs.return_ease(ce),
         visited=vis,
         habit=a.habit[who],
         available=available,
@@ -273,6 +283,7 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         urgency=m.spec.category.urgency,
         c=c,
         price_sensitivity=cond.price_sensitivity,
+        anticipated=learning.anticipated(m, d, ce, vis),
     )
 
 
@@ -307,19 +318,19 @@ def fulfilment(m: CXModel, d: DayState) -> None:
 def experience(m: CXModel, d: DayState) -> None:
     """The experience of each purchase and its evaluation.
 
-    Satisfaction, the new expectation, loyalty, the store's familiarity with
+    Satisfaction (against the belief about the whole experience), what the
+    purchase taught the buyer about the store (beliefs), loyalty, the store's familiarity with
     the shopper and, after a very bad experience, avoidance.
     """
     if not d.shopping:
         return
     a, st, who, store = m.shoppers, d.stores, d.who, d.store
     c, lc = m.spec.behaviour.experience, m.spec.behaviour.loyalty
-    e = _experience_quality(m, d)
-    disc = experience_rules.disconfirmation(e, a.expectation[who, store])
+    e, two_channels = _experience_quality(m, d)
+    disc = experience_rules.disconfirmation(e, a.belief_mean[who, store, beliefs.OVERALL])
     sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
-    a.expectation[who, store] = experience_rules.adapt_expectation(
-        a.expectation[who, store], e, c.expectation_rate
-    )
+    d.learned = learning.purchase_signals(m, d, e, two_channels)
+    learning.learn(m, who, store, d.learned, beliefs.signal_sd(m.spec.behaviour.beliefs)[None, :] ** 2)
     a.loyalty[who, store] = loyalty.update_loyalty(a.loyalty[who, store], disc, lc)
     a.familiarity[who, store] = personalization.grow_familiarity(
         a.familiarity[who, store], st.personalization[store], lc.familiarity_gain
@@ -350,22 +361,24 @@ def experience(m: CXModel, d: DayState) -> None:
     )
 
 
-def _experience_quality(m: CXModel, d: DayState) -> np.ndarray:
+def _experience_quality(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
     """Quality of each purchase's whole experience (:func:`cxsim.rules.experience.experience_quality`).
 
-    The service met, the store, the delivery, the product, its return and
-    after-sales care, channel inconsistency and mood.
+    The service met (kept in ``d.met``), the store, the delivery, the product,
+    its return and after-sales care, channel inconsistency and mood. Also
+    returns whether each purchase used two channels.
     """
     a, st, rng, c = m.shoppers, d.stores, m.rng, m.spec.behaviour.experience
     who, store, fulfil, visited = d.who, d.store, d.fulfil, d.visited
     delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
     met = experience_rules.realized_service(rng, st.service[store], st.consistency[store], c.service_noise)
     met = np.where(in_store & (visited == store), d.encounter, met)
+    d.met = met
     omni = st.walk_in[store] & st.delivery[store]
     pickup, webroomed = fulfil == PICKUP, in_store & (d.channel == research_rules.ONLINE)
     two_channels = pickup | webroomed | (delivered & (visited == store))
     familiarity = a.familiarity[who, store]
-    return experience_rules.experience_quality(
+    e = experience_rules.experience_quality(
         service=met,
         service_share=choice_rules.SERVICE_SHARE[fulfil],
         personalization=personalization.perceived_personalization(st.personalization[store], familiarity),
@@ -386,30 +399,27 @@ def _experience_quality(m: CXModel, d: DayState) -> np.ndarray:
         economy=d.cond.economy,
         c=c,
     )
+    return e, two_channels
 
 
 # --------------------------------------------------------------------------- 7. sharing
 
 
 def sharing(m: CXModel, d: DayState) -> None:
-    """NPS answers, online reviews and word of mouth; then each buyer's habit, records and next need."""
+    """NPS answers, online reviews (posted, rated) and word of mouth (heard, retold, believed).
+
+    Then each buyer's habit, records and next need.
+    """
     m.today = d.purchases
     if not d.shopping:
         m.nps.add(np.zeros(0, dtype=np.int64), np.zeros(0, bool), np.zeros(0, bool))
         return
-    a, c, p, rng = m.shoppers, m.spec.behaviour.word_of_mouth, d.purchases, m.rng
+    c, p = m.spec.behaviour.word_of_mouth, d.purchases
     promoter, detractor = word_of_mouth.promoters_detractors(p.ltr)
     m.nps.add(p.store, promoter, detractor)
-    writes = word_of_mouth.writes_review(rng, p.satisfaction, c)
-    ratings = word_of_mouth.update_ratings(
-        np.array([s.rating for s in m.stores]), p.store[writes], p.ltr[writes] / 10.0, c.review_rate
-    )
-    for s, r in zip(m.stores, ratings, strict=True):
-        s.rating = float(r)
-    talks = word_of_mouth.tells_acquaintances(rng, promoter, detractor, c)
-    pos, neg = word_of_mouth.spread_word_of_mouth(
-        rng, p.shopper[talks], p.store[talks], promoter[talks], a.acquaintances, a.reputation, c
-    )
+    writes = word_of_mouth.writes_review(m.rng, p.satisfaction, c)
+    learning.post_reviews(m, d, writes)
+    pos, neg = learning.spread_word(m, d)
     d.counts = {
         "wom_positive": pos,
         "wom_negative": neg,

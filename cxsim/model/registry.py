@@ -117,7 +117,14 @@ STORES: tuple[Metric, ...] = (
     _m("pickup", "pick-ups", "count", "sum"),
     _m("returns", "returns", "count", "sum"),
     _m("personalization", "personalization capability", "index", "last"),
-    _m("rating", "public rating", "ratio", "last"),
+    _m(
+        "rating",
+        "public rating (stars)",
+        "ratio",
+        "last",
+        description="mean stars (1-5) of all reviews so far",
+    ),
+    _m("review_count", "reviews so far", "count", "last", description="reviews written since the start"),
 )
 
 SUMMARY: tuple[Metric, ...] = (

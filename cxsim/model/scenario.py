@@ -222,6 +222,8 @@ class Scenario(StrictModel):
     collect_every: Days = 1
     """Collect the daily tables every k days (the last day is always collected)."""
     collect_purchases: bool = False
+    collect_reviews: bool = False
+    """Keep the ``reviews`` table (one row per review)."""
     warmup_days: Annotated[int, Field(ge=0, le=MAX_WARMUP_DAYS)] = 90
     """Days simulated before day 1 (no events, no accounts, no data) so habits settle."""
     town: Town = Field(default_factory=Town)

@@ -48,9 +48,9 @@ BYTES_PER_SHOPPER = 75
 last-day columns int32, impulse and last store int16, segment, recreational, last fulfilment 1 byte)."""
 BYTES_PER_ACQUAINTANCE = 4
 """int32 per acquaintance (``town.social_degree`` per shopper)."""
-BYTES_PER_SHOPPER_STORE = 24
-"""Per shopper and store: distance, loyalty, expectation, familiarity, reputation (float32) and
-avoid-until (int32)."""
+BYTES_PER_SHOPPER_STORE = 88
+"""Per shopper and store: distance, loyalty, familiarity (float32), avoid-until (int32) and the
+beliefs (9 attributes x mean and variance, float32)."""
 WORKING_FACTOR = 2.5
 """Peak memory of a run over its shopper arrays: the day's temporaries (utilities of every
 alternative, the word of mouth), the town's creation and the tables. Measured peak RSS growth

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cxsim.model import scenario as sc
+from cxsim.rules.beliefs import ATTRIBUTES, OVERALL, initial_beliefs
 from cxsim.rules.choice import FULFILMENTS, WEIGHT_NAMES
 from cxsim.rules.social import small_world
 from cxsim.rules.town import distances_km, place_homes
@@ -37,9 +38,9 @@ class ShopperArrays:
     acquaintances: np.ndarray  # (n, k) int32
     dist_km: np.ndarray  # (n, S) float32
     loyalty: np.ndarray  # (n, S)
-    expectation: np.ndarray  # (n, S)
     familiarity: np.ndarray  # (n, S)
-    reputation: np.ndarray  # (n, S)
+    belief_mean: np.ndarray  # (n, S, K) float32, see cxsim.rules.beliefs.ATTRIBUTES
+    belief_var: np.ndarray  # (n, S, K) float32
     avoid_until: np.ndarray  # (n, S) int32 day
     last_store: np.ndarray  # (n,) int16, -1 before any purchase
     last_fulfilment: np.ndarray  # (n,) int8, -1 before any purchase
@@ -52,18 +53,33 @@ class ShopperArrays:
         """Number of shoppers."""
         return int(self.segment.shape[0])
 
+    @property
+    def expectation(self) -> np.ndarray:
+        """Expected experience quality of each store, ``(n, S)``: the belief about the whole experience.
+
+        A view of :attr:`belief_mean`, not a separate array.
+        """
+        return self.belief_mean[:, :, OVERALL]
+
+    @property
+    def reputation(self) -> np.ndarray:
+        """A store's reputation in a shopper's eyes: the same belief as :attr:`expectation` (a view)."""
+        return self.belief_mean[:, :, OVERALL]
+
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
 
 def create_shoppers(
-    rng: np.random.Generator, s: sc.Scenario, store_xy: np.ndarray, initial_rating: float
+    rng: np.random.Generator, s: sc.Scenario, store_xy: np.ndarray, prior: np.ndarray
 ) -> ShopperArrays:
     """Draw a town of shoppers from the scenario's segments.
 
     Individual weights vary around the segment's (lognormal, sd 0.25 on the
-    log scale) so that no two shoppers are alike.
+    log scale) so that no two shoppers are alike. Beliefs about the stores
+    start at the population ``prior`` (``(K,)``, :func:`cxsim.rules.beliefs.population_prior`)
+    plus an individual hunch.
     """
     n, S = s.town.shoppers, store_xy.shape[0]
     segs = list(s.segments.values())
@@ -79,7 +95,7 @@ def create_shoppers(
     acquaintances = small_world(rng, home, s.town.size_km, s.town.social_degree, s.town.social_rewire)
     p_first = 1.0 / need_interval
     next_need = (rng.geometric(np.clip(p_first, 1e-6, 1.0)) - s.warmup_days).astype(np.int32)
-    reputation = np.clip(initial_rating + rng.normal(0.0, 0.1, (n, S)), 0.0, 1.0).astype(np.float32)
+    belief_mean, belief_var = initial_beliefs(rng, n, S, prior, s.behaviour.beliefs)
     return ShopperArrays(
         home=home,
         segment=segment,
@@ -93,9 +109,9 @@ def create_shoppers(
         acquaintances=acquaintances,
         dist_km=distances_km(home, store_xy),
         loyalty=np.zeros((n, S), dtype=np.float32),
-        expectation=np.full((n, S), s.behaviour.experience.base + 0.1, dtype=np.float32),
         familiarity=np.zeros((n, S), dtype=np.float32),
-        reputation=reputation,
+        belief_mean=belief_mean,
+        belief_var=belief_var,
         avoid_until=np.full((n, S), NEVER, dtype=np.int32),
         last_store=np.full(n, -1, dtype=np.int16),
         last_fulfilment=np.full(n, -1, dtype=np.int8),
@@ -153,6 +169,15 @@ class Shopper:
         return self.per_store("loyalty")
 
     @property
+    def beliefs(self) -> dict[str, dict[str, tuple[float, float]]]:
+        """Belief (mean, sd) about each attribute of each store's experience, by store name."""
+        m, v = self._a.belief_mean[self.unique_id], self._a.belief_var[self.unique_id]
+        return {
+            name: {a: (float(m[s, k]), float(np.sqrt(v[s, k]))) for k, a in enumerate(ATTRIBUTES)}
+            for s, name in enumerate(self.model.store_names)
+        }
+
+    @property
     def last_fulfilment(self) -> str | None:
         """Fulfilment of the last purchase."""
         f = int(self._a.last_fulfilment[self.unique_id])
@@ -183,6 +208,7 @@ class Shopper:
             "last_fulfilment": self.last_fulfilment,
             "avoids": self.avoids,
             **{k: self.per_store(k) for k in ("loyalty", "expectation", "familiarity", "reputation")},
+            "beliefs": self.beliefs,
         }
 
     def __repr__(self) -> str:

@@ -75,7 +75,9 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
             setattr(self, field, getattr(self, field) * scale)
         self.is_open = bool(spec.open)
         self.closed_on: int | None = None
-        self.rating = 0.75
+        self.rating = float("nan")
+        """Public rating: mean stars (1-5) of all reviews so far, NaN before the first."""
+        self.review_count = 0
         self.discount = 0.0
         self.online_discount = 0.0
         self.reset_day()

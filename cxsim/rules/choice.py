@@ -48,6 +48,12 @@ class ChoiceCoefficients(Coefficients):
     """Utility of buying in the store one is standing in, over leaving it."""
     digital_habit: NonNeg = 1.0
     """Utility of ordering online for a shopper with a full digital habit."""
+    anticipation: NonNeg = 6.0
+    """Utility per unit of experience quality the shopper expects from the touchpoints after
+    the choice (store environment, delivery reliability, returns, after-sales care, channel
+    consistency; :func:`cxsim.rules.beliefs.anticipated_experience`). 6 makes a unit of
+    anticipated experience worth what the service term gives it (service 2.0 per unit of
+    service quality, which is worth 0.3 of experience: 2.0 / 0.3 = 6.7), rounded down."""
     no_purchase: float = -4.0
     """Utility of postponing the purchase altogether."""
 
@@ -103,6 +109,7 @@ def alternative_utilities(
     urgency: float,
     c: ChoiceCoefficients,
     price_sensitivity: float = 1.0,
+    anticipated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Utility of every (store, fulfilment) alternative and of not buying.
 
@@ -111,8 +118,13 @@ def alternative_utilities(
     ``personalization`` (capability x familiarity), ``loyalty``,
     ``reputation``, ``dist_km``, ``visited`` and ``service`` (as the shopper
     expects it, or met it in the store it visited) are ``(n, S)``;
-    ``crowding`` and ``delivery_days`` are ``(S,)``, ``return_ease`` is
-    ``(S, 3)``; ``habit`` and ``task_oriented`` are ``(n,)``.
+    ``crowding`` is ``(S,)``; ``delivery_days`` (the wait expected) is ``(S,)`` or
+    ``(n, S)``; ``return_ease`` is ``(S, 3)`` or ``(n, S, 3)``; ``habit`` and
+    ``task_oriented`` are ``(n,)``; ``anticipated`` (optional, ``(n, S, 3)``) is the
+    experience expected from the touchpoints after the choice, worth
+    ``c.anticipation`` per unit. The model passes beliefs (certainty equivalents)
+    for service, personalization capability, reputation, return ease and the
+    anticipated experience, never the stores' true attributes.
 
     Utility = - price + service + personalization - travel / crowding /
     delivery wait and hassle + loyalty + reputation - risk of buying unseen
@@ -135,7 +147,7 @@ def alternative_utilities(
     conv = c.convenience * w[:, W_CONVENIENCE, None]
     crowd_cost = c.crowding * crowding[None, :] * (0.5 + task_oriented[:, None])
     u[:, :, WALK_IN] -= conv * (c.travel_per_km * dist_km + crowd_cost)
-    wait = c.delivery_per_day * (0.5 + urgency) * delivery_days[None, :] + c.delivery_hassle
+    wait = c.delivery_per_day * (0.5 + urgency) * delivery_days.reshape(-1, S) + c.delivery_hassle
     u[:, :, DELIVERY] -= conv * wait
     u[:, :, PICKUP] -= conv * (0.6 * c.travel_per_km * dist_km + c.pickup_hassle)
     unseen = c.unseen_risk * touch_feel - c.return_ease * return_ease
@@ -144,6 +156,8 @@ def alternative_utilities(
     u[:, :, PICKUP] += 0.5 * c.walk_out_effort * visited
     u[:, :, DELIVERY] += c.digital_habit * habit[:, None]
     u[:, :, PICKUP] += 0.5 * c.digital_habit * habit[:, None]
+    if anticipated is not None:
+        u += c.anticipation * anticipated
     u = np.where(available, u, -np.inf)
     out = np.empty((n, S * 3 + 1), dtype=np.float64)
     out[:, :-1] = u.reshape(n, S * 3)

@@ -30,7 +30,8 @@ class ExperienceCoefficients(Coefficients):
     disconfirmation: NonNeg = 0.8
     """Weight of disconfirmation (experience minus expectation) in satisfaction."""
     expectation_rate: Unit = 0.25
-    """How far an experience moves the expectation of the store toward it."""
+    """How far one experience still moves the belief about a store the shopper knows well
+    (the floor of the Bayesian gain, :func:`cxsim.rules.beliefs.variance_floor`)."""
 
 
 def realized_service(
@@ -134,6 +135,11 @@ def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.
 
 
 def adapt_expectation(expectation: np.ndarray, experience: np.ndarray, rate: float) -> np.ndarray:
-    """Expectations move toward what was experienced (adaptation level, Helson 1964)."""
+    """Expectations move toward what was experienced (adaptation level, Helson 1964).
+
+    Constant-gain learning: the model's Bayesian beliefs (:mod:`cxsim.rules.beliefs`)
+    behave like this with ``rate`` = ``expectation_rate`` once a store is well known;
+    the benchmark's reference core (``benchmarks/mesa_core.py``) uses it directly.
+    """
     out: np.ndarray = expectation + rate * (experience - expectation)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cxsim.rules.choice import gumbel_argmax
-from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
+from cxsim.rules.coefficients import Coefficients, NonNeg
 
 NONE, ONLINE, VISIT = 0, 1, 2
 CHANNELS = ("none", "online", "visit")
@@ -37,8 +37,6 @@ class ResearchCoefficients(Coefficients):
     """Extra utility of a visit for a recreational shopper."""
     visit_km: NonNeg = 0.25
     """Utility lost per km to the store visited."""
-    reputation_weight: Unit = 0.5
-    """How far online research moves a shopper's view of a store toward its public rating."""
 
 
 def research_utilities(
@@ -95,17 +93,3 @@ def visit_utilities(
     """
     u = -c.visit_km * dist_km + 2.0 * loyalty + atmosphere[None, :]
     return np.where(walk_in_ok, u, -np.inf)
-
-
-def reputation_after_research(
-    reputation: np.ndarray, rating: np.ndarray, c: ResearchCoefficients
-) -> np.ndarray:
-    """A researcher's view of every store after reading its reviews online, ``(n, S)``.
-
-    Online research exposes the stores' public ratings; the shopper's
-    perceived reputation of each store moves ``reputation_weight`` of the way
-    toward the rating (reviews as a source of information in the zero moment
-    of truth; Verhoef, Neslin and Vroomen 2007, IJRM 24:129).
-    """
-    out: np.ndarray = reputation + c.reputation_weight * (rating[None, :] - reputation)
-    return out

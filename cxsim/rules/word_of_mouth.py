@@ -19,18 +19,25 @@ class WordOfMouthCoefficients(Coefficients):
     """Probability that a shopper with a middling experience writes a review."""
     review_extremity: Unit = 0.35
     """Extra probability of a review at the extremes of satisfaction."""
-    review_rate: Unit = 0.05
-    """Weight of one review in the store's public rating."""
+    neutral: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.75
+    """Satisfaction at which a customer has nothing to tell (the bottom of the U): the
+    satisfaction of an NPS passive (likelihood to recommend 7-8)."""
+    spread: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
+    """Distance of satisfaction from ``neutral`` at which a story has full strength."""
     positive: Unit = 0.30
-    """Probability that a promoter tells acquaintances."""
-    negative: Unit = 0.30
-    """Probability that a detractor tells acquaintances."""
+    """Probability that a delighted customer (satisfaction 1) talks."""
+    negative: Unit = 0.40
+    """Probability that an outraged customer (satisfaction 0) talks."""
     reach: Annotated[int, Field(ge=0, le=64)] = 3
-    """Acquaintances told."""
-    weight: Unit = 0.15
-    """How far praise moves a hearer's view of the store."""
-    negative_weight: Unit = 0.25
-    """How far a complaint moves a hearer's view of the store."""
+    """Acquaintances told by each teller."""
+    credibility: Unit = 0.5
+    """Weight of an acquaintance's story relative to one's own experience (precision ratio)."""
+    retell: Unit = 0.3
+    """Probability that a hearer passes a story of full strength on."""
+    hops: Annotated[int, Field(ge=1, le=5)] = 2
+    """Longest chain of tellings (1: hearers never retell)."""
+    decay: Unit = 0.5
+    """Credibility kept by a story at each retelling."""
     nps_window_days: Annotated[int, Field(ge=1)] = 30
     """Days of answers pooled in the rolling NPS."""
 
@@ -69,61 +76,86 @@ def writes_review(
     return rng.random(satisfaction.shape[0]) < c.review_base + c.review_extremity * extreme
 
 
-def update_ratings(rating: np.ndarray, store: np.ndarray, score: np.ndarray, rate: float) -> np.ndarray:
-    """Public rating per store: exponentially weighted mean of the day's review scores."""
-    counts = np.bincount(store, minlength=rating.shape[0])
-    sums = np.bincount(store, weights=score, minlength=rating.shape[0])
-    has = counts > 0
-    mean = np.divide(sums, counts, out=np.zeros_like(rating), where=has)
-    keep = (1.0 - rate) ** counts
-    return np.where(has, keep * rating + (1.0 - keep) * mean, rating)
+def stars(ltr: np.ndarray) -> np.ndarray:
+    """Stars of a review, 1..5 (int8), from the writer's likelihood to recommend (0..10).
 
-
-def tells_acquaintances(
-    rng: np.random.Generator, promoter: np.ndarray, detractor: np.ndarray, c: WordOfMouthCoefficients
-) -> np.ndarray:
-    """Whether each shopper talks about the purchase to acquaintances.
-
-    Promoters talk with probability ``positive``, detractors with probability
-    ``negative``; passives stay silent.
-
-    Promoters and detractors are Reichheld's (2003, HBR 81(12):46) categories
-    of the likelihood to recommend (:func:`promoters_detractors`).
+    ``1 + round(0.4 x LTR)``: 9-10 give five stars, 7-8 four, 4-6 three, 2-3 two, 0-1 one.
     """
-    n = promoter.shape[0]
-    return (promoter & (rng.random(n) < c.positive)) | (detractor & (rng.random(n) < c.negative))
+    return (1 + np.rint(0.4 * ltr)).astype(np.int8)
+
+
+def star_signal(star: np.ndarray) -> np.ndarray:
+    """What a review's stars say about the whole experience, on 0..1: ``(stars - 1) / 4``."""
+    out: np.ndarray = (star.astype(np.float64) - 1.0) / 4.0
+    return out
+
+
+def talk_propensity(satisfaction: np.ndarray, c: WordOfMouthCoefficients) -> tuple[np.ndarray, np.ndarray]:
+    """Probability of talking about a purchase and the story's strength, both ``(n,)``.
+
+    An asymmetric U in satisfaction (Anderson 1998, J. Service Research 1:5):
+    strength is the distance from the ``neutral`` satisfaction over ``spread``,
+    capped at 1; the probability is ``positive x strength**2`` above neutral
+    and ``negative x strength**2`` below. Dissatisfied customers talk more
+    (``negative`` > ``positive``), but by far less than the folklore of
+    "tell ten for every three"; Anderson found the difference modest.
+    """
+    n = c.neutral
+    above = np.clip((satisfaction - n) / c.spread, 0.0, 1.0)
+    below = np.clip((n - satisfaction) / c.spread, 0.0, 1.0)
+    strength = np.maximum(above, below)
+    p = np.where(satisfaction >= n, c.positive * above**2, c.negative * below**2)
+    return p, strength
+
+
+def tells_acquaintances(rng: np.random.Generator, propensity: np.ndarray) -> np.ndarray:
+    """Whether each customer talks about the purchase (one uniform per purchase)."""
+    out: np.ndarray = rng.random(propensity.shape[0]) < propensity
+    return out
 
 
 def spread_word_of_mouth(
     rng: np.random.Generator,
-    senders: np.ndarray,
-    store: np.ndarray,
-    positive: np.ndarray,
+    tellers: np.ndarray,
+    strength: np.ndarray,
     acquaintances: np.ndarray,
-    reputation: np.ndarray,
     c: WordOfMouthCoefficients,
-) -> tuple[int, int]:
-    """Tell ``reach`` acquaintances about a store; returns (positive, negative) messages.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who hears each story, hop by hop: ``(hearer, story, hop)`` arrays, one entry per message.
 
-    Each sender talks to ``reach`` distinct acquaintances drawn from its ties; each
-    hearer's perceived reputation of the store moves toward 1 (praise) or 0
-    (complaint), by ``weight`` or ``negative_weight``. Complaints weigh more by default, a
-    common modelling assumption after Arndt (1967, JMR 4:291); East, Hammond
-    and Lomax (2008, IJRM 25:215) found positive WOM usually has the larger
-    impact, so the asymmetry is a parameter to explore, not a settled fact.
-    Updates ``reputation`` (``(n, S)``) in place.
+    Each teller tells ``reach`` distinct acquaintances drawn from its ties (a
+    small world, Watts and Strogatz 1998); each hearer retells the story with
+    probability ``retell x strength`` to ``reach`` of its own acquaintances, up
+    to ``hops`` tellings. ``story`` indexes ``tellers`` (the original teller);
+    the hop says how often the story was retold (1: first hand).
     """
-    degree, reach = acquaintances.shape[1], c.reach
-    if senders.size == 0 or degree == 0 or reach == 0:
-        return 0, 0
-    k = min(reach, degree)
-    picks = np.argsort(rng.random((senders.size, degree)), axis=1)[:, :k]  # k distinct ties
-    hearers = acquaintances[senders[:, None], picks].ravel()
-    about = np.repeat(store, k)
-    good = np.repeat(positive, k)
-    target = good.astype(np.float32)
-    weight = np.where(good, c.weight, c.negative_weight).astype(np.float32)
-    current = reputation[hearers, about]
-    reputation[hearers, about] = current + weight * (target - current)
-    n_pos = int(good.sum())
-    return n_pos, int(good.size - n_pos)
+    degree = acquaintances.shape[1]
+    k = min(c.reach, degree)
+    empty = np.zeros(0, dtype=np.int64)
+    if tellers.size == 0 or k == 0:
+        return empty, empty, empty
+    hearers, stories, hops = [], [], []
+    who, story = tellers.astype(np.int64), np.arange(tellers.size)
+    for hop in range(1, c.hops + 1):
+        if who.size == 0:
+            break
+        picks = np.argsort(rng.random((who.size, degree)), axis=1)[:, :k]  # k distinct ties
+        heard = acquaintances[who[:, None], picks].ravel().astype(np.int64)
+        about = np.repeat(story, k)
+        hearers.append(heard)
+        stories.append(about)
+        hops.append(np.full(heard.size, hop, dtype=np.int64))
+        if hop < c.hops:
+            passes = rng.random(heard.size) < c.retell * strength[about]
+            who, story = heard[passes], about[passes]
+    return np.concatenate(hearers), np.concatenate(stories), np.concatenate(hops)
+
+
+def message_credibility(strength: np.ndarray, hop: np.ndarray, c: WordOfMouthCoefficients) -> np.ndarray:
+    """Precision of a story relative to one's own experience: ``credibility x strength x decay**(hop-1)``.
+
+    Strong stories persuade more; each retelling loses ``1 - decay`` of the
+    credibility (second-hand news is discounted).
+    """
+    out: np.ndarray = c.credibility * strength * c.decay ** (hop - 1.0)
+    return out

@@ -27,6 +27,7 @@ def build(p) -> CXModel:
         f"stores.chain.service_quality={p['service']}",
         f"stores.omni.delivery_reliability={p['reliability']}",
         "collect_purchases=true",
+        "collect_reviews=true",
     ]
     if p["lockdown"]:
         overrides.append("events=[{type='lockdown', start=10, days=10}]")
@@ -42,8 +43,11 @@ def test_invariants_hold_for_any_scenario(p):
     while m.running:
         m.step()
         a = m.shoppers
-        for arr in (a.loyalty, a.familiarity, a.reputation, a.expectation, a.habit):
+        for arr in (a.loyalty, a.familiarity, a.reputation, a.expectation, a.habit, a.belief_mean):
             assert np.all((arr >= 0) & (arr <= 1))
+        assert np.all(a.belief_var > 0) and np.all(
+            a.belief_var <= m.spec.behaviour.beliefs.prior_sd**2 + 1e-7
+        )
         profits += [s.profit for s in m.stores]
         for s in m.stores:
             assert s.revenue >= 0
@@ -61,6 +65,12 @@ def test_invariants_hold_for_any_scenario(p):
     assert m.summary()["purchases"] == len(purchases)
     per_day = purchases.groupby("day").size()
     assert (ts.set_index("day")["purchases"][per_day.index] == per_day).all()
+    # every review is a row of the reviews table, with 1-5 stars
+    reviews = m.review_table()
+    assert reviews is not None and len(reviews) == ts["reviews"].sum()
+    assert reviews["stars"].between(1, 5).all()
+    per_day_reviews = reviews.groupby("day").size()
+    assert (ts.set_index("day")["reviews"][per_day_reviews.index] == per_day_reviews).all()
     # cash follows revenue minus costs
     for s, c0, pr in zip(m.stores, cash, profits, strict=True):
         assert abs(s.cash - (c0 + pr)) < 1e-6 * max(1.0, abs(s.cash))

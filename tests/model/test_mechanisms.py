@@ -96,7 +96,7 @@ def test_closing_a_store_moves_its_customers_to_others():
     days = 120
     keep = small_run(days=days, shoppers=2500, seed=4)
     closed = small_run(
-        "events=[{type='set', store='corner_shop', start=40, attribute='cash', value=-1.0}]",
+        "events=[{type='set', store='corner_shop', start=40, attribute='cash', value=-1000.0}]",
         days=days,
         shoppers=2500,
         seed=4,
@@ -251,12 +251,12 @@ def test_personalization_capability_builds_familiarity_and_share():
     assert store_share(high, "corner_shop") > store_share(low, "corner_shop")
 
 
-def test_word_of_mouth_spreads_reputation():
+def test_word_of_mouth_spreads_beliefs():
     m = CXModel("baseline", rng=14, days=60, overrides=["town.shoppers=2000"])
-    before = m.shoppers.reputation.copy()
+    before = m.shoppers.belief_mean.copy()
     m.run()
     assert m.timeseries()["wom_positive"].sum() > 0
-    assert not np.allclose(before, m.shoppers.reputation)
+    assert not np.allclose(before, m.shoppers.belief_mean)
 
 
 def test_crowding_deters_task_oriented_shoppers():

@@ -202,23 +202,6 @@ def test_extreme_experiences_write_reviews():
     assert writes[0] > writes[1] and writes[2] > writes[1]
 
 
-def test_word_of_mouth_moves_hearers_reputation():
-    neigh = np.array([[1, 2], [0, 2], [0, 1]], dtype=np.int32)
-    rep = np.full((3, 1), 0.5, dtype=np.float32)
-    c = word_of_mouth.WordOfMouthCoefficients(reach=2, weight=0.2, negative_weight=0.3)
-    pos, neg = word_of_mouth.spread_word_of_mouth(
-        rng(7), np.array([0]), np.array([0]), np.array([True]), neigh, rep, c
-    )
-    assert (pos, neg) == (2, 0) and rep[1, 0] > 0.5 and rep[2, 0] > 0.5 and rep[0, 0] == 0.5
-    word_of_mouth.spread_word_of_mouth(rng(7), np.array([0]), np.array([0]), np.array([False]), neigh, rep, c)
-    assert rep[1, 0] < 0.6
-
-
-def test_ratings_follow_reviews():
-    r = word_of_mouth.update_ratings(np.array([0.5, 0.5]), np.array([0, 0]), np.array([1.0, 1.0]), 0.1)
-    assert r[0] > 0.5 and r[1] == 0.5
-
-
 def test_needs_arrive_at_the_mean_rate_and_promotions_pull_them_forward():
     gaps = needs.draw_next_need(rng(8), 0, np.full(100_000, 30.0))
     assert gaps.mean() == pytest.approx(30, rel=0.03)
@@ -240,13 +223,6 @@ def test_small_world_is_local_with_shortcuts():
 
 
 # ------------------------------------------------------------- rules moved out of the model
-
-
-def test_online_research_moves_reputation_toward_the_rating():
-    rep = np.array([[0.2, 0.8]], dtype=np.float32)
-    c = research.ResearchCoefficients(reputation_weight=0.5)
-    after = research.reputation_after_research(rep, np.array([0.6, 0.6]), c)
-    np.testing.assert_allclose(after, [[0.4, 0.7]], rtol=1e-6)
 
 
 def test_habit_grows_toward_one_and_postponed_needs_return_a_week_later():
@@ -287,20 +263,10 @@ def test_accounts_book_revenue_and_costs_per_store():
     np.testing.assert_allclose(accounts.daily_costs(t, 100.0, costs), [71.0, 57.0])
 
 
-def test_only_promoters_and_detractors_talk():
-    c = word_of_mouth.WordOfMouthCoefficients(positive=1.0, negative=1.0)
-    talks = word_of_mouth.tells_acquaintances(
-        rng(3), np.array([True, False, False]), np.array([False, True, False]), c
-    )
-    assert talks.tolist() == [True, True, False]
-
-
-# ------------------------------------------------------------------ behaviour coefficients
-
-
 def test_every_old_flat_behaviour_key_has_a_place_in_a_group():
     b = Behaviour()
-    assert len(LEGACY_KEYS) == 63 and len(set(LEGACY_KEYS.values())) == 63
+    # 0.2.0 removed review_rate, wom_weight, wom_negative_weight, research_reputation_weight (beliefs)
+    assert len(LEGACY_KEYS) == 59 and len(set(LEGACY_KEYS.values())) == 59
     for key, path in LEGACY_KEYS.items():
         group, name = path.split(".")
         assert group in GROUPS and name in type(getattr(b, group)).model_fields, key
@@ -317,7 +283,7 @@ def test_old_flat_keys_and_groups_validate_alike():
     with pytest.raises(ValueError):
         Behaviour.model_validate({"research": {"vist": 1.0}})
     with pytest.raises(ValueError):
-        Behaviour.model_validate({"word_of_mouth": {"review_rate": 2.0}})
+        Behaviour.model_validate({"word_of_mouth": {"review_base": 2.0}})
     with pytest.raises(ValueError):  # frozen: a rule cannot change its coefficients
         b = Behaviour()
         b.choice.price = 1.0  # type: ignore[misc]

@@ -1,0 +1,208 @@
+"""The shoppers' beliefs in the day: what they count on when choosing, and what they learn.
+
+Called by the phases of :mod:`cxsim.model.day`:
+
+* research: :func:`read_reviews` (online researchers read a sample of each store's
+  recent reviews) and :func:`learn_from_visit` (a store visit shows its service
+  and environment);
+* choice: :func:`choice_beliefs` (certainty equivalents of the beliefs) and
+  :func:`anticipated` (the experience expected after the choice);
+* experience: :func:`purchase_signals` and :func:`learn` (what each purchase taught
+  its buyer);
+* sharing: :func:`post_reviews` (the reviews written) and :func:`spread_word`
+  (word of mouth, retold along the network).
+
+The rules are :mod:`cxsim.rules.beliefs` and :mod:`cxsim.rules.word_of_mouth`; the
+equations are in docs/ODD.md (§7.15-7.17).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim.rules import beliefs, word_of_mouth
+from cxsim.rules.beliefs import ATMOSPHERE, OVERALL, SERVICE, K
+from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
+from cxsim.rules.research import ONLINE
+
+if TYPE_CHECKING:
+    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.day import DayState
+    from cxsim.model.stores import StoreArrays
+
+
+def _own_variance(m: CXModel) -> np.ndarray:
+    """Noise variance of one own-experience signal per attribute, ``(K,)``."""
+    out: np.ndarray = beliefs.signal_sd(m.spec.behaviour.beliefs) ** 2
+    return out
+
+
+def _floor(m: CXModel) -> np.ndarray:
+    return beliefs.variance_floor(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)
+
+
+def learn(m: CXModel, who: np.ndarray, store: np.ndarray, signal: np.ndarray, noise_var: np.ndarray) -> None:
+    """Update the beliefs of shoppers ``who`` about stores ``store`` by ``signal`` ``(n, K)``.
+
+    Where the same (shopper, store) appears twice, one update takes effect (the
+    last; numpy fancy assignment), as for word of mouth before (docs/ODD.md §8).
+    """
+    if who.size == 0:
+        return
+    a = m.shoppers
+    mean, var = beliefs.update(
+        a.belief_mean[who, store], a.belief_var[who, store], signal, noise_var, _floor(m)
+    )
+    a.belief_mean[who, store] = mean
+    a.belief_var[who, store] = var
+
+
+# ------------------------------------------------------------------------- research
+
+
+def read_reviews(m: CXModel, online: np.ndarray) -> None:
+    """Online researchers read ``reviews_read`` recent reviews of every store and update their beliefs.
+
+    The mean of ``n`` reviews' signals is one signal with noise variance
+    ``own variance / (review_credibility x n)``.
+    """
+    bc = m.spec.behaviour.beliefs
+    if online.size == 0 or bc.reviews_read == 0:
+        return
+    mean, count = m.reviews.read(m.rng, online.size, bc.reviews_read)
+    ratio = bc.review_credibility * count
+    with np.errstate(divide="ignore"):
+        noise = np.where(ratio > 0, _own_variance(m)[None, None, :] / np.maximum(ratio, 1e-12), np.inf)
+    a = m.shoppers
+    new_mean, new_var = beliefs.update(a.belief_mean[online], a.belief_var[online], mean, noise, _floor(m))
+    a.belief_mean[online] = new_mean
+    a.belief_var[online] = new_var
+
+
+def learn_from_visit(
+    m: CXModel, st: StoreArrays, goers: np.ndarray, visited: np.ndarray, encounter: np.ndarray
+) -> None:
+    """A research visit shows the store's service (the encounter) and its environment."""
+    signal = np.full((goers.size, K), np.nan)
+    signal[:, SERVICE] = encounter
+    signal[:, ATMOSPHERE] = st.atmosphere[visited]
+    learn(m, goers, visited, signal, _own_variance(m)[None, :])
+
+
+# --------------------------------------------------------------------------- choice
+
+
+def choice_beliefs(m: CXModel, who: np.ndarray) -> np.ndarray:
+    """Certainty equivalents of today's shoppers' beliefs, ``(n, S, K)``."""
+    a = m.shoppers
+    r = m.spec.behaviour.beliefs.risk_aversion
+    return beliefs.certainty_equivalent(a.belief_mean.take(who, axis=0), a.belief_var.take(who, axis=0), r)
+
+
+def anticipated(m: CXModel, d: DayState, ce: np.ndarray, visited: np.ndarray) -> np.ndarray:
+    """Experience expected from the touchpoints after the choice, ``(n, S, 3)`` (beliefs, not truth)."""
+    st, cat, c = d.stores, m.spec.category, m.spec.behaviour.experience
+    n, S = visited.shape
+    two = np.zeros((n, S, 3), dtype=bool)
+    two[:, :, PICKUP] = True
+    two[:, :, WALK_IN] = (d.channel == ONLINE)[:, None]  # online research, then the shop floor
+    two[:, :, DELIVERY] = visited
+    seen = cat.base_return_rate + cat.misfit_seen * cat.misfit_return
+    unseen = cat.base_return_rate + (cat.misfit_seen + cat.touch_feel * cat.misfit_unseen) * cat.misfit_return
+    return beliefs.anticipated_experience(
+        ce=ce,
+        two_channels=two,
+        omni=st.walk_in & st.delivery,
+        return_probability=np.array([seen, unseen, seen]),
+        after_sales_need=cat.after_sales_need,
+        atmosphere_weight=c.atmosphere,
+        late_weight=c.late_per_day,
+        return_weight=c.return_hassle,
+        after_sales_weight=c.after_sales,
+        inconsistency_weight=c.inconsistency,
+    )
+
+
+# ----------------------------------------------------------------------- experience
+
+
+def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channels: np.ndarray) -> np.ndarray:
+    """What each of today's purchases taught its buyer, ``(n, K)`` (NaN: nothing)."""
+    st, store, fulfil = d.stores, d.store, d.fulfil
+    delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
+    signal = beliefs.experience_signals(
+        rng=m.rng,
+        experience=experience,
+        service_met=d.met,
+        personalization=st.personalization[store],
+        atmosphere=st.atmosphere[store],
+        in_store=in_store,
+        delivered=delivered,
+        on_time=d.late <= d.cond.delivery_extra_days,
+        returned=d.returned,
+        ease=d.ease,
+        after_sales_needed=d.care,
+        after_sales=st.after_sales[store],
+        two_channels=two_channels & st.walk_in[store] & st.delivery[store],
+        consistency=st.channel_consistency[store],
+        c=m.spec.behaviour.beliefs,
+    )
+    again = in_store & (d.visited == store)  # the research visit already showed these
+    signal[again, SERVICE] = np.nan
+    signal[again, ATMOSPHERE] = np.nan
+    return signal
+
+
+# -------------------------------------------------------------------------- sharing
+
+
+def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
+    """The reviews written today go on the stores' boards; ratings and counts follow."""
+    p = d.purchases
+    star = word_of_mouth.stars(p.ltr[writes])
+    signal = d.learned[writes].copy()
+    signal[:, OVERALL] = word_of_mouth.star_signal(star)
+    m.reviews.add(
+        d.day,
+        p.store[writes],
+        p.shopper[writes],
+        star,
+        p.fulfilment[writes],
+        signal,
+        m.store_names,
+        not d.warm,
+    )
+    rating, count = m.reviews.rating(), m.reviews.count
+    for s in m.stores:
+        s.rating = float(rating[s.index])
+        s.review_count = int(count[s.index])
+
+
+def spread_word(m: CXModel, d: DayState) -> tuple[int, int]:
+    """Word of mouth: who talks, who hears (retold along the network), what hearers learn.
+
+    A story carries the teller's satisfaction (its valence and strength) as a
+    signal of the whole experience, and what the teller learned about the
+    touchpoints. Returns the day's (positive, negative) messages.
+    """
+    c, p, a = m.spec.behaviour.word_of_mouth, d.purchases, m.shoppers
+    propensity, strength = word_of_mouth.talk_propensity(p.satisfaction, c)
+    talks = np.flatnonzero(word_of_mouth.tells_acquaintances(m.rng, propensity))
+    hearers, story, hop = word_of_mouth.spread_word_of_mouth(
+        m.rng, p.shopper[talks], strength[talks], a.acquaintances, c
+    )
+    if hearers.size == 0:
+        return 0, 0
+    told = talks[story]
+    content = d.learned[told].copy()
+    content[:, OVERALL] = p.satisfaction[told]
+    ratio = word_of_mouth.message_credibility(strength[told], hop, c)
+    with np.errstate(divide="ignore"):
+        noise = np.where(
+            ratio[:, None] > 0, _own_variance(m)[None, :] / np.maximum(ratio, 1e-12)[:, None], np.inf
+        )
+    learn(m, hearers, p.store[told], content, noise)
+    positive = int((p.satisfaction[told] >= c.neutral).sum())
+    return positive, int(hearers.size - positive)
