@@ -98,9 +98,7 @@ def event_layers(days: int) -> list[alt.Chart]:
     )
     names = (
         alt.Chart(named("events"))
-        .mark_text(
-            align="left", baseline="top", dx=3, dy=3, fontSize=FONT_SIZE - 2, color="#4a5462", limit=160
-        )
+        .mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT_SIZE, color="#4a5462", limit=180)
         .encode(x=x, y=alt.value(0), text="short:N")
     )
     today = (

@@ -66,9 +66,7 @@ def scenario_toml(preset: str, overrides: Sequence[str], seed: int, notes: Seque
     head = [
         f"# The app's levers on the preset '{preset}': {changed}.",
         f"# Run it:      cxsim run {scenario_file_name(preset)}",
-        f"# Compare it:  cxsim compare {preset} {scenario_file_name(preset)} --set {overrides[0]}"
-        if overrides
-        else "",
+        f"# Compare it:  {compare_command(preset, overrides)}",
     ]
     data: dict[str, Any] = {
         "name": f"{preset}-levers",
@@ -77,7 +75,7 @@ def scenario_toml(preset: str, overrides: Sequence[str], seed: int, notes: Seque
         "seed": int(seed),
         **overrides_table(overrides),
     }
-    return "\n".join(line for line in head if line) + "\n" + tomli_w.dumps(data)
+    return "\n".join(head) + "\n" + tomli_w.dumps(data)
 
 
 def run_command(preset: str, overrides: Sequence[str], seed: int) -> str:

@@ -63,7 +63,7 @@ def _table(columns: list[str], rows: list[dict[str, Any]], classes: str) -> None
     ):
         with solara.v.Html(tag="thead"), solara.v.Html(tag="tr"):
             for c in columns:
-                solara.v.Html(tag="th", children=[c])
+                solara.v.Html(tag="th", children=[c], style_="text-align: left")
         with solara.v.Html(tag="tbody"):
             for row in rows:
                 with solara.v.Html(tag="tr"):

@@ -121,3 +121,15 @@ def test_belief_table_reads_per_store_attribute_beliefs():
     assert rows[0] == {"store": "Shop A", "overall": "0.70 ± 0.10", "service": "0.50 ± 0.20"}
     assert rows[1]["service"] == "0.40"
     assert belief_table({"loyalty": {"a": 0.1}}, {}) == ([], [])
+
+
+def test_the_instructor_guide_shows_the_file_the_app_saves():
+    """docs/guides/giant_enters-levers.toml: the giant_enters preset with in-store service +0.10."""
+    from cxsim.app.state import AppState
+
+    state = AppState(["giant_enters"])
+    state.levers.set(replace(state.levers.value, service=round(state.levers.value.service + 0.1, 2)))
+    state.reset()
+    assert state.error.value is None
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guides" / "giant_enters-levers.toml"
+    assert export.session_scenario_toml(state.session.value) == guide.read_text()

@@ -7,8 +7,9 @@
 - a click on a shopper's dot opens their journey, a click on a store its panel;
 - the CSV download and the saved scenario round-trip: ``cxsim run`` of the
   saved TOML reproduces the app's tables;
-- the screenshots of docs/APP.md are taken here (``CXSIM_DOC_SHOTS=1`` writes
-  them to docs/img/).
+- the screenshots of docs/APP.md and the instructor's guide are taken here:
+  ``CXSIM_DOC_SHOTS=1 .venv/bin/pytest tests/e2e/test_app_projector.py -k screenshots``
+  writes them to docs/img/ (skipped otherwise).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def test_labels_and_legends_are_16px_and_inside_their_charts(app):
         assert texts, f"{name}: no text drawn"
         assert got["overflow"] <= 1, f"{name}: the drawing is wider than its card"
         for t in texts:
-            if t["size"] < MIN_FONT - 2:  # event names are 14 px, inside the plot
+            if t["size"] < MIN_FONT:
                 problems.append(f"{name}: '{t['text']}' is {t['size']} px")
             inside = (
                 t["x1"] >= box["left"] - 1
@@ -104,8 +105,11 @@ def test_labels_and_legends_are_16px_and_inside_their_charts(app):
             )
             if not inside:
                 problems.append(f"{name}: '{t['text']}' is cut ({t}, chart {box})")
-        sizes = [t["size"] for t in texts if "legend" in t["role"] or "axis" in t["role"]]
-        assert all(s >= MIN_FONT for s in sizes), (name, sizes)
+        roles = {t["role"] for t in texts}
+        if name == "map":
+            assert any("legend" in r for r in roles), roles
+        elif name not in ("journeys",):
+            assert any("axis" in r for r in roles), (name, roles)
     assert problems == []
 
 
@@ -122,7 +126,6 @@ def test_projector_mode_puts_map_and_main_chart_on_one_screen(app):
         assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (name, box)
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (name, box)
     assert not page.locator(".cx-controls").is_visible()
-    doc_shot(page, "app_projector.png")
 
 
 def _click_datum(page, dataset: str, js_find: str) -> None:
@@ -143,19 +146,9 @@ def _click_datum(page, dataset: str, js_find: str) -> None:
     page.mouse.click(point[0], point[1])
 
 
-def test_click_a_shopper_opens_the_journey_and_a_store_its_panel(app):
-    page = app.page
-    for _ in range(DAYS):
-        page.get_by_role("button", name="Step", exact=True).click()
-    page.wait_for_function(f"document.querySelector('.cx-day').innerText.startsWith('Day {DAYS} ')")
-    page.wait_for_timeout(800)
-    _click_datum(page, "stores", "d.store === 'MegaChain'")
-    panel = page.locator(".cx-inspect-store")
-    panel.wait_for(timeout=10_000)
-    text = panel.inner_text()
-    assert "MegaChain" in text and "public rating" in text and "market share" in text
-    # a shopper: a drawn dot whose last purchase was after day 0, away from the stores' markers
-    point = page.evaluate(
+def recent_buyer_on_map(page) -> list:
+    """Page coordinates of a drawn shopper who bought after day 0, away from the stores, and their index."""
+    return page.evaluate(
         """() => {
             const el = document.querySelector('.cx-vega[data-chart=map]');
             const view = el.__cxsimView;
@@ -182,6 +175,20 @@ def test_click_a_shopper_opens_the_journey_and_a_store_its_panel(app):
             return [box.left + ox + pad.left + x, box.top + oy + pad.top + y, i];
         }"""
     )
+
+
+def test_click_a_shopper_opens_the_journey_and_a_store_its_panel(app):
+    page = app.page
+    for _ in range(DAYS):
+        page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"document.querySelector('.cx-day').innerText.startsWith('Day {DAYS} ')")
+    page.wait_for_timeout(800)
+    _click_datum(page, "stores", "d.store === 'MegaChain'")
+    panel = page.locator(".cx-inspect-store")
+    panel.wait_for(timeout=10_000)
+    text = panel.inner_text()
+    assert "MegaChain" in text and "public rating" in text and "market share" in text
+    point = recent_buyer_on_map(page)
     page.mouse.click(point[0], point[1])
     journey = page.locator(".cx-inspect-shopper")
     journey.wait_for(timeout=10_000)
@@ -190,7 +197,6 @@ def test_click_a_shopper_opens_the_journey_and_a_store_its_panel(app):
     assert page.locator(".cx-journey tbody tr").count() >= 1
     assert page.locator(".cx-beliefs tbody tr").count() == 5
     journey.scroll_into_view_if_needed()
-    doc_shot(page, "app_journey.png")
 
 
 def test_downloads_and_the_saved_scenario_round_trip(app, tmp_path: Path):
@@ -210,7 +216,6 @@ def test_downloads_and_the_saved_scenario_round_trip(app, tmp_path: Path):
     dl2.value.save_as(toml)
     assert toml.name == "baseline-levers.toml"
     assert "cxsim run baseline --set town.shoppers=1000" in card.locator(".cx-run-command").inner_text()
-    doc_shot(page, "app_take_home.png")
     with zipfile.ZipFile(zpath) as z:
         app_ts = pd.read_csv(z.open("timeseries.csv"))
         app_st = pd.read_csv(z.open("stores.csv"))
@@ -228,3 +233,45 @@ def test_downloads_and_the_saved_scenario_round_trip(app, tmp_path: Path):
     pd.testing.assert_frame_equal(app_ts, pd.read_csv(io.StringIO(res.timeseries.to_csv(index=False))))
     pd.testing.assert_frame_equal(app_st, pd.read_csv(io.StringIO(res.stores.to_csv(index=False))))
     app.assert_clean()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CXSIM_DOC_SHOTS"), reason="makes the docs' screenshots (CXSIM_DOC_SHOTS=1)"
+)
+def test_doc_screenshots(app):
+    """The screenshots of docs/APP.md: the pandemic preset during its lockdown, at 1280×720."""
+    page = app.page
+    page.locator(".cx-preset").click()
+    page.get_by_role("option", name="pandemic", exact=True).click()
+    page.get_by_text("Classroom — Pandemic").wait_for()
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(
+        "() => Number(/Day (\\d+) of/.exec(document.querySelector('.cx-day').innerText)[1]) >= 75",
+        timeout=120_000,
+    )
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.wait_for_timeout(1500)
+    doc_shot(page, "app.png")
+    page.locator(".cx-take-home").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    doc_shot(page, "app_take_home.png")
+    page.locator(".cx-projector").click()
+    page.get_by_role("button", name="Projector: on").wait_for()
+    page.locator("header .v-app-bar__nav-icon").first.click()
+    page.wait_for_timeout(2000)
+    doc_shot(page, "app_projector.png")
+    point = recent_buyer_on_map(page)
+    page.mouse.click(point[0], point[1])
+    journey = page.locator(".cx-inspect-shopper")
+    journey.wait_for(timeout=10_000)
+    journey.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)
+    doc_shot(page, "app_journey.png")
+    page.locator(".cx-main").evaluate("el => el.scrollIntoView({block: 'start'})")
+    _click_datum(page, "stores", "d.store === 'Corner Shop'")
+    store = page.locator(".cx-inspect-store")
+    store.wait_for(timeout=10_000)
+    store.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)
+    doc_shot(page, "app_store.png")
