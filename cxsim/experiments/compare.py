@@ -47,7 +47,7 @@ from cxsim.experiments.compare_format import format_diff, format_half, format_va
 from cxsim.experiments.compare_table import HEADLINE, STORE_METRICS, comparison_table, windowed_label
 from cxsim.experiments.provenance import provenance
 from cxsim.experiments.runner import Backend, Replication, run_replications
-from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_summary
+from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_balance, switching_summary
 from cxsim.experiments.variants import Variant, pick_reference, resolve_variants
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.journeys import CELLS, journey_codes, journey_table
@@ -206,12 +206,20 @@ class Comparison:
         """The scenario the differences are taken against."""
         return str(self.meta.get("reference") or self.scenarios[0])
 
+    def _store_labels(self) -> dict[str, str]:
+        if not len(self.stores):
+            return {}
+        return dict(self.stores.drop_duplicates("store")[["store", "label"]].to_numpy())
+
     def switching_flows(self) -> pd.DataFrame:
         """Store-to-store flows over the summary window: mean and 95% CI over replications."""
-        labels: dict[str, str] = {}
-        if len(self.stores):
-            labels = dict(self.stores.drop_duplicates("store")[["store", "label"]].to_numpy())
-        return switching_summary(self.switching, labels, float(self.meta.get("confidence_level", 0.95)))
+        level = float(self.meta.get("confidence_level", 0.95))
+        return switching_summary(self.switching, self._store_labels(), level)
+
+    def switching_balance(self) -> pd.DataFrame:
+        """Per store: customers lost to and won from rivals, and the net, with 95% CIs."""
+        level = float(self.meta.get("confidence_level", 0.95))
+        return switching_balance(self.switching, self._store_labels(), level)
 
     def write(self, folder: Path) -> None:
         """Write the tables, ``comparison.csv``/``.parquet`` and ``compare.json`` into ``folder``."""
@@ -220,6 +228,7 @@ class Comparison:
         flows = self.switching_flows()
         flows.to_csv(folder / "switching_flows.csv", index=False)
         flows.to_parquet(folder / "switching_flows.parquet", index=False)
+        self.switching_balance().to_csv(folder / "switching_balance.csv", index=False)
         for name in self.TABLES:
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
         atomic_write_json(folder / "compare.json", self.meta)

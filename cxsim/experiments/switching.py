@@ -23,7 +23,7 @@ import pandas as pd
 
 from cxsim.core.stats import mean_ci
 
-__all__ = ["SWITCHING_COLUMNS", "SwitchCounter", "switching_summary"]
+__all__ = ["SWITCHING_COLUMNS", "SwitchCounter", "switching_balance", "switching_summary"]
 
 SWITCHING_COLUMNS = ("scenario", "rep", "from_store", "to_store", "purchases")
 """Columns of the per-replication ``switching`` table."""
@@ -127,3 +127,53 @@ def switching_summary(
                 }
             )
     return pd.DataFrame(rows, columns=cols)
+
+
+def switching_balance(
+    switching: pd.DataFrame, labels: dict[str, str] | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """Per scenario and store: customers lost to rivals, won from rivals, and the net, with 95% CIs.
+
+    ``lost`` counts purchases by the store's previous customers at another store,
+    ``won`` purchases at the store by another store's previous customers, ``net =
+    won - lost``; each is summed per replication, then averaged with its interval.
+    Columns: ``scenario``, ``store``, ``label``, ``n`` and ``<what>``, ``<what>_ci_low``,
+    ``<what>_ci_high`` for ``lost``, ``won`` and ``net``.
+    """
+    what = ("lost", "won", "net")
+    cols = ["scenario", "store", "label", "n"] + [
+        f"{w}{s}" for w in what for s in ("", "_ci_low", "_ci_high")
+    ]
+    if switching.empty:
+        return pd.DataFrame(columns=cols)
+    labels = labels or {}
+    moved = switching[switching["from_store"] != switching["to_store"]]
+    rows: list[dict[str, Any]] = []
+    for scen, g in switching.groupby("scenario", sort=False):
+        reps = sorted(set(g["rep"]))
+        m = moved[moved["scenario"] == scen]
+        lost = m.groupby(["from_store", "rep"])["purchases"].sum()
+        won = m.groupby(["to_store", "rep"])["purchases"].sum()
+        for store in dict.fromkeys(g["from_store"]):
+            values = {
+                "lost": _per_rep(lost, str(store), reps),
+                "won": _per_rep(won, str(store), reps),
+            }
+            values["net"] = values["won"] - values["lost"]
+            row: dict[str, Any] = {
+                "scenario": scen,
+                "store": store,
+                "label": labels.get(str(store), str(store)),
+            }
+            for w in what:
+                mean, lo, hi, _, n = mean_ci(values[w], level)
+                row.update({w: mean, f"{w}_ci_low": lo, f"{w}_ci_high": hi, "n": n})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _per_rep(sums: pd.Series, store: str, reps: list[Any]) -> np.ndarray:
+    if store not in sums.index.get_level_values(0):
+        return np.zeros(len(reps))
+    out: np.ndarray = sums.xs(store, level=0).reindex(reps, fill_value=0).to_numpy(dtype=float)
+    return out

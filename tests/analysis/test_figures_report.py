@@ -186,8 +186,9 @@ def test_comparison_report_says_what_happened_and_where_customers_switched(
     assert any("lockdown" in item.lower() for item in pandemic.items), pandemic.items
     assert "all scenarios with --set town.shoppers=500, warmup_days=10" in rep.title
     assert "Only 3 replications" in rep.table_note
-    (switching,) = rep.tables
+    balance, switching = rep.tables
     assert switching.title == "Where customers switched" and switching.rows
+    assert balance.title == "Customers won and lost, by store" and len(balance.rows) == 5
     assert [c.text for c in rep.table_head[1:]] == ["baseline", "pandemic"]
     assert rep.table_head[1].small == "reference"
     labels = [r.cells[0].text for r in rep.table_rows]

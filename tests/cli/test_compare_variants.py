@@ -94,7 +94,7 @@ def test_the_workbook(compared: tuple[Path, str]) -> None:
 
     out, _ = compared
     wb = openpyxl.load_workbook(out / "comparison.xlsx")
-    assert wb.sheetnames == ["comparison", "switching", "data", "about"]
+    assert wb.sheetnames == ["comparison", "switching", "won and lost", "data", "about"]
     ws = wb["comparison"]
     rows = list(ws.iter_rows(values_only=True))
     assert "all scenarios with --set town.shoppers=400" in str(rows[0][0])

@@ -312,6 +312,15 @@ def test_switching_counts_each_repeat_purchase_once(variants: Comparison) -> Non
     assert ((shares - 1).abs() < 1e-9).all(), "a store's lost customers went somewhere"
 
 
+def test_what_one_store_loses_another_wins(variants: Comparison) -> None:
+    bal = variants.switching_balance()
+    assert len(bal) == 2 * 5 and (bal["lost"] >= 0).all() and (bal["won"] >= 0).all()
+    totals = bal.groupby("scenario")[["lost", "won", "net"]].sum()
+    assert (totals["lost"] - totals["won"]).abs().max() < 1e-9 and totals["net"].abs().max() < 1e-9
+    assert (bal["net"] - (bal["won"] - bal["lost"])).abs().max() < 1e-9
+    assert (bal["net_ci_low"] <= bal["net"]).all()
+
+
 def test_switch_counter() -> None:
     c = SwitchCounter(["a", "b", "c"])
     c.before(np.array([-1, 0, 1, 2, 0], dtype=np.int16))  # shoppers' previous stores (-1: none yet)
@@ -333,6 +342,7 @@ def test_the_log_keeps_its_types(variants: Comparison, tmp_path: Path) -> None:
     assert again.reference == "cheap"
     pd.testing.assert_frame_equal(again.switching, variants.switching, check_dtype=False)
     assert (tmp_path / "v" / "switching_flows.csv").is_file()
+    assert (tmp_path / "v" / "switching_balance.csv").is_file()
     assert (tmp_path / "v" / "store_journeys.parquet").is_file()
     j = again.store_journeys
     total = j.groupby(["scenario", "rep"])["purchases"].sum()

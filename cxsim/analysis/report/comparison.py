@@ -142,6 +142,38 @@ def switching_table(comp: Comparison) -> SubTable | None:
     return SubTable("Where customers switched", head, rows, note)
 
 
+def balance_table(comp: Comparison) -> SubTable | None:
+    """Per store and scenario: the net of customers won from and lost to rivals (95% CI)."""
+    bal = comp.switching_balance()
+    if bal.empty:
+        return None
+    head = [Cell("store")] + [Cell(s, small="net [95% CI] · won / lost") for s in comp.scenarios]
+    wide = bal.set_index(["store", "scenario"])
+    rows: list[Row] = []
+    for store, label in dict(zip(bal["store"], bal["label"], strict=True)).items():
+        cells = [Cell(str(label))]
+        for s in comp.scenarios:
+            if (store, s) not in wide.index:
+                cells.append(Cell("–"))
+                continue
+            r = wide.loc[(store, s)]
+            lo, hi = float(r["net_ci_low"]), float(r["net_ci_high"])
+            cells.append(
+                Cell(
+                    f"{float(r['net']):+,.0f}",
+                    small=(f"[{lo:+,.0f}, {hi:+,.0f}] " if lo == lo else "")
+                    + f"· {float(r['won']):,.0f} / {float(r['lost']):,.0f}",
+                )
+            )
+        rows.append(Row(cells))
+    note = (
+        "Net: purchases by rivals' previous customers (won) minus purchases by the store's previous "
+        "customers at rivals (lost), over the summary window; mean over replications. "
+        "switching_balance.csv has the intervals of won and lost too."
+    )
+    return SubTable("Customers won and lost, by store", head, rows, note)
+
+
 def comparison_happened(comp: Comparison) -> list[Findings]:
     """What happened in each scenario (the log of its first replication), in words."""
     log = comp.log
@@ -204,7 +236,7 @@ def comparison_report(comp: Comparison, figures: dict[str, Path]) -> Report:
     warning = reps_warning(int(m["reps"]))
     if warning:
         note = f"{warning} {note}"
-    switching = switching_table(comp)
+    switching = [t for t in (balance_table(comp), switching_table(comp)) if t is not None]
     title = f"What if…? {' vs '.join(comp.scenarios)}"
     return Report(
         title=title + (f" (all scenarios with --set {overrides})" if overrides else ""),
@@ -222,5 +254,5 @@ def comparison_report(comp: Comparison, figures: dict[str, Path]) -> Report:
         method=method,
         provenance=provenance,
         happened=comparison_happened(comp),
-        tables=[switching] if switching is not None else [],
+        tables=switching,
     )

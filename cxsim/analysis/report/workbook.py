@@ -8,6 +8,7 @@ Sheets:
   %, money in thousands) with a number format per unit, so they can be summed and
   charted; the title, the ``--set`` overrides and the notes above it;
 - ``switching``: store-to-store flows over the summary window (mean, 95% CI);
+- ``won and lost``: per store, customers won from and lost to rivals, and the net;
 - ``data``: ``comparison.csv`` as it is (fractions, currency units);
 - ``about``: reference, replications, seeds, variants and overrides.
 
@@ -121,6 +122,7 @@ def write_workbook(comp: Comparison, path: str | Path) -> Path:
     ws.title = "comparison"
     _comparison_sheet(ws, comp)
     _frame_sheet(wb.create_sheet("switching"), comp.switching_flows())
+    _frame_sheet(wb.create_sheet("won and lost"), comp.switching_balance())
     _frame_sheet(wb.create_sheet("data"), comp.table)
     about = wb.create_sheet("about")
     m = comp.meta
