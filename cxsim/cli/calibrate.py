@@ -67,14 +67,17 @@ def calibrate(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Calibrate to this pattern id (repeatable).")
     ] = None,
-    samples: Annotated[int | None, typer.Option(help="Design points (overrides the budget).", min=1)] = None,
+    samples: Annotated[
+        int | None, typer.Option(help="Design points (overrides the budget).", min=1, max=1_000_000)
+    ] = None,
     refine: Annotated[
         int | None, typer.Option(help="Nelder–Mead evaluations (overrides the budget; 0: none).", min=0)
     ] = None,
     seed: Annotated[
-        list[int] | None, typer.Option("--seed", help="A seed of the fixed seed set (repeatable).", min=0)
+        list[int] | None,
+        typer.Option("--seed", help="A seed of the fixed seed set (repeatable).", min=0, max=2**63 - 1),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
+    workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0, max=1024)] = 0,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,

@@ -141,15 +141,18 @@ def compare(
         str | None,
         typer.Option(help="The scenario differences are taken against (default: the first).", metavar="NAME"),
     ] = None,
-    reps: Annotated[int, typer.Option(help="Replications per scenario.", min=2, metavar="N")] = 10,
+    reps: Annotated[
+        int, typer.Option(help="Replications per scenario.", min=2, max=100_000, metavar="N")
+    ] = 10,
     days: Annotated[
         int | None, typer.Option(help="Days to simulate (default: each scenario's).", min=1, metavar="N")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Parallel processes (default: min(2, cores)).", min=1, metavar="N")
+        int | None,
+        typer.Option(help="Parallel processes (default: min(2, cores)).", min=1, max=1024, metavar="N"),
     ] = None,
     seed: Annotated[
-        int, typer.Option(help="Root seed of the replications' seeds.", min=0, metavar="N")
+        int, typer.Option(help="Root seed of the replications' seeds.", min=0, max=2**63 - 1, metavar="N")
     ] = DEFAULT_SEED,
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,

@@ -48,8 +48,10 @@ def rich_table(table: pd.DataFrame, title: str) -> Table:
 
 
 def validate(
-    reps: Annotated[int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2)] = 5,
-    workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0)] = 0,
+    reps: Annotated[
+        int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2, max=100_000)
+    ] = 5,
+    workers: Annotated[int, typer.Option(help="Parallel processes (0: one per core).", min=0, max=1024)] = 0,
     patterns: PatternsOpt = None,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Check only this pattern id (repeatable).")

@@ -184,6 +184,21 @@ CASES = [
         "wrong-type-option", ["run", "baseline", "--days", "abc"], ("--days", "integer", "cxsim run --help")
     ),
     Case("unknown-command", ["frobnicate"], ("frobnicate", "cxsim --help")),
+    Case(
+        "compare-reps",
+        ["compare", "baseline", "price_war", "--reps", "1000000000", "--out", "out"],
+        ("--reps", "less than or equal to 100000", "cxsim compare --help"),
+    ),
+    Case(
+        "compare-seed",
+        ["compare", "baseline", "price_war", "--seed", "99999999999999999999999", "--out", "out"],
+        ("--seed", "9223372036854775807", "cxsim compare --help"),
+    ),
+    Case(
+        "calibrate-samples",
+        ["calibrate", "--samples", "1000000000000", "--out", "out"],
+        ("--samples", "less than or equal to 1000000", "cxsim calibrate --help"),
+    ),
     # ---- experiments
     Case(
         "random-1e12",
