@@ -29,6 +29,7 @@ TABLE_DESCRIPTIONS = {
     "stores": "One row per store and collected day of a run.",
     "summary": "One row per run: headline metrics over the run's last `summary_window_days` days.",
     "purchases": "One row per purchase (kept when `collect_purchases = true`, or `cxsim run --purchases`).",
+    "reviews": "One row per review written on the recorded days (kept with the purchases).",
     "runs": "A sweep's record of every finished run: status, seed, timing, worker, error.",
     "design": "A sweep's plan: every run with its point, replication, seed and parameter values.",
 }
@@ -65,6 +66,18 @@ COLUMNS: dict[str, dict[str, tuple[str, str, str]]] = {
         "recommend": ("likelihood to recommend", "score", "0 to 10, the NPS question"),
         "showroomed": ("showroomed", "flag", "visited a store to research, then bought for home delivery"),
         "webroomed": ("webroomed", "flag", "researched online, then bought in a physical store"),
+    },
+    "reviews": {
+        **{k: _KEYS[k] for k in ("run_id", "point", "replication")},
+        "day": ("day", "days", "the day the review was written"),
+        "store": ("store", "text", "the store reviewed"),
+        "shopper": ("shopper", "count", "the reviewer's index"),
+        "stars": ("stars", "ratio", "the rating given, 1 to 5 stars"),
+        "fulfilment": (
+            "fulfilment",
+            "text",
+            "walk_in, delivery or pickup: how the reviewed purchase was fulfilled",
+        ),
     },
     "runs": {
         **{k: _KEYS[k] for k in ("run_id", "point", "replication", "seed")},
