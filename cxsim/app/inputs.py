@@ -12,9 +12,10 @@ an action.
   tables hold: the range of the CLI's ``--seed``);
 - every lever is within its slider's bounds (:data:`~cxsim.app.levers.LEVER_RANGES`),
   the number of shoppers included, so a page cannot ask for 50 million;
-- the scenario that the levers make is then built by the scenario schema itself,
-  :func:`cxsim.model.scenario.load_scenario` (the same path as ``cxsim run --set``),
-  so whatever the schema refuses, the app refuses with the schema's message.
+- the scenario that the levers make, with the seed, is then built by the scenario
+  schema itself, :func:`cxsim.model.scenario.load_scenario` (the same path as
+  ``cxsim run --set ... --seed``), so whatever the schema refuses (its bounds and
+  the memory estimate included), the app refuses with the schema's message.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from dataclasses import fields
 from typing import Any
 
 from cxsim.app.levers import LEVER_RANGES, Levers
+from cxsim.core.config import MAX_SEED
 from cxsim.core.errors import InputError, did_you_mean
 
 SOURCE = "app"
 """How the messages name where the value came from."""
-SEED_MAX = 2**63 - 1
-"""The largest seed (numpy seeds and the tables' int64 column)."""
+SEED_MAX = MAX_SEED
+"""The largest seed: the scenario schema's (:data:`cxsim.core.config.MAX_SEED`, the CLI's ``--seed``)."""
 
 
 def check_preset(name: object, presets: Sequence[str]) -> str:

@@ -139,7 +139,9 @@ class Session:
         self.base = levers_from_scenario(self.preset_spec, shoppers=shoppers)
         self.levers = self.base if levers is None else levers
         self.overrides = lever_overrides(self.preset_spec, self.base, self.levers)
-        self.spec = load_scenario(preset, self.overrides)
+        self.spec = load_scenario(
+            preset, self.overrides, seed=self.levers.seed
+        )  # the schema checks the seed too
         self.model = CXModel(self.spec, rng=self.levers.seed)
         self.lock = threading.RLock()
         self.history = History()

@@ -41,7 +41,10 @@ REQUIRED_ASSETS = (
     "vega-embed@6/build/vega-embed.min.js",
 )
 """Files of the offline asset cache the app's page needs (globs under the cache)."""
-SETUP_HINT = "run `bash scripts/setup_app_assets.sh {venv}` from the cxsim repository (needs npm, once)"
+SETUP_HINT = (
+    "run `bash scripts/setup.sh` (or `bash scripts/setup_app_assets.sh {venv}`) "
+    "from the cxsim repository (needs npm, once)"
+)
 
 
 def assets_dir() -> Path:
