@@ -6,7 +6,7 @@ its own declared bounds (pydantic ``ge``/``gt``/``le``/``lt``, narrowed only
 where the test keeps runs small: shoppers, days, warm-up), runs a small town for
 a few days and finds no infinity in any table, and no NaN except the documented
 "no observations" ones: a mean satisfaction of a day (or window) without
-purchases, an NPS without answers, return rates of a channel nobody used, a
+purchases, an NPS without answers, a store's rating before its first review, return rates of a channel nobody used, a
 word-of-mouth ratio without negative word of mouth (:mod:`cxsim.model.metrics`).
 """
 
@@ -80,6 +80,7 @@ NAMES = sorted(FIELDS)
 NO_OBSERVATIONS: dict[str, str | None] = {
     "mean_satisfaction": "purchases",
     "wom_ratio": "wom_negative",
+    "rating": "review_count",
     "nps": None,
     "return_rate_walk_in": None,
     "return_rate_delivery": None,
