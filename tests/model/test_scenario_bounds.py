@@ -6,8 +6,9 @@ its own declared bounds (pydantic ``ge``/``gt``/``le``/``lt``, narrowed only
 where the test keeps runs small: shoppers, days, warm-up), runs a small town for
 a few days and finds no infinity in any table, and no NaN except the documented
 "no observations" ones: a mean satisfaction of a day (or window) without
-purchases, an NPS without answers, a store's rating before its first review, return rates of a channel nobody used, a
-word-of-mouth ratio without negative word of mouth (:mod:`cxsim.model.metrics`).
+purchases, an NPS without answers, a store's rating before its first review,
+return rates of a channel nobody used, a word-of-mouth ratio without negative
+word of mouth (:mod:`cxsim.model.metrics`).
 """
 
 from __future__ import annotations
