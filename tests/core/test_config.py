@@ -117,3 +117,27 @@ def test_old_repository_paths_find_the_package_data() -> None:
     assert packaged("cxsim/patterns.toml") is not None
     assert packaged("calibration/free_parameters.toml") is not None
     assert packaged("experiments/nope.toml") is None
+
+
+def test_strict_models_refuse_nan_and_infinity() -> None:
+    """Every float field of a configuration schema is finite unless it says otherwise."""
+    from cxsim.core.config import MAX_SEED, Seed, StrictModel
+
+    class Box(StrictModel):
+        x: float = 0.0
+        seed: Seed = 0
+        end: Annotated[float, Field(allow_inf_nan=True)] = 0.0
+
+    for bad in (
+        {"x": float("nan")},
+        {"x": float("inf")},
+        {"x": float("-inf")},
+        {"seed": MAX_SEED + 1},
+        {"seed": -1},
+    ):
+        try:
+            Box.model_validate(bad)
+        except ValidationError:
+            continue
+        raise AssertionError(bad)
+    assert Box.model_validate({"end": float("inf"), "seed": MAX_SEED}).end == float("inf")
