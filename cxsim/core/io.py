@@ -443,6 +443,7 @@ def atomic_write_bytes(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path.stem), suffix=f".tmp{path.suffix}", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes it 0600)

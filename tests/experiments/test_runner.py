@@ -75,3 +75,31 @@ def test_runner_keeps_a_bounded_number_in_flight() -> None:
             assert len(runner.pending) <= 2
             seen += [o.index for o in runner.poll()]
     assert sorted(seen) == list(range(5))
+
+
+def test_a_pool_worker_exits_when_its_driver_is_gone() -> None:
+    """The worker initializer's watchdog: the worker process exits once the driver process has died."""
+    import subprocess
+    import sys
+    import time
+
+    driver = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    code = (
+        "import sys, time\n"
+        "from cxsim.experiments.runner import _init_worker\n"
+        "_init_worker(int(sys.argv[1]))\n"
+        "time.sleep(30)\n"
+        "sys.exit(0)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code, str(driver.pid)])
+    try:
+        time.sleep(1.5)
+        assert worker.poll() is None, "the worker lives while its driver does"
+        driver.kill()
+        driver.wait()
+        assert worker.wait(timeout=10) == 70, "the worker exits when its driver is gone"
+    finally:
+        for proc in (driver, worker):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
