@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import glob
 import json
 import os
 import shutil
@@ -388,6 +389,9 @@ def output_files(folder: str | Path, name: str, *, option: str = "--out") -> Ite
 def _staging(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out.parent, out)
+    for old in out.parent.glob(f".{glob.escape(out.name)}.tmp-????????"):  # older cxsim, over an hour old
+        if old.is_dir() and not old.is_symlink() and time.time() - old.stat().st_mtime > 3600:
+            shutil.rmtree(old, ignore_errors=True)
     staged = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out.name), dir=out.parent))
     try:
         yield staged

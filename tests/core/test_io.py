@@ -162,3 +162,19 @@ def test_leftovers_of_dead_processes_are_removed(tmp_path: Path) -> None:
     with output_dir(tmp_path / "out", "run") as tmp:
         (tmp / "a").write_text("")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".out.tmp-user", live.name, "out"])
+
+
+def test_staging_folders_of_older_cxsim_are_removed_once_stale(tmp_path: Path) -> None:
+    """A killed save of an older cxsim left ``.<out>.tmp-XXXXXXXX``; the next writer removes it."""
+    import os
+    import time
+
+    old, fresh = tmp_path / ".out.tmp-ab12cd34", tmp_path / ".out.tmp-zz99yy88"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "compare.json").write_text("{}")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    with output_dir(tmp_path / "out", "compare") as tmp:
+        (tmp / "compare.json").write_text("{}")
+    assert not old.exists() and fresh.is_dir(), "only a stale one (it may belong to a running process)"
