@@ -190,7 +190,7 @@ def test_comparison_report_says_what_happened_and_where_customers_switched(
     assert switching.title == "Where customers switched" and switching.rows
     assert balance.title == "Customers won and lost, by store" and len(balance.rows) == 5
     assert [c.text for c in rep.table_head[1:]] == ["baseline", "pandemic"]
-    assert rep.table_head[1].small == "reference"
+    assert rep.table_head[1].small == "(reference)"
     labels = [r.cells[0].text for r in rep.table_rows]
     assert "NPS (all stores, last 90 days)" in labels and "NPS (last 90 days) · Corner Shop" in labels
 

@@ -116,7 +116,7 @@ def switching_table(comp: Comparison) -> SubTable | None:
     if flows.empty:
         return None
     head = [Cell("from (previous store)"), Cell("to (store bought from)")]
-    head += [Cell(s, small="purchases, mean [95% CI]") for s in comp.scenarios]
+    head += [Cell(s, small="(purchases, mean [95% CI])") for s in comp.scenarios]
     wide = flows.set_index(["from_label", "to_label", "scenario"])
     ref_flows = flows[flows["scenario"] == comp.reference].sort_values("mean", ascending=False)
     order = ref_flows if not ref_flows.empty else flows.sort_values("mean", ascending=False)
@@ -147,7 +147,7 @@ def balance_table(comp: Comparison) -> SubTable | None:
     bal = comp.switching_balance()
     if bal.empty:
         return None
-    head = [Cell("store")] + [Cell(s, small="net [95% CI] · won / lost") for s in comp.scenarios]
+    head = [Cell("store")] + [Cell(s, small="(net [95% CI] · won / lost)") for s in comp.scenarios]
     wide = bal.set_index(["store", "scenario"])
     rows: list[Row] = []
     for store, label in dict(zip(bal["store"], bal["label"], strict=True)).items():
@@ -199,7 +199,7 @@ def comparison_report(comp: Comparison, figures: dict[str, Path]) -> Report:
     days = sorted(set(m.get("days", {}).values()))
     shoppers = sorted(set(m.get("shoppers", {}).values()))
     head = [Cell("metric")] + [
-        Cell(s, small="reference") if s == ref else Cell(s, small=f"Δ vs {ref} [95% CI]")
+        Cell(s, small="(reference)") if s == ref else Cell(s, small=f"(Δ vs {ref} [95% CI])")
         for s in comp.scenarios
     ]
     overrides = ", ".join(m.get("overrides", []))
