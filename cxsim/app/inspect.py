@@ -105,11 +105,13 @@ def shopper_card(sess: Session, index: str | int) -> dict[str, Any] | None:
             if len(purchases) >= RECENT_PURCHASES:
                 break
         day = sess.day
-    per_store = {
-        key: value
-        for key, value in info.items()
-        if isinstance(value, dict) and value and all(isinstance(v, int | float) for v in value.values())
-    }
+    per_store: dict[str, dict[str, float]] = {}
+    for key, value in info.items():
+        numbers = (
+            isinstance(value, dict) and value and all(isinstance(v, int | float) for v in value.values())
+        )
+        if numbers and value not in per_store.values():  # one column for two names of one belief
+            per_store[key] = value
     beliefs_columns, beliefs_rows = belief_table(info, labels)
     rows = [
         {
