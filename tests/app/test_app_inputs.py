@@ -119,10 +119,15 @@ def test_the_story_says_the_running_number_of_shoppers():
 
 
 def test_headline_rates_wait_for_data_and_name_their_window():
+    from cxsim.app.components import format_value, window_words
+
     sess = Session("baseline", Levers(shoppers=300))
     v0 = sess.view()
     assert v0.kpis["online_share"] is None and v0.kpis["showrooming_rate"] is None
+    assert format_value("online_share", v0.kpis["online_share"]) == "—"
+    assert window_words(v0) == f"no data yet (from day {MIN_KPI_DAYS})"
     sess.step(MIN_KPI_DAYS)
     v = sess.view()
     assert v.kpis["online_share"] is not None
     assert v.kpi_window == MIN_KPI_DAYS
+    assert window_words(v) == f"last {MIN_KPI_DAYS} days"
