@@ -73,7 +73,7 @@ def _table(columns: list[str], rows: list[dict[str, Any]], classes: str) -> None
 
 @solara.component
 def Inspector(state: AppState) -> None:
-    """The clicked shopper's journey or the clicked store's panel (refreshed with every step)."""
+    """The clicked shopper's journey or the clicked store's panel, in a dialog (refreshed with every step)."""
     sel, sess = state.selected.value, state.session.value
     _ = state.view.value  # re-render after every step: the journey goes on
     if sel is None or sess is None:
@@ -81,7 +81,17 @@ def Inspector(state: AppState) -> None:
     card = shopper_card(sess, sel.key) if sel.kind == "shopper" else store_card(sess, sel.key)
     if card is None:
         return
-    with solara.Card(margin=0, classes=["cx-inspect", f"cx-inspect-{sel.kind}"]):
+
+    def closed(is_open: bool) -> None:
+        if not is_open:
+            state.selected.set(None)
+
+    # a dialog over the page: seen at once on a projector, whatever is scrolled into view;
+    # a click outside it or Close (or Esc) closes it, and the next click on the map opens another
+    with (
+        solara.v.Dialog(v_model=True, on_v_model=closed, max_width="1100px", scrollable=True),
+        solara.Card(margin=0, classes=["cx-inspect", f"cx-inspect-{sel.kind}"]),
+    ):
         with solara.Row(style={"align-items": "center"}):
             solara.v.Html(tag="div", children=[card["title"]], class_="text-h6 cx-inspect-title")
             solara.v.Spacer()
