@@ -51,10 +51,11 @@ BYTES_PER_ACQUAINTANCE = 4
 BYTES_PER_SHOPPER_STORE = 88
 """Per shopper and store: distance, loyalty, familiarity (float32), avoid-until (int32) and the
 beliefs (9 attributes x mean and variance, float32)."""
-WORKING_FACTOR = 2.5
+WORKING_FACTOR = 3.0
 """Peak memory of a run over its shopper arrays: the day's temporaries (utilities of every
 alternative, the word of mouth), the town's creation and the tables. Measured peak RSS growth
-is ~1.5 x the arrays (baseline, 100,000 vs 400,000 shoppers); 2.5 leaves room."""
+is ~2.3 x the arrays (0.2.0 model, baseline, 5 days, 100,000 vs 400,000 shoppers: 1,236 bytes
+per shopper for 539 bytes of arrays); 3 leaves room."""
 
 
 def shopper_bytes(stores: int, social_degree: int) -> int:
