@@ -166,7 +166,8 @@ class SweepDir:
                 str(self.path),
                 f"the output of the same experiment to resume (design {design.digest})",
                 f"a sweep of {stored.get('name')!r} with design {stored.get('digest')}",
-                "the experiment, its base scenario or the code that samples it changed; use a new --out",
+                "the experiment, its base scenario or the code that samples it changed; "
+                "use a new --out, or --overwrite to replace that sweep",
             )
 
     def prepare(self, exp: Experiment, design: Design, overwrite: bool = False) -> None:

@@ -242,6 +242,20 @@ def test_a_run_into_a_sweep_folder_is_refused_and_the_sweep_resumes(tmp_path: Pa
     assert report.ran == 1 and report.complete
 
 
+def test_overwrite_replaces_a_sweep_of_another_design_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "S"
+    run_sweep(experiment(tmp_path, reps=2), out, workers=0)
+    mine = yours(out)
+    other = experiment(tmp_path, name="other")
+    args = ["sweep", str(other), "--workers", "0", "-q", "--out", str(out)]
+    refused(args, "same experiment", "--overwrite")
+    report = run_sweep(other, out, workers=0, overwrite=True)
+    assert report.ran == 2 and report.complete
+    runs = pq.ParquetDataset(out / "runs").read().to_pandas()
+    assert sorted(runs["run_id"]) == [0, 1], "the other design's records are gone"
+    survive(out, mine)
+
+
 def test_retry_errors_keeps_one_record_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     exp = experiment(tmp_path, reps=2)
     out = tmp_path / "S"
