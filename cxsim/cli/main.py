@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cxsim.cli import help_types
 from cxsim.cli.failures import OneLineGroup, describe, given_paths, set_debug, tracebacks_shown
 from cxsim.core.config import read_toml
 from cxsim.core.errors import InputError
@@ -52,6 +53,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=OneLineGroup,
 )
+help_types.install()
 console = Console()
 err_console = Console(stderr=True)
 
@@ -109,7 +111,7 @@ def fail_cleanly[F: Callable[..., Any]](func: F) -> F:
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", help="Override one value: PATH=VALUE (repeatable)."),
+    typer.Option("--set", "-s", metavar="PATH=VALUE", help="Override one value: PATH=VALUE (repeatable)."),
 ]
 
 
@@ -123,6 +125,7 @@ ScenariosOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--scenarios",
+        metavar="FOLDER",
         help="A folder of your scenarios, layered over the built-in library (repeatable).",
         callback=_scenario_folders,
         exists=True,
