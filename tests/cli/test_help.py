@@ -9,7 +9,18 @@ from typer.testing import CliRunner
 
 from cxsim.cli.main import app
 
-COMMANDS = ["run", "compare", "report", "sweep", "analyze", "validate", "calibrate", "app", "show", "scenarios"]
+COMMANDS = [
+    "run",
+    "compare",
+    "report",
+    "sweep",
+    "analyze",
+    "validate",
+    "calibrate",
+    "app",
+    "show",
+    "scenarios",
+]
 NOISE = re.compile(r"<(bool|str|int|float|list\[|Path|int range|float range)[^>]*>")
 
 
