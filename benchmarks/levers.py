@@ -56,8 +56,8 @@ LEVERS: tuple[Lever, ...] = (
 physical stores) to shoppers who have not had it: turned off, the chain should gain."""
 
 
-def store_outcomes(spec: Scenario) -> dict[str, tuple[float, float]]:
-    """Each store's market share of the run (purchases / all purchases) and mean daily NPS."""
+def store_outcomes(spec: Scenario) -> dict[str, tuple[float, float, float]]:
+    """Each store's market share of the run (purchases / all purchases), mean daily NPS, deliveries."""
     model = CXModel(spec)
     model.run()
     st = model.store_table()
@@ -65,7 +65,11 @@ def store_outcomes(spec: Scenario) -> dict[str, tuple[float, float]]:
     total = float(st["purchases"].sum())
     out = {}
     for name, g in st.groupby("store"):
-        out[str(name)] = (float(g["purchases"].sum()) / total, float(g["nps"].mean()))
+        out[str(name)] = (
+            float(g["purchases"].sum()) / total,
+            float(g["nps"].mean()),
+            float(g["delivery"].sum()),
+        )
     return out
 
 
@@ -95,6 +99,12 @@ def lever_table(shoppers: int, days: int, reps: int, workers: int) -> tuple[list
             by_key[(lv.name, s)][lv.store][1] - by_key[("baseline", s)][lv.store][1]
             for s in range(1, reps + 1)
         ]
+        d_delivery = [
+            100 * (by_key[(lv.name, s)][lv.store][2] / by_key[("baseline", s)][lv.store][2] - 1)
+            if by_key[("baseline", s)][lv.store][2] > 0
+            else float("nan")
+            for s in range(1, reps + 1)
+        ]
         base_share = sum(by_key[("baseline", s)][lv.store][0] for s in range(1, reps + 1)) / reps
         every = {
             name: mean_ci(
@@ -112,6 +122,7 @@ def lever_table(shoppers: int, days: int, reps: int, workers: int) -> tuple[list
                 "base_share": 100 * base_share,
                 "share": mean_ci(d_share),
                 "nps": mean_ci(d_nps),
+                "delivery": mean_ci(d_delivery),
             }
         )
     return rows, time.perf_counter() - started
@@ -123,8 +134,9 @@ def markdown(rows: list[dict[str, Any]], shoppers: int, days: int, reps: int, se
         f"`python -m benchmarks.levers --shoppers {shoppers} --days {days} --reps {reps}` "
         f"({seconds:.0f} s): paired difference lever - baseline, mean [95% CI], seeds 1-{reps}.",
         "",
-        "| lever | store | change | store's share (baseline) | Δ market share, pp | Δ NPS | as expected |",
-        "|---|---|---|---|---|---|---|",
+        "| lever | store | change | store's share (baseline) | Δ market share, pp | Δ NPS "
+        "| Δ store's deliveries, % | share as expected |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lv = r["lever"]
@@ -133,11 +145,14 @@ def markdown(rows: list[dict[str, Any]], shoppers: int, days: int, reps: int, se
         nps: CI = r["nps"]
         sm, slo, shi = share[:3]
         nm, nlo, nhi = nps[:3]
+        delivery: CI = r["delivery"]
+        dm, dlo, dhi = delivery[:3]
+        deliveries = "—" if dm != dm else f"{dm:+.1f} [{dlo:+.1f}, {dhi:+.1f}]"
         resolved = slo > 0 or shi < 0
         ok = "yes" if resolved and (sm > 0) == (lv.expected > 0) else ("no" if resolved else "not resolved")
         lines.append(
             f"| {lv.name} | {lv.store} | {lv.change} | {r['base_share']:.1f}% | "
-            f"{sm:+.2f} [{slo:+.2f}, {shi:+.2f}] | {nm:+.1f} [{nlo:+.1f}, {nhi:+.1f}] | {ok} |"
+            f"{sm:+.2f} [{slo:+.2f}, {shi:+.2f}] | {nm:+.1f} [{nlo:+.1f}, {nhi:+.1f}] | {deliveries} | {ok} |"
         )
     lines += [
         "",

@@ -262,7 +262,8 @@ def test_giant_enters_claim() -> None:
     for s in SEEDS:
         r = run("giant_enters", s)
         assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
-        assert share(r, "giant", 366, 730) > 0.10, "a large share in the second year"
+        # narrowed in 0.2.0 (beliefs): shoppers learn about the newcomer, 9-11% in year two
+        assert share(r, "giant", 366, 730) > 0.08, "a large share in the second year"
         closed = [e.day for e in r.log if e.kind == "closure" and e.store == "home_store"]
         assert closed and 60 < closed[0] <= 730, "Home & Co runs out of money"
     # the counterfactual: the same town without the giant keeps Home & Co open
