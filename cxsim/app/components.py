@@ -175,10 +175,12 @@ def Charts(state: AppState, main: bool = True) -> None:
             "Showrooming: see it in a shop, buy it online. Webrooming: research online, buy in a shop.",
         ):
             VegaChart("rates", specs["rates"], c["rates"])
-        with ChartCard("Market share by store", f"Purchases over the last {SHARE_WINDOW} days"):
-            VegaChart("shares", specs["shares"], c["shares"])
+        with ChartCard(
+            "Market share by store", f"Purchases over the last {SHARE_WINDOW} days; click a store"
+        ):
+            VegaChart("shares", specs["shares"], c["shares"], on_select=state.select)
         with ChartCard("NPS by store", f"Net Promoter Score of the last {SHARE_WINDOW} days' buyers"):
-            VegaChart("nps", specs["nps"], c["nps"])
+            VegaChart("nps", specs["nps"], c["nps"], on_select=state.select)
         with ChartCard("Store cash", "A store closes when its cash runs out; dashed red: a closure"):
             VegaChart("cash", specs["cash"], c["cash"])
         with ChartCard("What happened", "Events, closures and the stores' strategy moves"):

@@ -150,6 +150,8 @@ def test_projector_mode_puts_map_and_main_chart_on_one_screen(app):
 
 
 def _click_datum(page, dataset: str, js_find: str) -> None:
+    page.locator(".cx-vega[data-chart=map]").evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
     point = page.evaluate(
         """([dataset, find]) => {
             const el = document.querySelector('.cx-vega[data-chart=map]');
@@ -169,6 +171,8 @@ def _click_datum(page, dataset: str, js_find: str) -> None:
 
 def recent_buyer_on_map(page) -> list:
     """Page coordinates of a drawn shopper who bought after day 0, away from the stores, and their index."""
+    page.locator(".cx-vega[data-chart=map]").evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
     return page.evaluate(
         """() => {
             const el = document.querySelector('.cx-vega[data-chart=map]');
@@ -208,6 +212,12 @@ def test_click_a_shopper_opens_the_journey_and_a_store_its_panel(app):
     assert "MegaChain" in text and "public rating" in text and "market share" in text
     panel.get_by_role("button", name="Close").click()
     panel.wait_for(state="detached", timeout=10_000)
+    # the market-share bars open the same panel
+    bar = page.locator(".cx-vega[data-chart=shares] svg [aria-roledescription=bar]").first
+    bar.click()
+    page.locator(".cx-inspect-store").wait_for(timeout=10_000)
+    page.locator(".cx-inspect-store").get_by_role("button", name="Close").click()
+    page.locator(".cx-inspect-store").wait_for(state="detached", timeout=10_000)
     point = recent_buyer_on_map(page)
     page.mouse.click(point[0], point[1])
     journey = page.locator(".cx-inspect-shopper")
@@ -234,6 +244,8 @@ def test_downloads_and_the_saved_scenario_round_trip(app, tmp_path: Path):
     dl2.value.save_as(toml)
     assert toml.name == "baseline-levers.toml"
     assert "cxsim run baseline --set town.shoppers=1000" in card.locator(".cx-run-command").inner_text()
+    card.locator(".cx-copy").first.click()
+    card.get_by_text("Copied").wait_for(timeout=5_000)
     with zipfile.ZipFile(zpath) as z:
         app_ts = pd.read_csv(z.open("timeseries.csv"))
         app_st = pd.read_csv(z.open("stores.csv"))
