@@ -121,6 +121,11 @@ def test_labels_and_legends_are_16px_and_inside_their_charts(app):
     page = app.page
     step_days(page, DAYS)
     assert text_problems(page, ("map", *CHARTS)) == []
+    for name in ("channels", "rates", "cash"):  # time axes span the days simulated so far
+        domain = page.evaluate(
+            f"() => document.querySelector('.cx-vega[data-chart={name}]').__cxsimView.scale('x').domain()"
+        )
+        assert domain == [0, DAYS], (name, domain)
     # the loyalty legend names every store ("OnlineGiant" was cut)
     page.locator(".cx-color-loyalty").click()
     page.wait_for_function(
