@@ -10,7 +10,8 @@ only if it has one.
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 from typer.core import TyperArgument, TyperOption
 
 _NAMES = {
@@ -34,7 +35,7 @@ def _plain(label: str) -> str:
     return _NAMES.get(inner, inner.upper() if inner.isidentifier() else inner)
 
 
-def _option_type(self: TyperOption, ctx: click.Context) -> str | None:
+def _option_type(self: TyperOption, ctx: Any) -> str | None:  # ctx: typer's vendored click Context
     if self.is_flag or self.count:
         return None
     if self.metavar is not None:
@@ -42,11 +43,11 @@ def _option_type(self: TyperOption, ctx: click.Context) -> str | None:
     return _plain(self.display_type(ctx))
 
 
-def _argument_type(self: TyperArgument, ctx: click.Context) -> str | None:
+def _argument_type(self: TyperArgument, ctx: Any) -> str | None:
     return self.metavar
 
 
 def install() -> None:
     """Use the plain value names in every command's ``--help`` (idempotent)."""
     TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
-    TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,assignment]
