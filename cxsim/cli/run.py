@@ -26,10 +26,12 @@ def run(
     out: Annotated[str | None, typer.Option(help="Write the tables (Parquet) here.")] = None,
     overwrite: OverwriteOpt = False,
     purchases: Annotated[bool, typer.Option(help="Also write one row per purchase.")] = False,
+    reviews: Annotated[bool, typer.Option(help="Also write one row per review (the reviews table).")] = False,
     quiet: Quiet = False,
 ) -> None:
     """Run one scenario, print its summary and write its tables."""
-    spec = load_scenario(scenario, set_ or [], days=days, seed=seed)
+    extra = ["collect_reviews=true"] if reviews else []
+    spec = load_scenario(scenario, [*(set_ or []), *extra], days=days, seed=seed)
     target = out_folder(out) if out is not None else None
     if target is not None:
         check_output(target, "run", overwrite=overwrite)

@@ -38,7 +38,8 @@ def fails_cleanly(args: list[str], out: Path, *words: str) -> str:
     for word in words:
         assert word in message, (word, message)
     assert not out.exists(), "no partial output"
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")], "no temp folder left"
+    left = [p for p in out.parent.iterdir() if p.name.startswith((f".{out.name}", ".cxsim-tmp-"))]
+    assert not left, f"no temporary file or folder left: {left}"
     return message
 
 

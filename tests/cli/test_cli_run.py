@@ -80,3 +80,28 @@ def test_out_is_a_file(tmp_path):
     res = runner.invoke(app, ["run", "baseline", *SMALL, "--out", str(f)])
     assert res.exit_code == 2 and "--out" in res.output
     assert f.read_text() == "x"
+
+
+def test_reviews_flag_writes_the_reviews_table(tmp_path):
+    """``--reviews`` writes one row per review, as many as the timeseries counts."""
+    out = tmp_path / "r"
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "baseline",
+            "--days",
+            "20",
+            "--set",
+            "town.shoppers=300",
+            "--reviews",
+            "-q",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    reviews = pd.read_parquet(out / "reviews.parquet")
+    assert list(reviews.columns) == ["day", "store", "shopper", "stars", "fulfilment"]
+    assert len(reviews) == pd.read_parquet(out / "timeseries.parquet")["reviews"].sum() > 0
+    assert reviews["stars"].between(1, 5).all()
