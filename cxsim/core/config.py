@@ -67,11 +67,20 @@ class StrictModel(BaseModel):
     Numbers are finite: NaN and +-inf are rejected by every float field
     (``allow_inf_nan=False``); a field that needs an infinite value, such as a
     one-sided band, says so with ``Field(allow_inf_nan=True)``.
-    ``config_label`` names the table in error messages (default: the class name in words).
+    ``config_label`` names the table in error messages (default: the class name in words);
+    ``removed_keys`` maps keys a schema no longer has to what replaced them, so that an old
+    file or ``--set`` gets the replacement in its one-line error instead of a guess.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
     config_label: ClassVar[str] = ""
+    removed_keys: ClassVar[dict[str, str]] = {}
+
+
+def _removed(model: type[BaseModel] | None, key: str) -> str | None:
+    """The note on a key the schema ``model`` no longer has, if it names one."""
+    note = getattr(model, "removed_keys", {}).get(key)
+    return None if note is None else f"{key!r} was removed: {note}"
 
 
 # --------------------------------------------------------------------------- files
@@ -333,7 +342,8 @@ def apply_override(
     key = parts[-1]
     if node.kind == "model" and node.model is not None and key not in fields_by_name(node.model):
         known = [*fields_by_name(node.model), *(extra_keys or {}).get(".".join(parts[:-1]), ())]
-        raise error(where, ".".join(parts), f"a key of {label(node.model)}", key, did_you_mean(key, known))
+        hint = _removed(node.model, key) or did_you_mean(key, known)
+        raise error(where, ".".join(parts), f"a key of {label(node.model)}", key, hint)
     if node.kind == "dict" and node.item is not None and node.item.kind in ("model", "union"):
         raise error(where, ".".join(parts), f"a key inside {'.'.join(parts[-2:])}", value)
     here: Any = data
@@ -424,7 +434,11 @@ def translate_validation_error(
         allowed = list(fields_by_name(holder))
         last = parts[-1]
         more = (extra_keys or {}).get(".".join(parts[:-1]), ())
-        hint = did_you_mean(last, [*allowed, *more]) or f"unknown key; known: {', '.join(allowed)}"
+        hint = (
+            _removed(holder, last)
+            or did_you_mean(last, [*allowed, *more])
+            or f"unknown key; known: {', '.join(allowed)}"
+        )
         return error(source, key, f"a known key of the {label(holder)}", last, hint)
     if kind == "union_tag_invalid" and node.kind == "union":
         tag = str(err.get("ctx", {}).get("tag"))

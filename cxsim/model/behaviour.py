@@ -28,7 +28,7 @@ loyalty, see :data:`SHADOWED`): as a number it still means the old key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from pydantic import Field, model_validator
 
@@ -131,6 +131,17 @@ class Behaviour(StrictModel):
     word_of_mouth: WordOfMouthCoefficients = Field(default_factory=WordOfMouthCoefficients)
     fulfilment: FulfilmentCoefficients = Field(default_factory=FulfilmentCoefficients)
     beliefs: BeliefCoefficients = Field(default_factory=BeliefCoefficients)
+
+    removed_keys: ClassVar[dict[str, str]] = {
+        "review_rate": "since 0.2.0 a store's rating is the plain mean of its reviews' stars "
+        "(see behaviour.beliefs.reviews_read and reviews_recent for what researchers read)",
+        "research_reputation_weight": "since 0.2.0 reviews read online move beliefs by "
+        "behaviour.beliefs.review_credibility",
+        "wom_weight": "since 0.2.0 word of mouth moves hearers' beliefs by "
+        "behaviour.word_of_mouth.credibility",
+        "wom_negative_weight": "since 0.2.0 word of mouth moves hearers' beliefs by "
+        "behaviour.word_of_mouth.credibility (negative stories weigh by their strength)",
+    }
 
     @model_validator(mode="before")
     @classmethod

@@ -230,3 +230,18 @@ def test_non_finite_and_unbounded_values_are_refused_at_load(override: str, key:
     with pytest.raises(ScenarioError) as err:
         load_scenario("baseline", [override])
     assert err.value.key == key
+
+
+@pytest.mark.parametrize(
+    "key", ["review_rate", "wom_weight", "wom_negative_weight", "research_reputation_weight"]
+)
+def test_a_removed_key_names_its_replacement(tmp_path, key):
+    """A key removed in 0.2.0 gets one error naming what replaced it, in a file and in --set."""
+    from cxsim.core.errors import InputError
+
+    with pytest.raises(InputError, match=f"'{key}' was removed: since 0.2.0"):
+        load_scenario("baseline", [f"behaviour.{key}=0.1"])
+    path = tmp_path / "old.toml"
+    path.write_text(f'extends = "baseline"\n[behaviour]\n{key} = 0.1\n')
+    with pytest.raises(InputError, match=f"'{key}' was removed: since 0.2.0"):
+        load_scenario(str(path))
