@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cxsim.app.palette import CHANNEL_NAMES, RESEARCH_NAMES
-from cxsim.app.session import SHARE_WINDOW, Session
+from cxsim.app.session import SHARE_WINDOW, Session, store_status
 from cxsim.rules.choice import FULFILMENTS
 
 RECENT_PURCHASES = 8
@@ -197,12 +197,7 @@ def store_card(sess: Session, label: str) -> dict[str, Any] | None:
         else:  # mean stars 1-5 of the reviews so far, NaN before the first
             stars = f"{rating:.1f} of 5 stars" if math.isfinite(rating) else "no reviews yet"
         moves = [h for h in sess.happenings if h.store == s.label]
-        if s.is_open:
-            status = "open"
-        elif s.closed_on is not None:
-            status = f"closed on day {s.closed_on}"
-        else:
-            status = "not open yet"
+        status = store_status(s)
         facts = [
             ("kind", s.kind),
             ("status", status),

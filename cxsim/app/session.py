@@ -31,6 +31,7 @@ from cxsim.model.cxmodel import CXModel
 from cxsim.model.journeys import pair_counts
 from cxsim.model.metrics import DayPurchases
 from cxsim.model.scenario import load_scenario
+from cxsim.model.stores import Store
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 
 MAX_DOTS = 2500
@@ -108,6 +109,15 @@ class History:
         if not series:
             return None
         return np.sum(series[-window:], axis=0)
+
+
+def store_status(store: Store) -> str:
+    """A store's state in words: open, closed on day D, or not open yet."""
+    if store.is_open:
+        return "open"
+    if store.closed_on is not None:
+        return f"closed on day {store.closed_on}"
+    return "not open yet"
 
 
 def finite(x: float) -> float | None:
@@ -373,12 +383,7 @@ class Session:
                 x, y = size + 0.6 + ONLINE_STRIP_KM / 2, size * (1.0 - (k + 1) / (len(online) + 1))
             else:
                 x, y = float(s.x), float(s.y)
-            if s.is_open:
-                status = "open"
-            elif s.closed_on is not None:
-                status = f"closed on day {s.closed_on}"
-            else:
-                status = "not open yet"
+            status = store_status(s)
             share = float(shares[s.index])
             channels = ["walk-in"] if s.has_walk_in else []
             if s.has_delivery:

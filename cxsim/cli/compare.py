@@ -23,7 +23,7 @@ from rich.table import Table
 
 from cxsim.analysis.figures import FIGURES, comparison_figures
 from cxsim.analysis.report import write_report, write_workbook
-from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
+from cxsim.cli.main import JourneyStoreOpt, Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.io import check_output
 from cxsim.core.progress import Tick, progress_bar, progress_enabled
@@ -161,14 +161,7 @@ def compare(
     ] = None,
     overwrite: OverwriteOpt = False,
     figures: Annotated[bool, typer.Option(help="Write figures and report.html.", metavar="")] = True,
-    journey_store: Annotated[
-        str | None,
-        typer.Option(
-            "--journey-store",
-            help="Draw the journey flow of one store's purchases (its name, e.g. giant).",
-            metavar="STORE",
-        ),
-    ] = None,
+    journey_store: JourneyStoreOpt = None,
     xlsx: Annotated[
         bool, typer.Option("--xlsx", help="Also write comparison.xlsx (an Excel workbook).", metavar="")
     ] = False,

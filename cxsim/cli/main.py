@@ -34,6 +34,7 @@ from cxsim.model.library import library, use_folders
 from cxsim.model.scenario import load_scenario
 
 __all__ = [
+    "JourneyStoreOpt",
     "Quiet",
     "ScenariosOpt",
     "SetOpt",
@@ -113,6 +114,17 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", metavar="PATH=VALUE", help="Override one value: PATH=VALUE (repeatable)."),
 ]
+
+
+JourneyStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--journey-store",
+        help="Draw the journey flow of one store's purchases (its name, e.g. giant).",
+        metavar="STORE",
+    ),
+]
+"""``--journey-store`` of compare and report."""
 
 
 def _scenario_folders(value: list[Path] | None) -> list[Path] | None:

@@ -9,7 +9,7 @@ import typer
 
 from cxsim.analysis.figures import FIGURES
 from cxsim.analysis.report import folder_kind, write_report
-from cxsim.cli.main import Quiet, console, fail_cleanly
+from cxsim.cli.main import JourneyStoreOpt, Quiet, console, fail_cleanly
 from cxsim.cli.output_options import out_folder
 from cxsim.core.errors import InputError
 from cxsim.core.io import output_files
@@ -29,14 +29,7 @@ def report(
         bool,
         typer.Option("--markdown", help="Markdown with PNG figures instead of one HTML file.", metavar=""),
     ] = False,
-    journey_store: Annotated[
-        str | None,
-        typer.Option(
-            "--journey-store",
-            help="Draw the journey flow of one store's purchases (its name, e.g. giant).",
-            metavar="STORE",
-        ),
-    ] = None,
+    journey_store: JourneyStoreOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Write a self-contained report of a run or a comparison, to send to a colleague.
