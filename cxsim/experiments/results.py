@@ -35,7 +35,7 @@ TABLES = ("timeseries", "stores", "summary", "purchases", "reviews")
 
 @dataclass
 class RunResult:
-    """The tables of one run (DESIGN.md §3), the resolved scenario and provenance."""
+    """The tables of one run (README.md output contract, docs/DATA.md), resolved scenario, provenance."""
 
     timeseries: pd.DataFrame
     stores: pd.DataFrame

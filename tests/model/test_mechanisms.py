@@ -1,4 +1,4 @@
-"""Each mechanism of DESIGN.md §2 moves the model in the direction the design says.
+"""Each mechanism of docs/ODD.md §7 moves the model in the direction the ODD says.
 
 Small towns (2,000-3,000 shoppers), fixed seeds; comparisons pool a few seeds
 where a single run would be noisy.
