@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cxsim.model import events, learning
+from cxsim.model import events, journeys, learning
 from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.metrics import DayPurchases, empty_purchases
@@ -339,7 +339,6 @@ def experience(m: CXModel, d: DayState) -> None:
     a.avoid_until[who[churned], store[churned]] = d.day + lc.avoid_days
     noise = m.spec.behaviour.word_of_mouth.recommend_noise
     ltr = word_of_mouth.likelihood_to_recommend(m.rng, sat, noise)
-    show = (d.visited >= 0) & (d.fulfil == DELIVERY)
     d.purchases = DayPurchases(
         shopper=who,
         store=store,
@@ -354,9 +353,9 @@ def experience(m: CXModel, d: DayState) -> None:
         experience=e,
         satisfaction=sat,
         ltr=ltr,
-        showroomed=show,
-        competitive_showroomed=show & (d.visited != store),
-        webroomed=(d.channel == research_rules.ONLINE) & (d.fulfil == WALK_IN),
+        showroomed=journeys.showroomed(d.channel, d.fulfil),
+        competitive_showroomed=journeys.competitive_showroomed(d.channel, d.fulfil, d.visited, store),
+        webroomed=journeys.webroomed(d.channel, d.fulfil),
         churned=churned,
     )
 
