@@ -18,6 +18,7 @@ Prints one JSON line with the result. Kinds:
 
 from __future__ import annotations
 
+import importlib
 import json
 import resource
 import sys
@@ -80,29 +81,33 @@ def full(
 ) -> dict[str, Any]:
     """Measure one full-model run (see the module docstring)."""
     import cxsim.model.cxmodel as cm
-    import cxsim.model.day as dp
+    import cxsim.model.phases as dp
+
+    dr = importlib.import_module("cxsim.model.phases.research")  # the module, not its phase function
 
     saved = {name: getattr(cm, name) for name in ("row_max_mean_and_column_means",)}
     methods = {name: getattr(dp, name) for name in PHASES}
-    saved_day = {name: getattr(dp, name) for name in ("row_max", "row_min")}
+    saved_day = {name: getattr(dr, name) for name in ("row_max", "row_min")}
     try:
         if numpy_reductions:  # the code before the optimizations of docs/PERFORMANCE.md
-            dp.row_max = lambda x: x.max(axis=1)
-            dp.row_min = lambda x: x.min(axis=1)
+            dr.row_max = lambda x: x.max(axis=1)
+            dr.row_min = lambda x: x.min(axis=1)
             cm.row_max_mean_and_column_means = lambda x: (float(x.max(axis=1).mean()), x.mean(axis=0))
         return _full(shoppers, days, seed, stores, collect_every, numpy_reductions)
     finally:
         for name, fn in saved.items():
             setattr(cm, name, fn)
-        for name, fn in (*methods.items(), *saved_day.items()):
+        for name, fn in methods.items():
             setattr(dp, name, fn)
+        for name, fn in saved_day.items():
+            setattr(dr, name, fn)
 
 
 def _full(
     shoppers: int, days: int, seed: int, stores: int, collect_every: int, numpy_reductions: bool
 ) -> dict[str, Any]:
     import cxsim.model.cxmodel as cm
-    import cxsim.model.day as dp
+    import cxsim.model.phases as dp
     from cxsim.model.cxmodel import CXModel
 
     spec = town_spec(shoppers, days, seed, stores, collect_every)

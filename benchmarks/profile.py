@@ -16,12 +16,12 @@ import io
 import pstats
 import time
 
-from cxsim.model import day as day_phases
+from cxsim.model import phases as day_phases
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import load_scenario
 
 PHASES = ("calendar", "needs", "research", "choice", "fulfilment", "experience", "sharing", "stores")
-"""The phases of the day (functions of :mod:`cxsim.model.day`) that are timed; the collection phase
+"""The phases of the day (functions of :mod:`cxsim.model.phases`) that are timed; the collection phase
 is timed as ``record_day`` and ``datacollector.collect``."""
 
 

@@ -2,7 +2,7 @@
 
 Each purchase of the summary window is counted by the store of the shopper's
 previous purchase (``from``, read from ``shoppers.last_store`` before the day:
-``model/day.py`` updates it in the sharing phase, after the day's purchases) and
+``model/phases/sharing.py`` updates it in the sharing phase, after the day's purchases) and
 the store of this purchase (``to``). ``from == to`` is a repeat purchase; a
 purchase whose ``from`` is another store is a switch — a customer lost by
 ``from`` and won by ``to``. First purchases (no previous store) are left out:

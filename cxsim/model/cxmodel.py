@@ -1,7 +1,7 @@
 """The cxsim model: a Mesa model of shoppers choosing between retailers, one day per step.
 
 The model holds the town's state and runs the day: ``step()`` goes through
-the phases of the schedule in :mod:`cxsim.model.day` (calendar, needs,
+the phases of the schedule in :mod:`cxsim.model.phases` (calendar, needs,
 research, choice, fulfilment, experience and evaluation, sharing, stores,
 collection). The behavioural rules live in :mod:`cxsim.rules` as plain
 functions on numpy arrays, with their coefficients in the scenario's
@@ -19,8 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from cxsim.model import day as phases
-from cxsim.model import events
+from cxsim.model import events, phases
 from cxsim.model.log import LogEntry
 from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (

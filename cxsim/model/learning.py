@@ -1,6 +1,6 @@
 """The shoppers' beliefs in the day: what they count on when choosing, and what they learn.
 
-Called by the phases of :mod:`cxsim.model.day`:
+Called by the phases of :mod:`cxsim.model.phases`:
 
 * research: :func:`read_reviews` (online researchers read a sample of each store's
   recent reviews) and :func:`learn_from_visit` (a store visit shows its service
@@ -29,7 +29,7 @@ from cxsim.rules.research import ONLINE
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
-    from cxsim.model.day import DayState
+    from cxsim.model.phases.state import DayState
     from cxsim.model.stores import StoreArrays
 
 

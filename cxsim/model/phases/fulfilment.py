@@ -1,0 +1,44 @@
+"""Phase 5 of the day: crowding, deliveries, product fit, returns, after-sales needs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim.model.phases.state import DayState
+from cxsim.rules import (
+    experience as experience_rules,
+)
+from cxsim.rules import (
+    fulfilment as fulfilment_rules,
+)
+from cxsim.rules.choice import DELIVERY, WALK_IN
+
+if TYPE_CHECKING:
+    from cxsim.model.cxmodel import CXModel
+
+
+# ------------------------------------------------------------------------ 5. fulfilment
+
+
+def fulfilment(m: CXModel, d: DayState) -> None:
+    """Crowding of the shop floors; late deliveries, product fit, returns and after-sales needs."""
+    if not d.shopping:
+        m.crowding = np.zeros(len(m.stores))
+        return
+    st, cat, cond, rng, n = d.stores, m.spec.category, d.cond, m.rng, d.who.size
+    m.crowding = experience_rules.crowding(d.store[d.fulfil == WALK_IN], st.capacity)
+    delivered = d.fulfil == DELIVERY
+    inspected = ~delivered | (d.visited >= 0)
+    d.late = np.zeros(n)
+    if delivered.any():
+        rel = st.reliability[d.store[delivered]] * cond.reliability_factor
+        d.late[delivered] = fulfilment_rules.lateness_days(rng, rel, cond.delivery_extra_days)
+    d.misfit = fulfilment_rules.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
+    d.ease = fulfilment_rules.return_ease(st.leniency, st.cross_channel, st.walk_in)[d.store, d.fulfil]
+    impulse_return = m.spec.behaviour.fulfilment.impulse_return
+    d.returned = fulfilment_rules.returned(
+        rng, d.misfit, cat.base_return_rate, cat.misfit_return, d.ease, d.impulse == d.store, impulse_return
+    )
+    d.care = fulfilment_rules.needs_after_sales(rng, n, cat.after_sales_need)

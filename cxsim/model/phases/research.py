@@ -1,0 +1,65 @@
+"""Phase 3 of the day: research (channel, reviews read, store visits)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim.model import learning
+from cxsim.model.phases.state import DayState
+from cxsim.rules import (
+    choice as choice_rules,
+)
+from cxsim.rules import (
+    experience as experience_rules,
+)
+from cxsim.rules import (
+    research as research_rules,
+)
+from cxsim.rules.arrays import row_max, row_min
+
+if TYPE_CHECKING:
+    from cxsim.model.cxmodel import CXModel
+
+
+# ------------------------------------------------------------------------- 3. research
+
+
+def research(m: CXModel, d: DayState) -> None:
+    """Each shopper with a need picks a research channel and researches.
+
+    Online research reads reviews of every store; a visit to a store meets its
+    service and shows its environment. Both update the shopper's beliefs.
+    """
+    if not d.shopping:
+        return
+    a, c, st, who = m.shoppers, m.spec.behaviour.research, d.stores, d.who
+    d.avoided = a.avoid_until.take(who, axis=0) > d.day
+    open_ok = st.is_open[None, :] & ~d.avoided
+    walk_ok = open_ok & st.walk_in & d.cond.walk_in_open
+    dist = a.dist_km.take(who, axis=0)
+    u = research_rules.research_utilities(
+        max_loyalty=row_max(np.where(open_ok, a.loyalty.take(who, axis=0), 0.0)),
+        savvy=a.savvy[who],
+        recreational=a.recreational[who],
+        habit=a.habit[who],
+        nearest_store_km=row_min(np.where(walk_ok, dist, np.inf)),
+        touch_feel=m.spec.category.touch_feel,
+        visit_allowed=d.cond.walk_in_open,
+        c=c,
+    )
+    d.channel = research_rules.choose_channel(m.rng, u)
+    learning.read_reviews(m, who[d.channel == research_rules.ONLINE])
+    d.visited = np.full(who.size, -1, dtype=np.int32)
+    d.encounter = np.full(who.size, np.nan)
+    goers = np.flatnonzero(d.channel == research_rules.VISIT)
+    if goers.size:
+        vu = research_rules.visit_utilities(
+            dist[goers], a.loyalty[who[goers]], st.atmosphere, walk_ok[goers], c
+        )
+        d.visited[goers] = choice_rules.gumbel_argmax(m.rng, vu)
+        v = d.visited[goers]
+        noise = m.spec.behaviour.experience.service_noise
+        d.encounter[goers] = experience_rules.realized_service(m.rng, st.service[v], st.consistency[v], noise)
+        learning.learn_from_visit(m, st, who[goers], v, d.encounter[goers])

@@ -1,0 +1,64 @@
+"""Phase 7 of the day: NPS answers, reviews, word of mouth; the buyers' records and next need."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim.model import learning
+from cxsim.model.phases.state import DayState
+from cxsim.rules import (
+    loyalty,
+    word_of_mouth,
+)
+from cxsim.rules import (
+    needs as needs_rules,
+)
+from cxsim.rules.choice import WALK_IN
+
+if TYPE_CHECKING:
+    from cxsim.model.cxmodel import CXModel
+
+
+# --------------------------------------------------------------------------- 7. sharing
+
+
+def sharing(m: CXModel, d: DayState) -> None:
+    """NPS answers, online reviews (posted, rated) and word of mouth (heard, retold, believed).
+
+    Then each buyer's habit, records and next need.
+    """
+    m.today = d.purchases
+    if not d.shopping:
+        m.nps.add(np.zeros(0, dtype=np.int64), np.zeros(0, bool), np.zeros(0, bool))
+        return
+    c, p = m.spec.behaviour.word_of_mouth, d.purchases
+    promoter, detractor = word_of_mouth.promoters_detractors(p.ltr)
+    m.nps.add(p.store, promoter, detractor)
+    writes = word_of_mouth.writes_review(m.rng, p.satisfaction, c)
+    learning.post_reviews(m, d, writes)
+    pos, neg = learning.spread_word(m, d)
+    d.counts = {
+        "wom_positive": pos,
+        "wom_negative": neg,
+        "reviews": int(writes.sum()),
+        "churn_events": int(p.churned.sum()),
+    }
+    _after_purchase(m, d)
+
+
+def _after_purchase(m: CXModel, d: DayState) -> None:
+    """Each buyer's digital habit, records of the last purchase, and the day of the next need."""
+    a, p = m.shoppers, d.purchases
+    online = p.shopper[p.fulfilment != WALK_IN]
+    a.habit[online] = loyalty.gain_habit(a.habit[online], m.spec.behaviour.loyalty)
+    a.last_store[p.shopper] = p.store
+    a.last_fulfilment[p.shopper] = p.fulfilment
+    a.last_purchase[p.shopper] = d.day
+    a.last_showroomed[p.shopper[p.showroomed]] = d.day
+    a.last_webroomed[p.shopper[p.webroomed]] = d.day
+    a.impulse[p.shopper] = -1
+    a.next_need[p.shopper] = needs_rules.draw_next_need(
+        m.rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
+    )

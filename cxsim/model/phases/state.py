@@ -1,0 +1,67 @@
+"""The day state: what one day's phases hand to each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim.model import events
+from cxsim.model.metrics import DayPurchases, empty_purchases
+from cxsim.model.stores import StoreArrays
+
+if TYPE_CHECKING:
+    pass
+
+
+_NO_SHARING = {"wom_positive": 0, "wom_negative": 0, "reviews": 0, "churn_events": 0}
+
+
+@dataclass
+class DayState:
+    """Everything one day's phases hand to each other.
+
+    Shopper arrays (``who``, ``channel``...) have one row per shopper with a
+    need today; after :func:`choice` they keep only those who bought.
+    """
+
+    day: int
+    warm: bool
+    """A warm-up day: no calendar, no books, nothing recorded."""
+    cond: events.DayConditions = field(default_factory=events.DayConditions)
+    st: StoreArrays | None = None
+    shopping: bool = False
+    """Whether anyone has a need today (otherwise the shopping phases rest)."""
+    who: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    impulse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    """Store whose promotion pulled each shopper's need forward, -1 if none."""
+    avoided: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    channel: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    visited: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """Store visited for research, -1 if none."""
+    encounter: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Service met on the research visit (NaN without one)."""
+    store: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    fulfil: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    late: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    misfit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    returned: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    ease: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Ease of returning each purchase."""
+    care: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Whether each purchase needs after-sales care."""
+    met: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Service met in each purchase."""
+    learned: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    """What each purchase taught its buyer about the store, ``(n, K)`` (NaN: nothing)."""
+    purchases: DayPurchases = field(default_factory=empty_purchases)
+    counts: dict[str, int] = field(default_factory=lambda: dict(_NO_SHARING))
+    """The day's word of mouth, reviews and churn events."""
+
+    @property
+    def stores(self) -> StoreArrays:
+        """The stores' attributes of the day (set by :func:`calendar`)."""
+        assert self.st is not None, "the calendar phase comes first"
+        return self.st
