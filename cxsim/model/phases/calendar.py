@@ -38,6 +38,9 @@ def calendar(m: CXModel, d: DayState) -> None:
         s.reset_day()
         s.adjust_service()
     d.st = StoreArrays.from_stores(m.stores)
+    d.walk_open = d.st.walk_in & d.cond.walk_in_open
+    d.pickup_open = d.st.pickup & d.cond.pickup_open
+    d.visits = np.zeros(len(m.stores), dtype=np.int64)
 
 
 def _apply_calendar(m: CXModel, d: DayState) -> None:
@@ -78,4 +81,5 @@ def needs(m: CXModel, d: DayState) -> None:
         a.impulse[early] = m.store_names.index(promo.store)
     d.who = needs_rules.due_today(a.next_need, d.day)
     d.impulse = a.impulse[d.who]
+    d.due_on = np.full(d.who.size, d.day, dtype=np.int64)
     d.shopping = d.who.size > 0

@@ -65,7 +65,7 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     has_visit = d.visited >= 0
     vis[np.flatnonzero(has_visit), d.visited[has_visit]] = True
     open_ok = st.is_open[None, :] & ~d.avoided
-    walk_in, pickup = open_ok & st.walk_in & cond.walk_in_open, open_ok & st.pickup & cond.pickup_open
+    walk_in, pickup = open_ok & d.walk_open, open_ok & d.pickup_open
     available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
     observed = np.zeros((n, S, 3), dtype=bool)
     observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]

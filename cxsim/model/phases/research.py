@@ -37,7 +37,7 @@ def research(m: CXModel, d: DayState) -> None:
     a, c, st, who = m.shoppers, m.spec.behaviour.research, d.stores, d.who
     d.avoided = a.avoid_until.take(who, axis=0) > d.day
     open_ok = st.is_open[None, :] & ~d.avoided
-    walk_ok = open_ok & st.walk_in & d.cond.walk_in_open
+    walk_ok = open_ok & d.walk_open
     dist = a.dist_km.take(who, axis=0)
     u = research_rules.research_utilities(
         max_loyalty=row_max(np.where(open_ok, a.loyalty.take(who, axis=0), 0.0)),
@@ -63,3 +63,4 @@ def research(m: CXModel, d: DayState) -> None:
         noise = m.spec.behaviour.experience.service_noise
         d.encounter[goers] = experience_rules.realized_service(m.rng, st.service[v], st.consistency[v], noise)
         learning.learn_from_visit(m, st, who[goers], v, d.encounter[goers])
+    d.visits = np.bincount(d.visited[goers], minlength=len(m.stores))

@@ -31,15 +31,23 @@ class DayState:
     """A warm-up day: no calendar, no books, nothing recorded."""
     cond: events.DayConditions = field(default_factory=events.DayConditions)
     st: StoreArrays | None = None
+    walk_open: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Stores whose shop floor takes walk-ins and visits today, ``(S,)`` (set by the calendar)."""
+    pickup_open: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Stores that hand over pick-up orders today, ``(S,)`` (set by the calendar)."""
     shopping: bool = False
     """Whether anyone has a need today (otherwise the shopping phases rest)."""
     who: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     impulse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     """Store whose promotion pulled each shopper's need forward, -1 if none."""
+    due_on: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Day each shopper's need was due before a promotion pulled it forward (today otherwise)."""
     avoided: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     channel: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     visited: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     """Store visited for research, -1 if none."""
+    visits: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Research visits each store received today, ``(S,)`` (buyers or not)."""
     encounter: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Service met on the research visit (NaN without one)."""
     store: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
