@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.levers      # 10 paired replications, 5,000 shoppers, 365 days
     .venv/bin/python -m benchmarks.levers --reps 3 --shoppers 2000 --workers 2 --out /tmp/levers.md
+    .venv/bin/python -m benchmarks.levers --only "cross-channel returns" --reps 5
 
 For every lever the baseline and the baseline with the lever changed run with the
 same seeds (1..reps; common random numbers). The table gives, for the lever's
@@ -76,11 +77,13 @@ def store_outcomes(spec: Scenario) -> dict[str, tuple[float, float, float]]:
 CI = tuple[float, float, float, float, int]
 
 
-def lever_table(shoppers: int, days: int, reps: int, workers: int) -> tuple[list[dict[str, Any]], float]:
-    """Run the baseline and every lever at ``reps`` paired seeds; rows of the table and seconds taken."""
+def lever_table(
+    shoppers: int, days: int, reps: int, workers: int, levers: tuple[Lever, ...] = LEVERS
+) -> tuple[list[dict[str, Any]], float]:
+    """Run the baseline and ``levers`` at ``reps`` paired seeds; rows of the table and seconds taken."""
     base = ("town.shoppers=" + str(shoppers),)
     collect = functools.partial(store_outcomes)
-    variants = [("baseline", base), *((lv.name, (*base, lv.override)) for lv in LEVERS)]
+    variants = [("baseline", base), *((lv.name, (*base, lv.override)) for lv in levers)]
     reps_list = [
         Replication("baseline", seed, collect, overrides, days, key=(name, seed))
         for name, overrides in variants
@@ -90,7 +93,7 @@ def lever_table(shoppers: int, days: int, reps: int, workers: int) -> tuple[list
     values = run_replications(reps_list, workers=workers)
     by_key = {r.key: v for r, v in zip(reps_list, values, strict=True)}
     rows = []
-    for lv in LEVERS:
+    for lv in levers:
         d_share = [
             100 * (by_key[(lv.name, s)][lv.store][0] - by_key[("baseline", s)][lv.store][0])
             for s in range(1, reps + 1)
@@ -180,8 +183,17 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=None)
+    names = [lv.name for lv in LEVERS]
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=names,
+        metavar="LEVER",
+        help="run only this lever (repeatable): " + ", ".join(names),
+    )
     a = p.parse_args()
-    rows, seconds = lever_table(a.shoppers, a.days, a.reps, a.workers)
+    levers = tuple(lv for lv in LEVERS if not a.only or lv.name in a.only)
+    rows, seconds = lever_table(a.shoppers, a.days, a.reps, a.workers, levers)
     text = markdown(rows, a.shoppers, a.days, a.reps, seconds)
     if a.out is not None:
         a.out.write_text(text)
