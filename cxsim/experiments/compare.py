@@ -91,10 +91,14 @@ def derive_seeds(root: int, reps: int) -> list[int]:
 
 
 def store_summary(stores: pd.DataFrame, window_days: int) -> pd.DataFrame:
-    """Per store over the last ``window_days`` days: market share, mean NPS, final cash, open."""
+    """Per store over the last ``window_days`` days: market share, mean NPS, final cash, open.
+
+    Also its revenue share (kept revenue), costs and profit (sums over the collected days).
+    """
     last_day = int(stores["day"].max())
     recent = stores[stores["day"] > last_day - window_days]
     total = recent["purchases"].sum()
+    total_revenue = recent["revenue"].sum()
     final = stores[stores["day"] == last_day].set_index("store")
     rows = []
     for name, g in recent.groupby("store", sort=False):
@@ -108,6 +112,9 @@ def store_summary(stores: pd.DataFrame, window_days: int) -> pd.DataFrame:
                 "nps": float(np.nanmean(nps)) if np.isfinite(nps).any() else math.nan,
                 "cash": float(final.loc[name, "cash"]),
                 "is_open": bool(final.loc[name, "is_open"]),
+                "revenue_share": float(g["revenue"].sum() / total_revenue) if total_revenue > 0 else 0.0,
+                "costs": float(g["costs"].sum()),
+                "profit": float(g["profit"].sum()),
             }
         )
     return pd.DataFrame(rows)

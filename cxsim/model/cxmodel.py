@@ -30,6 +30,8 @@ from cxsim.model.metrics import (
     channel_shares,
     empty_purchases,
     journey_rates,
+    kept_revenue,
+    revenue_share,
     summary_row,
 )
 from cxsim.model.reviews import ReviewBoard
@@ -185,6 +187,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         """Keep the day's totals, its purchases (if collected) and its metrics for the data collector."""
         promoter, detractor = promoters_detractors(p.ltr)
         f = p.fulfilment
+        kept, online = kept_revenue(p, self.spec.category.ticket)
         self._daily.append(
             {
                 "day": day,
@@ -203,6 +206,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
                 "promoters": int(promoter.sum()),
                 "detractors": int(detractor.sum()),
                 "revenue": float(sum(s.revenue for s in self.stores)),
+                "revenue_kept": kept,
+                "revenue_online": online,
                 **counts,
             }
         )
@@ -219,6 +224,9 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
             "day": day,
             "purchases": len(p),
             **channel_shares(p),
+            "online_revenue_share": revenue_share(
+                self._daily[-1]["revenue_online"], self._daily[-1]["revenue_kept"]
+            ),
             **journey_rates(p),
             "mean_satisfaction": float(p.satisfaction.mean()) if len(p) else float("nan"),
             "mean_loyalty": self._max_loyalty,

@@ -106,6 +106,17 @@ def channel_shares(p: DayPurchases) -> dict[str, float]:
     return out
 
 
+def kept_revenue(p: DayPurchases, ticket: float) -> tuple[float, float]:
+    """The day's kept revenue (net of returns) in all and online (delivery and pick-up), money units."""
+    kept = ticket * p.price * ~p.returned
+    return float(kept.sum()), float(kept[p.fulfilment != WALK_IN].sum())
+
+
+def revenue_share(online: float, total: float) -> float:
+    """Online share of kept revenue (0 without revenue)."""
+    return online / total if total > 0 else 0.0
+
+
 def journey_rates(p: DayPurchases) -> dict[str, float]:
     """Showrooming, competitive showrooming and webrooming as shares of purchases."""
     n = len(p)
@@ -175,6 +186,9 @@ def summary_row(
         "share_delivery": rate("n_delivery"),
         "share_pickup": rate("n_pickup"),
         "online_share": rate("n_delivery") + rate("n_pickup"),
+        "online_revenue_share": revenue_share(
+            float(last["revenue_online"].sum()), float(last["revenue_kept"].sum())
+        ),
         "showrooming_rate": rate("n_showroomed"),
         "competitive_showrooming_rate": rate("n_competitive_showroomed"),
         "webrooming_rate": rate("n_webroomed"),

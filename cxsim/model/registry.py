@@ -58,6 +58,13 @@ TIMESERIES: tuple[Metric, ...] = (
     _m("share_pickup", "pick-up in store", "share", "rate"),
     _m("online_share", "online share of purchases", "share", "rate", description="delivery + pick-up"),
     _m(
+        "online_revenue_share",
+        "online share of revenue",
+        "share",
+        "rate",
+        description="kept revenue (net of returns) of deliveries and pick-ups over all kept revenue",
+    ),
+    _m(
         "showrooming_rate",
         "showrooming (of purchases)",
         "share",
@@ -104,8 +111,22 @@ STORES: tuple[Metric, ...] = (
     _m("purchases", "purchases", "count", "sum"),
     _m("revenue", "revenue", "money", "sum"),
     _m("profit", "profit", "money", "sum"),
+    _m(
+        "costs",
+        "costs",
+        "money",
+        "sum",
+        description="goods, shipping, returns, care, running costs of the experience and fixed costs",
+    ),
     _m("cash", "cash", "money", "last"),
     _m("market_share", "market share", "share", "rate", description="the store's share of purchases"),
+    _m(
+        "revenue_share",
+        "revenue share",
+        "share",
+        "rate",
+        description="the store's share of the day's kept revenue (net of returns)",
+    ),
     _m("nps", "NPS", "score", "rolling", _NPS_WINDOW),
     _m("mean_loyalty", "mean loyalty", "ratio", "last"),
     _m("service_quality", "service quality", "index", "last"),
@@ -174,6 +195,16 @@ STORE_SUMMARY: tuple[Metric, ...] = (
         "mean over the run's last summary_window_days days of each day's trailing nps_window_days NPS",
     ),
     _m("cash", "cash at the end", "money", "last", "the last day"),
+    _m(
+        "revenue_share",
+        "revenue share",
+        "share",
+        "rate",
+        _SUMMARY_WINDOW,
+        "the store's share of kept revenue (net of returns)",
+    ),
+    _m("costs", "costs", "money", "sum", _SUMMARY_WINDOW, "all the store's costs over the window"),
+    _m("profit", "profit", "money", "sum", _SUMMARY_WINDOW, "revenue minus costs over the window"),
 )
 """Per-store values over the summary window (``store_summary`` of compare, the store table of
 ``cxsim run`` and the reports): one definition per label, its window named."""

@@ -117,8 +117,10 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
         self.pickup = 0
         self.returns = 0
         self.revenue = 0.0
+        self.costs = 0.0
         self.profit = 0.0
         self.market_share = 0.0
+        self.revenue_share = 0.0
         self.nps = float("nan")
         self.mean_loyalty = 0.0
 
@@ -142,6 +144,7 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     def book(self, revenue: float, costs: float) -> None:
         """Book the day's revenue and costs into profit and cash."""
         self.revenue = revenue
+        self.costs = costs
         self.profit = revenue - costs
         self.cash += self.profit
 

@@ -27,6 +27,7 @@ def stores(m: CXModel, d: DayState) -> None:
     t = accounts.tally(p.store, p.fulfilment, p.price, p.returned, p.after_sales, ticket, len(m.stores))
     costs = accounts.daily_costs(t, ticket, store_costs(m.stores))
     nps, n = m.nps.by_store(), len(p)
+    total_revenue = float(t.revenue.sum())
     for s in m.stores:
         i = s.index
         s.book(float(t.revenue[i]), float(costs[i]))
@@ -34,6 +35,7 @@ def stores(m: CXModel, d: DayState) -> None:
         s.purchases = s.walk_in + s.delivery + s.pickup
         s.returns = int(t.returns[i])
         s.market_share = s.purchases / n if n else 0.0
+        s.revenue_share = s.revenue / total_revenue if total_revenue > 0 else 0.0
         s.nps = float(nps[i])
     for s in m.stores:
         if s.is_open and s.cash < 0:
