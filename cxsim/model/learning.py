@@ -140,7 +140,7 @@ def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channe
         atmosphere=st.atmosphere[store],
         in_store=in_store,
         delivered=delivered,
-        on_time=d.late <= d.cond.delivery_extra_days,
+        on_time=d.late <= 0.0,
         returned=d.returned,
         ease=d.ease,
         after_sales_needed=d.care,
@@ -180,12 +180,13 @@ def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
         s.review_count = int(count[s.index])
 
 
-def spread_word(m: CXModel, d: DayState) -> tuple[int, int]:
+def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
     """Word of mouth: who talks, who hears (retold along the network), what hearers learn.
 
     A story carries the teller's satisfaction (its valence and strength) as a
     signal of the whole experience, and what the teller learned about the
-    touchpoints. Returns the day's (positive, negative) messages.
+    touchpoints. Returns the day's (positive, negative) messages and the
+    purchases whose buyer told acquaintances (indices into ``d.purchases``).
     """
     c, p, a = m.spec.behaviour.word_of_mouth, d.purchases, m.shoppers
     propensity, strength = word_of_mouth.talk_propensity(p.satisfaction, c)
@@ -194,7 +195,7 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int]:
         m.rng, p.shopper[talks], strength[talks], a.acquaintances, c
     )
     if hearers.size == 0:
-        return 0, 0
+        return 0, 0, talks
     told = talks[story]
     content = d.learned[told].copy()
     content[:, OVERALL] = p.satisfaction[told]
@@ -205,4 +206,4 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int]:
         )
     learn(m, hearers, p.store[told], content, noise)
     positive = int((p.satisfaction[told] >= c.neutral).sum())
-    return positive, int(hearers.size - positive)
+    return positive, int(hearers.size - positive), talks

@@ -201,6 +201,8 @@ def summary_row(
         "wom_positive": int(positive),
         "wom_negative": int(negative),
         "wom_ratio": float(positive / negative) if negative else float("nan"),
+        "talk_share_promoters": float(last["promoters_talking"].sum() / p) if p else float("nan"),
+        "talk_share_detractors": float(last["detractors_talking"].sum() / d) if d else float("nan"),
         "churn_events": int(last["churn_events"].sum()),
         "revenue": float(last["revenue"].sum()),
         "mean_loyalty": float(ts["mean_loyalty"].iloc[-1]),

@@ -166,6 +166,22 @@ SUMMARY: tuple[Metric, ...] = (
     _m("return_rate_pickup", "return rate, pick-up", "share", "rate", _SUMMARY_WINDOW),
     _m("wom_ratio", "positive : negative word of mouth", "ratio", "rate", _SUMMARY_WINDOW),
     _m(
+        "talk_share_promoters",
+        "promoters who told acquaintances",
+        "share",
+        "rate",
+        _SUMMARY_WINDOW,
+        "share of the window's purchases by promoters (recommend 9-10) whose buyer passed on word of mouth",
+    ),
+    _m(
+        "talk_share_detractors",
+        "detractors who told acquaintances",
+        "share",
+        "rate",
+        _SUMMARY_WINDOW,
+        "share of the window's purchases by detractors (recommend 0-6) whose buyer passed on word of mouth",
+    ),
+    _m(
         "share_shoppers_showroomed",
         "shoppers who showroomed",
         "share",

@@ -38,10 +38,12 @@ def sharing(m: CXModel, d: DayState) -> None:
     m.nps.add(p.store, promoter, detractor)
     writes = word_of_mouth.writes_review(m.rng, p.satisfaction, c)
     learning.post_reviews(m, d, writes)
-    pos, neg = learning.spread_word(m, d)
+    pos, neg, talks = learning.spread_word(m, d)
     d.counts = {
         "wom_positive": pos,
         "wom_negative": neg,
+        "promoters_talking": int(promoter[talks].sum()),
+        "detractors_talking": int(detractor[talks].sum()),
         "reviews": int(writes.sum()),
         "churn_events": int(p.churned.sum()),
     }

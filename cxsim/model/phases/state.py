@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     pass
 
 
-_NO_SHARING = {"wom_positive": 0, "wom_negative": 0, "reviews": 0, "churn_events": 0}
+_NO_SHARING = {
+    "wom_positive": 0,
+    "wom_negative": 0,
+    "promoters_talking": 0,
+    "detractors_talking": 0,
+    "reviews": 0,
+    "churn_events": 0,
+}
 
 
 @dataclass
