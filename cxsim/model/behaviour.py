@@ -13,6 +13,7 @@ group              what it governs                                        declar
 ``word_of_mouth``  recommendation, reviews, word of mouth and NPS          :mod:`cxsim.rules.word_of_mouth`
 ``fulfilment``     returns of impulse purchases                          :mod:`cxsim.rules.fulfilment`
 ``beliefs``        priors, signal noise and risk aversion of beliefs      :mod:`cxsim.rules.beliefs`
+``promotions``     which shoppers a promotion reaches                     :mod:`cxsim.rules.promotions`
 =================  =====================================================  ==============================
 
 Scenario files and overrides written before the groups existed used flat,
@@ -38,6 +39,7 @@ from cxsim.rules.choice import ChoiceCoefficients
 from cxsim.rules.experience import ExperienceCoefficients
 from cxsim.rules.fulfilment import FulfilmentCoefficients
 from cxsim.rules.loyalty import LoyaltyCoefficients
+from cxsim.rules.promotions import PromotionCoefficients
 from cxsim.rules.research import ResearchCoefficients
 from cxsim.rules.word_of_mouth import WordOfMouthCoefficients
 
@@ -78,7 +80,16 @@ _EXPERIENCE_UNPREFIXED = (
 LEGACY_KEYS: Final[dict[str, str]] = _legacy_keys()
 """Every flat key of the ``behaviour`` table before the groups (``research_visit``) -> its
 dotted path inside ``behaviour`` (``research.visit``)."""
-GROUPS: Final = ("research", "choice", "experience", "loyalty", "word_of_mouth", "fulfilment", "beliefs")
+GROUPS: Final = (
+    "research",
+    "choice",
+    "experience",
+    "loyalty",
+    "word_of_mouth",
+    "fulfilment",
+    "beliefs",
+    "promotions",
+)
 """The groups of :class:`Behaviour`, in order."""
 SHADOWED: Final = tuple(k for k in LEGACY_KEYS if k in GROUPS)
 """Old flat keys that are now also group names (``loyalty``: the choice weight of loyalty).
@@ -131,6 +142,7 @@ class Behaviour(StrictModel):
     word_of_mouth: WordOfMouthCoefficients = Field(default_factory=WordOfMouthCoefficients)
     fulfilment: FulfilmentCoefficients = Field(default_factory=FulfilmentCoefficients)
     beliefs: BeliefCoefficients = Field(default_factory=BeliefCoefficients)
+    promotions: PromotionCoefficients = Field(default_factory=PromotionCoefficients)
 
     removed_keys: ClassVar[dict[str, str]] = {
         "review_rate": "since 0.2.0 a store's rating is the plain mean of its reviews' stars "

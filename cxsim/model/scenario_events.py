@@ -34,17 +34,27 @@ class Lockdown(_SpanEvent):
 
 
 class Promotion(_SpanEvent):
-    """A store's discount; it pulls demand forward (Black Friday, Singles' Day)."""
+    """A store's discount (Black Friday, Singles' Day); it pulls demand forward to that store.
+
+    Each day of the promotion, a shopper whose next need falls within
+    ``pull_forward_days`` is *reached* (notices the deal and considers buying now,
+    at this store) with a probability that grows with the discount and with its
+    weight on price (:func:`cxsim.rules.promotions.reach_probability`); a reached
+    shopper then buys here now or waits for its need's day (docs/ODD.md, promotions).
+    """
 
     type: Literal["promotion"] = "promotion"
     store: str
     discount: Annotated[float, Field(ge=0.0, le=0.9)]
+    """Price cut, 0..0.9 (0.30: 30% off); 0 reaches nobody."""
     online_only: bool = False
     pull_forward_days: Annotated[int, Field(ge=0, le=3_650)] = 30
+    """Needs due within this many days after today can be pulled forward."""
     response: Unit = 0.5
-    """Daily probability of buying early, per unit of price weight / 2: a bargain hunter
-    (price weight 2) with a need due within the window buys early with probability
-    ``response``; an average shopper (weight 1) with half of it."""
+    """The promotion's reach scale: the largest daily probability that it reaches a shopper
+    with a need in the window (its advertising and salience). A shopper of price weight
+    ``w`` is reached with ``response × (1 − exp(−w × discount / behaviour.promotions.depth))``:
+    at the default depth 0.20, 30% off reaches an average shopper (w = 1) with 0.78 × ``response``."""
 
 
 class Recession(_SpanEvent):

@@ -1,4 +1,4 @@
-"""When shoppers need something: need arrival and promotions that pull demand forward."""
+"""When shoppers need something: need arrival and postponement (promotions: :mod:`cxsim.rules.promotions`)."""
 
 from __future__ import annotations
 
@@ -26,29 +26,6 @@ def draw_next_need(
 def due_today(next_need_day: np.ndarray, day: int) -> np.ndarray:
     """Indices of shoppers whose need arises on or before ``day``."""
     return np.flatnonzero(next_need_day <= day)
-
-
-def pull_forward(
-    rng: np.random.Generator,
-    next_need_day: np.ndarray,
-    day: int,
-    window_days: int,
-    response: float,
-    price_weight: np.ndarray,
-) -> np.ndarray:
-    """Shoppers who buy early because of a promotion; returns their indices.
-
-    Promotions shift purchases in time more than they create them
-    (Van Heerde, Leeflang and Wittink 2000, J. Marketing Research 37:383): a
-    shopper whose next need falls within ``window_days`` buys today with
-    probability ``response`` scaled by its price weight (bargain hunters
-    respond most), so the days after the promotion see fewer needs.
-    """
-    soon = np.flatnonzero((next_need_day > day) & (next_need_day <= day + window_days))
-    if soon.size == 0:
-        return soon
-    prob = np.clip(response * price_weight[soon] / 2.0, 0.0, 1.0)
-    return soon[rng.random(soon.size) < prob]
 
 
 def postponed_need_day(day: int) -> int:

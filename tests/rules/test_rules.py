@@ -202,14 +202,11 @@ def test_extreme_experiences_write_reviews():
     assert writes[0] > writes[1] and writes[2] > writes[1]
 
 
-def test_needs_arrive_at_the_mean_rate_and_promotions_pull_them_forward():
+def test_needs_arrive_at_the_mean_rate():
     gaps = needs.draw_next_need(rng(8), 0, np.full(100_000, 30.0))
     assert gaps.mean() == pytest.approx(30, rel=0.03)
     slower = needs.draw_next_need(rng(8), 0, np.full(100_000, 30.0), need_factor=0.5)
     assert slower.mean() > 1.8 * gaps.mean()
-    nxt = np.array([5, 20, 100], dtype=np.int32)
-    early = needs.pull_forward(rng(9), nxt, 1, 30, 1.0, np.full(3, 2.0))
-    assert sorted(early.tolist()) == [0, 1]
 
 
 def test_small_world_is_local_with_shortcuts():

@@ -19,6 +19,9 @@ from cxsim.rules import (
 from cxsim.rules import (
     needs as needs_rules,
 )
+from cxsim.rules import (
+    promotions as promotion_rules,
+)
 from cxsim.rules.town import distances_km
 
 if TYPE_CHECKING:
@@ -63,23 +66,38 @@ def _apply_calendar(m: CXModel, d: DayState) -> None:
 
 
 def needs(m: CXModel, d: DayState) -> None:
-    """Overnight, loyalty, familiarity and habit fade; promotions pull needs forward; who needs today."""
+    """Overnight fading of memories; promotions reach shoppers with needs due soon; who needs today.
+
+    A shopper a promotion reaches (:func:`cxsim.rules.promotions.reached`) needs
+    today, at the promoting store (``impulse``), and remembers the day its need
+    was due (``d.due_on``): the choice lets it buy there now or wait until then.
+    """
     a, c = m.shoppers, m.spec.behaviour.loyalty
     loyalty.fade(a.loyalty, c.decay)
     loyalty.fade(a.familiarity, c.familiarity_decay)
     loyalty.fade(a.habit, c.habit_decay)
+    reached, due_on = [], []
     for promo in d.cond.pull_forward:
-        early = needs_rules.pull_forward(
+        store = m.store_names.index(promo.store)
+        if not d.stores.is_open[store]:
+            continue
+        early = promotion_rules.reached(
             m.rng,
             a.next_need,
             d.day,
             promo.pull_forward_days,
+            promo.discount,
             promo.response,
             a.weights[:, choice_rules.W_PRICE],
+            m.spec.behaviour.promotions,
         )
+        reached.append(early)
+        due_on.append(a.next_need[early].astype(np.int64))
         a.next_need[early] = d.day
-        a.impulse[early] = m.store_names.index(promo.store)
+        a.impulse[early] = store
     d.who = needs_rules.due_today(a.next_need, d.day)
     d.impulse = a.impulse[d.who]
     d.due_on = np.full(d.who.size, d.day, dtype=np.int64)
+    if reached:  # who is ascending (due_today) and holds every shopper reached today
+        d.due_on[np.searchsorted(d.who, np.concatenate(reached))] = np.concatenate(due_on)
     d.shopping = d.who.size > 0
