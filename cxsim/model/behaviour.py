@@ -49,7 +49,7 @@ def _legacy_keys() -> dict[str, str]:
     for name in ResearchCoefficients.model_fields:
         keys[f"research_{name}"] = f"research.{name}"
     for name in ChoiceCoefficients.model_fields:
-        if name in _NEW_IN_0_2:
+        if name in _NEW_IN_0_2 or name in _NEW_CHOICE_IN_0_3:
             continue
         keys[name] = f"choice.{name}"
     for name in ExperienceCoefficients.model_fields:
@@ -64,12 +64,31 @@ def _legacy_keys() -> dict[str, str]:
         prefixed = name in ("positive", "negative", "reach")
         keys[f"wom_{name}" if prefixed else name] = f"word_of_mouth.{name}"
     for name in FulfilmentCoefficients.model_fields:
+        if name == "rebuy_days":  # new in 0.3.0: no flat key
+            continue
         keys[name] = f"fulfilment.{name}"
     return keys
 
 
 _NEW_IN_0_2 = ("neutral", "spread", "credibility", "retell", "hops", "decay", "anticipation")
 """Coefficients added with the beliefs (version 0.2.0): they have no flat key."""
+_NEW_CHOICE_IN_0_3 = (
+    "money",
+    "value_of_time",
+    "minutes_per_km",
+    "crowding_minutes",
+    "wait_per_day",
+    "delivery_minutes",
+    "pickup_minutes",
+    "outside",
+    "outside_budget",
+    "lapse",
+    "holding_per_day",
+    "nest_physical",
+    "nest_online",
+    "nest_omnichannel",
+)
+"""Choice coefficients added with price in money, the outside option and the nests (0.3.0): no flat key."""
 _EXPERIENCE_UNPREFIXED = (
     "crowding_optimum",
     "service_noise",
@@ -153,6 +172,7 @@ class Behaviour(StrictModel):
         "behaviour.word_of_mouth.credibility",
         "wom_negative_weight": "since 0.2.0 word of mouth moves hearers' beliefs by "
         "behaviour.word_of_mouth.credibility (negative stories weigh by their strength)",
+        **ChoiceCoefficients.removed_keys,  # the flat keys of the choice coefficients removed in 0.3.0
     }
 
     @model_validator(mode="before")

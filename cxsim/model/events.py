@@ -18,6 +18,9 @@ class DayConditions:
     economy: float = 1.0
     need_factor: float = 1.0
     price_sensitivity: float = 1.0
+    budget: float = 0.0
+    """Tightness of household budgets (0 in normal times, the severity in a recession): raises
+    the utility of the outside option, not buying in town now (``behaviour.choice.outside_budget``)."""
     delivery_extra_days: float = 0.0
     reliability_factor: float = 1.0
     discounts: dict[str, float] = field(default_factory=dict)
@@ -39,8 +42,9 @@ def conditions(events: list[sc.Event], day: int) -> DayConditions:
     - ``lockdown``: no walk-in and no store visits (pick-up optional); the
       digital habit that online orders build meanwhile persists afterwards.
     - ``promotion``: the store's discount, and demand pulled forward.
-    - ``recession``: economy ``1 - severity``; needs arise less often (factor
-      ``1 - severity/2``), price matters more (``1 + severity``).
+    - ``recession``: economy ``1 - severity``; budgets tighten (``budget`` +=
+      severity: more shoppers defer or buy out of town, the outside option of the
+      choice) and price matters more (``1 + severity``); needs arise as usual.
     - ``delivery_disruption``: slower, less reliable deliveries.
     - ``store_entry`` and ``set``: happen once, on ``start``.
     """
@@ -63,7 +67,7 @@ def conditions(events: list[sc.Event], day: int) -> DayConditions:
             c.active.append(f"promotion:{ev.store}")
         elif isinstance(ev, sc.Recession):
             c.economy *= 1.0 - ev.severity
-            c.need_factor *= 1.0 - 0.5 * ev.severity
+            c.budget += ev.severity
             c.price_sensitivity *= 1.0 + ev.severity
             c.active.append("recession")
         elif isinstance(ev, sc.DeliveryDisruption):

@@ -191,6 +191,14 @@ class Store(StrictModel):
     """Walk-in purchases a day per 1,000 shoppers before the store feels crowded."""
     delivery_days: Annotated[float, Field(ge=0.0, le=MAX_DELIVERY_DAYS)] = 2.0
     delivery_reliability: Unit = 0.92
+    delivery_capacity: Annotated[float, Field(gt=0.0, le=MAX_CAPACITY)] | None = None
+    """Home deliveries a day per 1,000 shoppers the store can dispatch; orders beyond it wait
+    in a backlog and arrive late (``None``: unlimited)."""
+    essential: bool = False
+    """Its shop floor stays open through a lockdown (walk-ins and research visits)."""
+    curbside: bool = False
+    """During a lockdown that allows pick-up it hands orders (phone or online) over at the kerb,
+    even without click-and-collect; without it a closed shop floor hands over nothing."""
     return_leniency: Unit = 0.5
     cross_channel_returns: bool = False
     after_sales: Unit = 0.5

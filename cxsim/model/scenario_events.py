@@ -26,11 +26,12 @@ class _SpanEvent(_Event):
 
 
 class Lockdown(_SpanEvent):
-    """Walk-in shopping and store visits are restricted."""
+    """Shop floors close to walk-ins and visits, except at ``essential`` stores."""
 
     type: Literal["lockdown"] = "lockdown"
     pickup: bool = True
-    """Whether click-and-collect stays allowed during the lockdown."""
+    """Whether stores with ``curbside`` may hand orders over at the kerb during the lockdown
+    (a closed shop floor's click-and-collect counter closes with it)."""
 
 
 class Promotion(_SpanEvent):

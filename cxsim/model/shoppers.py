@@ -35,6 +35,7 @@ class ShopperArrays:
     next_need: np.ndarray  # (n,) int32 day
     habit: np.ndarray  # (n,) float32 0..1 digital habit
     impulse: np.ndarray  # (n,) int16: store whose promotion pulled the pending need forward, -1 if none
+    return_store: np.ndarray  # (n,) int16: store over whose counter the last purchase went back, -1 if none
     acquaintances: np.ndarray  # (n, k) int32
     dist_km: np.ndarray  # (n, S) float32
     loyalty: np.ndarray  # (n, S)
@@ -106,6 +107,7 @@ def create_shoppers(
         next_need=next_need,
         habit=(0.2 * savvy).astype(np.float32),
         impulse=np.full(n, -1, dtype=np.int16),
+        return_store=np.full(n, -1, dtype=np.int16),
         acquaintances=acquaintances,
         dist_km=distances_km(home, store_xy),
         loyalty=np.zeros((n, S), dtype=np.float32),

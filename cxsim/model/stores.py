@@ -45,6 +45,10 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     capacity: float
     delivery_days: float
     delivery_reliability: float
+    delivery_capacity: float | None
+    """Per 1,000 shoppers as in the scenario (scaled to the town where the fulfilment phase uses it)."""
+    essential: bool
+    curbside: bool
     return_leniency: float
     cross_channel_returns: bool
     after_sales: float
@@ -80,6 +84,8 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
         self.review_count = 0
         self.discount = 0.0
         self.online_discount = 0.0
+        self.backlog = 0.0
+        """Delivery orders waiting to be dispatched (beyond the daily ``delivery_capacity``)."""
         self.reset_day()
 
     @property

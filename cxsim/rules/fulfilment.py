@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.coefficients import Coefficients, Unit
@@ -14,6 +17,10 @@ class FulfilmentCoefficients(Coefficients):
     impulse_return: Unit = 0.10
     """Extra return probability of a purchase pulled forward by a promotion and bought
     at the promoting store (an impulse buy; not at stores the shopper went to instead)."""
+    rebuy_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0
+    """Mean days from a purchase that comes back to the shopper's next try (the return
+    made and the need still open; geometric, at least one day). An assumption: return
+    windows run 14 to 30 days and most returns come early."""
 
 
 def return_ease(leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.ndarray) -> np.ndarray:
@@ -31,16 +38,54 @@ def return_ease(leniency: np.ndarray, cross_channel: np.ndarray, has_store: np.n
     return ease
 
 
-def lateness_days(rng: np.random.Generator, reliability: np.ndarray, extra_days: float) -> np.ndarray:
-    """Days a delivery arrives late (0 when on time).
+def lateness_days(rng: np.random.Generator, reliability: np.ndarray) -> np.ndarray:
+    """Days a delivery arrives late against its promised date (0 when on time).
 
     A delivery misses its promised date with probability ``1 - reliability``
-    and is then late by a geometric(0.5) number of days (1, 2, ...; mean 2); a disruption adds
-    ``extra_days`` to every delivery.
+    and is then late by a geometric(0.5) number of days (1, 2, ...; mean 2). The
+    extra days a delivery disruption announces are part of the promise (the
+    wait the shopper chose), not lateness: only the drop in reliability makes
+    deliveries late.
     """
     late = rng.random(reliability.shape[0]) >= reliability
-    days = np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0).astype(np.float64)
-    return days + extra_days
+    return np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0).astype(np.float64)
+
+
+def dispatch_queue(
+    backlog: np.ndarray, store: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days each of today's delivery orders waits to be dispatched, and each store's backlog after today.
+
+    Each store dispatches at most ``capacity`` orders a day (``(S,)``, ``inf``:
+    unlimited), first come first served: the orders already waiting
+    (``backlog``, ``(S,)``) go first, then today's in the order given
+    (``store``: the store of each order). The ``k``-th of today's orders at a
+    store (from 0) waits ``floor((backlog + k) / capacity)`` days, the backlog
+    over the dispatch rate (Little 1961, Operations Research 9:383); the
+    backlog left is ``max(backlog + orders - capacity, 0)``. The wait comes on
+    top of the promised delivery time: it is lateness, which shoppers feel and
+    learn as unreliability (fulfilment failures lower later purchasing: Rao,
+    Griffis and Goldsby 2011, J. Operations Management 29:692).
+    """
+    S = backlog.shape[0]
+    orders = np.bincount(store, minlength=S)
+    order = np.argsort(store, kind="stable")
+    first = np.concatenate(([0], np.cumsum(orders)[:-1]))
+    rank = np.empty(store.shape[0], dtype=np.float64)
+    rank[order] = np.arange(store.shape[0]) - first[store[order]]
+    wait = np.floor((backlog[store] + rank) / capacity[store])
+    return wait, np.maximum(backlog + orders - capacity, 0.0)
+
+
+def rebuy_day(rng: np.random.Generator, day: int, n: int, c: FulfilmentCoefficients) -> np.ndarray:
+    """Day on which a shopper whose purchase comes back needs the product again.
+
+    A return leaves the need unmet: the shopper shops again (perhaps
+    elsewhere, perhaps not in town at all) after the return, a geometric
+    number of days with mean ``rebuy_days`` (at least one).
+    """
+    out: np.ndarray = (day + rng.geometric(1.0 / c.rebuy_days, size=n)).astype(np.int32)
+    return out
 
 
 def misfit(

@@ -29,10 +29,24 @@ def due_today(next_need_day: np.ndarray, day: int) -> np.ndarray:
 
 
 def postponed_need_day(day: int) -> int:
-    """Day on which a shopper who postponed today's purchase (chose "no purchase") needs again.
+    """Day on which a shopper who postponed today's purchase needs again.
 
-    The need does not go away: a shopper who took the "no purchase"
-    alternative of the choice (:mod:`cxsim.rules.choice`) reconsiders
+    A shopper who took the outside option of the choice (:mod:`cxsim.rules.choice`)
+    and whose need did not lapse (:func:`lapses`) reconsiders
     :data:`POSTPONE_DAYS` days later.
     """
     return day + POSTPONE_DAYS
+
+
+def lapses(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:
+    """Which of ``n`` shoppers who took the outside option lose the need, ``(n,)`` bool.
+
+    Not buying in town is often final: the product was bought from a seller
+    outside the model, or the shopper decided to do without (deferral often
+    ends in no purchase: Greenleaf and Lehmann 1995, J. Consumer Research
+    22:186; Dhar 1997, J. Consumer Research 24:215). With ``probability`` the
+    need lapses (the shopper's next need is drawn afresh, as after a
+    purchase); otherwise the shopper reconsiders (:func:`postponed_need_day`).
+    """
+    out: np.ndarray = rng.random(n) < probability
+    return out

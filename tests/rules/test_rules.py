@@ -129,9 +129,9 @@ def test_cross_channel_returns_ease_delivered_returns():
 
 
 def test_late_deliveries_follow_reliability():
-    late = fulfilment.lateness_days(rng(4), np.full(100_000, 0.9), 0.0)
+    late = fulfilment.lateness_days(rng(4), np.full(100_000, 0.9))
     assert (late > 0).mean() == pytest.approx(0.1, abs=0.005)
-    assert np.all(fulfilment.lateness_days(rng(4), np.ones(10), 2.0) == 2.0)
+    assert np.all(fulfilment.lateness_days(rng(4), np.ones(10)) == 0.0)
 
 
 def test_crowding_pleases_recreational_up_to_a_point_and_annoys_task_shoppers():

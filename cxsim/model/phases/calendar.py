@@ -41,9 +41,27 @@ def calendar(m: CXModel, d: DayState) -> None:
         s.reset_day()
         s.adjust_service()
     d.st = StoreArrays.from_stores(m.stores)
-    d.walk_open = d.st.walk_in & d.cond.walk_in_open
-    d.pickup_open = d.st.pickup & d.cond.pickup_open
+    d.walk_open, d.pickup_open = _open_counters(m, d)
     d.visits = np.zeros(len(m.stores), dtype=np.int64)
+
+
+def _open_counters(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
+    """Stores whose shop floor and pick-up counter work today, ``(S,)`` each.
+
+    Outside a lockdown: every shop floor; pick-up where the store offers it. In
+    a lockdown an ``essential`` store keeps its floor (and its pick-up counter)
+    open; a closed floor hands over orders only at the kerb, at a ``curbside``
+    store, when the lockdown allows pick-up. A shop without click-and-collect
+    may offer curbside: it takes orders by phone or online and hands them over
+    outside (as many did in 2020), so the pick-up alternative opens for it.
+    """
+    st, cond = d.stores, d.cond
+    essential = np.array([s.essential for s in m.stores], dtype=bool)
+    if cond.walk_in_open:
+        return st.walk_in.copy(), st.pickup & cond.pickup_open
+    curbside = np.array([s.curbside for s in m.stores], dtype=bool) & st.walk_in & cond.pickup_open
+    walk_open = st.walk_in & essential
+    return walk_open, (st.pickup & walk_open) | curbside
 
 
 def _apply_calendar(m: CXModel, d: DayState) -> None:

@@ -1,4 +1,4 @@
-"""Phase 4 of the day: the choice of store and fulfilment, or postponing."""
+"""Phase 4 of the day: the choice of store and fulfilment, or the outside option."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import numpy as np
 
 from cxsim.model import learning
 from cxsim.model.phases.state import DayState
+from cxsim.model.stores import KINDS
 from cxsim.rules import (
     beliefs,
+    nesting,
     personalization,
 )
 from cxsim.rules import (
@@ -31,16 +33,25 @@ if TYPE_CHECKING:
 
 
 def choice(m: CXModel, d: DayState) -> None:
-    """Logit choice of (store, fulfilment) or postponing; postponers need again a week later."""
+    """Nested-logit choice of (store, fulfilment) or the outside option.
+
+    A shopper who takes the outside option loses its need with probability
+    ``behaviour.choice.lapse`` (its next need drawn afresh) or reconsiders a
+    week later; a shopper reached by a promotion chooses only among the
+    promoting store's alternatives or waiting, and one who waits keeps its need
+    on the day it was due (its promotion forgotten).
+    """
     if not d.shopping:
         return
-    st, who = d.stores, d.who
+    st, who, c = d.stores, d.who, m.spec.behaviour.choice
     prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
     u = _utilities(m, d, prices)
-    store, fulfil = choice_rules.decode(choice_rules.gumbel_argmax(m.rng, u), len(m.stores))
+    kinds = np.array([KINDS.index(s.kind) for s in m.stores], dtype=np.int64)
+    pick = nesting.nested_logit_draw(m.rng, u, choice_rules.alternative_nests(kinds), c.nest_lambdas())
+    store, fulfil = choice_rules.decode(pick, len(m.stores))
     price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)
     bought = store >= 0
-    m.shoppers.next_need[who[~bought]] = needs_rules.postponed_need_day(d.day)
+    _outside(m, d, ~bought)
     d.who, d.channel, d.visited, d.encounter = (
         who[bought],
         d.channel[bought],
@@ -48,6 +59,27 @@ def choice(m: CXModel, d: DayState) -> None:
         d.encounter[bought],
     )
     d.store, d.fulfil, d.price, d.impulse = store[bought], fulfil[bought], price[bought], d.impulse[bought]
+    d.due_on = d.due_on[bought]
+
+
+def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
+    """Shoppers who took the outside option: a reached one waits, others lapse or postpone."""
+    a, c = m.shoppers, m.spec.behaviour.choice
+    reached = d.impulse >= 0
+    wait = out & reached
+    waiting = d.who[wait]
+    a.next_need[waiting] = np.maximum(d.due_on[wait], d.day + 1)
+    a.impulse[waiting] = -1
+    rest = d.who[out & ~reached]
+    if rest.size == 0:
+        return
+    gone = needs_rules.lapses(m.rng, rest.size, c.lapse)
+    a.next_need[rest] = needs_rules.postponed_need_day(d.day)
+    lapsed = rest[gone]
+    if lapsed.size:
+        a.next_need[lapsed] = needs_rules.draw_next_need(
+            m.rng, d.day, a.need_interval[lapsed], d.cond.need_factor
+        )
 
 
 def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
@@ -65,8 +97,13 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     has_visit = d.visited >= 0
     vis[np.flatnonzero(has_visit), d.visited[has_visit]] = True
     open_ok = st.is_open[None, :] & ~d.avoided
+    reached = d.impulse >= 0
+    if reached.any():  # a promotion reached them: its store, or wait
+        open_ok = open_ok & (~reached[:, None] | (np.arange(S)[None, :] == d.impulse[:, None]))
     walk_in, pickup = open_ok & d.walk_open, open_ok & d.pickup_open
     available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
+    ticket = m.spec.category.ticket
+    early = np.where(reached, d.due_on - d.day, 0)
     observed = np.zeros((n, S, 3), dtype=bool)
     observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]
     observed[:, :, WALK_IN] |= vis
@@ -97,6 +134,8 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         touch_feel=m.spec.category.touch_feel,
         urgency=m.spec.category.urgency,
         c=c,
+        ticket=ticket,
         price_sensitivity=cond.price_sensitivity,
         anticipated=learning.anticipated(m, d, ce, vis),
+        outside=choice_rules.outside_utility(c, n, budget=cond.budget, ticket=ticket, early_days=early),
     )

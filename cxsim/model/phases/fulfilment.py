@@ -23,18 +23,24 @@ if TYPE_CHECKING:
 
 
 def fulfilment(m: CXModel, d: DayState) -> None:
-    """Crowding of the shop floors; late deliveries, product fit, returns and after-sales needs."""
+    """Crowding of the shop floors; late deliveries, product fit, returns and after-sales needs.
+
+    A delivery is late when the carrier misses the promised date or the order
+    waits in its store's dispatch queue (:func:`cxsim.rules.fulfilment.dispatch_queue`).
+    """
     if not d.shopping:
         m.crowding = np.zeros(len(m.stores))
+        _dispatch(m, np.zeros(0, dtype=np.int64))
         return
     st, cat, cond, rng, n = d.stores, m.spec.category, d.cond, m.rng, d.who.size
     m.crowding = experience_rules.crowding(d.store[d.fulfil == WALK_IN], st.capacity)
     delivered = d.fulfil == DELIVERY
     inspected = ~delivered | (d.visited >= 0)
     d.late = np.zeros(n)
+    queued = _dispatch(m, d.store[delivered])
     if delivered.any():
         rel = st.reliability[d.store[delivered]] * cond.reliability_factor
-        d.late[delivered] = fulfilment_rules.lateness_days(rng, rel, cond.delivery_extra_days)
+        d.late[delivered] = fulfilment_rules.lateness_days(rng, rel) + queued
     d.misfit = fulfilment_rules.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
     d.ease = fulfilment_rules.return_ease(st.leniency, st.cross_channel, st.walk_in)[d.store, d.fulfil]
     impulse_return = m.spec.behaviour.fulfilment.impulse_return
@@ -42,3 +48,19 @@ def fulfilment(m: CXModel, d: DayState) -> None:
         rng, d.misfit, cat.base_return_rate, cat.misfit_return, d.ease, d.impulse == d.store, impulse_return
     )
     d.care = fulfilment_rules.needs_after_sales(rng, n, cat.after_sales_need)
+
+
+def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
+    """Today's delivery orders join their stores' dispatch queues; returns each order's days of wait.
+
+    A store's ``delivery_capacity`` is per 1,000 shoppers, scaled to the town
+    (unlimited when ``None``); its backlog is kept on the store agent.
+    """
+    capacity = np.array(
+        [np.inf if s.delivery_capacity is None else s.delivery_capacity * s.scale for s in m.stores]
+    )
+    backlog = np.array([s.backlog for s in m.stores])
+    wait, left = fulfilment_rules.dispatch_queue(backlog, store, capacity)
+    for s, b in zip(m.stores, left, strict=True):
+        s.backlog = float(b)
+    return wait

@@ -46,10 +46,12 @@ def research(m: CXModel, d: DayState) -> None:
         habit=a.habit[who],
         nearest_store_km=row_min(np.where(walk_ok, dist, np.inf)),
         touch_feel=m.spec.category.touch_feel,
-        visit_allowed=d.cond.walk_in_open,
+        visit_allowed=bool(d.walk_open.any()),
         c=c,
     )
     d.channel = research_rules.choose_channel(m.rng, u)
+    back = _returning(m, d, walk_ok)
+    d.channel[back >= 0] = research_rules.VISIT
     learning.read_reviews(m, who[d.channel == research_rules.ONLINE])
     d.visited = np.full(who.size, -1, dtype=np.int32)
     d.encounter = np.full(who.size, np.nan)
@@ -58,9 +60,26 @@ def research(m: CXModel, d: DayState) -> None:
         vu = research_rules.visit_utilities(
             dist[goers], a.loyalty[who[goers]], st.atmosphere, walk_ok[goers], c
         )
-        d.visited[goers] = choice_rules.gumbel_argmax(m.rng, vu)
+        chosen = choice_rules.gumbel_argmax(m.rng, vu)
+        d.visited[goers] = np.where(back[goers] >= 0, back[goers], chosen)
         v = d.visited[goers]
         noise = m.spec.behaviour.experience.service_noise
         d.encounter[goers] = experience_rules.realized_service(m.rng, st.service[v], st.consistency[v], noise)
         learning.learn_from_visit(m, st, who[goers], v, d.encounter[goers])
     d.visits = np.bincount(d.visited[goers], minlength=len(m.stores))
+
+
+def _returning(m: CXModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:
+    """The store each of today's shoppers stands in after returning a purchase over its counter, -1 if none.
+
+    A shopper whose need re-opened after a return over a store's counter starts
+    its new occasion with a visit there (cross-channel returns bring store
+    traffic: Bell, Gallino and Moreno 2014, MIT Sloan Mgmt Review 56:45), if
+    the store's floor is open to it today. The record is used once.
+    """
+    a, who = m.shoppers, d.who
+    back: np.ndarray = a.return_store[who].astype(np.int64)
+    a.return_store[who] = -1
+    rows = np.flatnonzero(back >= 0)
+    back[rows[~walk_ok[rows, back[rows]]]] = -1
+    return back

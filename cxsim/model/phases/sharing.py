@@ -8,6 +8,7 @@ import numpy as np
 
 from cxsim.model import learning
 from cxsim.model.phases.state import DayState
+from cxsim.rules import fulfilment as fulfilment_rules
 from cxsim.rules import (
     loyalty,
     word_of_mouth,
@@ -15,7 +16,7 @@ from cxsim.rules import (
 from cxsim.rules import (
     needs as needs_rules,
 )
-from cxsim.rules.choice import WALK_IN
+from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
@@ -51,7 +52,10 @@ def sharing(m: CXModel, d: DayState) -> None:
 
 
 def _after_purchase(m: CXModel, d: DayState) -> None:
-    """Each buyer's digital habit, records of the last purchase, and the day of the next need."""
+    """Each buyer's digital habit, records of the last purchase, and the day of the next need.
+
+    A returned purchase re-opens the need (:func:`_reopen_returned`).
+    """
     a, p = m.shoppers, d.purchases
     online = p.shopper[p.fulfilment != WALK_IN]
     a.habit[online] = loyalty.gain_habit(a.habit[online], m.spec.behaviour.loyalty)
@@ -64,3 +68,19 @@ def _after_purchase(m: CXModel, d: DayState) -> None:
     a.next_need[p.shopper] = needs_rules.draw_next_need(
         m.rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
     )
+    _reopen_returned(m, d)
+
+
+def _reopen_returned(m: CXModel, d: DayState) -> None:
+    """A purchase that comes back leaves the need open: the shopper shops again within days.
+
+    After a return over a store's counter (a walk-in or pick-up purchase, or a
+    delivery taken back at a store with cross-channel returns) the shopper
+    stands in that store when it shops again (:func:`cxsim.model.phases.research.research`).
+    """
+    a, p, st = m.shoppers, d.purchases, d.stores
+    back = np.flatnonzero(p.returned)
+    shopper, store = p.shopper[back], p.store[back]
+    a.next_need[shopper] = fulfilment_rules.rebuy_day(m.rng, d.day, back.size, m.spec.behaviour.fulfilment)
+    counter = (p.fulfilment[back] != DELIVERY) | (st.cross_channel[store] & st.walk_in[store])
+    a.return_store[shopper] = np.where(counter, store, -1)
