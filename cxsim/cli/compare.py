@@ -38,6 +38,7 @@ from cxsim.experiments.compare import (
     significant,
 )
 from cxsim.experiments.compare_format import reps_warning
+from cxsim.experiments.promotions import decomposition_text
 from cxsim.experiments.variants import SYNTAX, pick_reference, resolve_variants
 
 
@@ -71,6 +72,24 @@ def rich_table(table: pd.DataFrame, scenarios: list[str], title: str, reference:
             cells.append(value)
         t.add_row(*cells)
     return t
+
+
+def promotion_tables(result: Comparison) -> list[Table]:
+    """Where each promotion's bump came from (switching, acceleration, expansion), as rich tables.
+
+    Shown when a compared scenario differs from the reference only by a
+    promotion it adds (:func:`cxsim.experiments.promotions.added_promotions`).
+    """
+    out = []
+    for title, rows in decomposition_text(result.promotion_decomposition()):
+        t = Table(title=title, title_justify="left")
+        t.add_column("purchases")
+        t.add_column("mean [95% CI]", justify="right")
+        t.add_column("share of the bump", justify="right")
+        for row in rows:
+            t.add_row(*row)
+        out.append(t)
+    return out
 
 
 def default_out(labels: Sequence[str]) -> Path:
@@ -199,6 +218,8 @@ def compare(
     if not console.is_terminal:  # in a file or a pipe, don't wrap a wide comparison at 80 columns
         out_console = Console(width=max(console.width, 42 + 32 * len(labels)))
     out_console.print(table)
+    for promo in promotion_tables(result):
+        out_console.print(promo)
     for line in variant_lines(result):
         console.print(f"[dim]{line}[/]", highlight=False)
     warning = reps_warning(reps)

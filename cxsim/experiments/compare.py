@@ -45,6 +45,7 @@ from cxsim.core.io import atomic_write_json, output_dir
 from cxsim.core.stats import mean_ci
 from cxsim.experiments.compare_format import format_diff, format_half, format_value, significant
 from cxsim.experiments.compare_table import HEADLINE, STORE_METRICS, comparison_table, windowed_label
+from cxsim.experiments.promotions import comparison_promotions
 from cxsim.experiments.provenance import provenance
 from cxsim.experiments.runner import Backend, Replication, run_replications
 from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_balance, switching_summary
@@ -228,9 +229,24 @@ class Comparison:
         level = float(self.meta.get("confidence_level", 0.95))
         return switching_balance(self.switching, self._store_labels(), level)
 
+    def promotion_decomposition(self) -> pd.DataFrame:
+        """Where the bump of each promotion a scenario adds to the reference came from (:mod:`.promotions`).
+
+        Empty unless a scenario differs from the reference only by promotions it
+        adds (:func:`~cxsim.experiments.promotions.added_promotions`).
+        """
+        level = float(self.meta.get("confidence_level", 0.95))
+        return comparison_promotions(self.stores, self.meta, level)
+
     def write(self, folder: Path) -> None:
-        """Write the tables, ``comparison.csv``/``.parquet`` and ``compare.json`` into ``folder``."""
+        """Write the tables, ``comparison.csv``/``.parquet`` and ``compare.json`` into ``folder``.
+
+        With a promotion to decompose, also ``promotion_decomposition.csv``.
+        """
         self.table.to_csv(folder / "comparison.csv", index=False)
+        promotions = self.promotion_decomposition()
+        if len(promotions):
+            promotions.to_csv(folder / "promotion_decomposition.csv", index=False)
         self.table.to_parquet(folder / "comparison.parquet", index=False)
         flows = self.switching_flows()
         flows.to_csv(folder / "switching_flows.csv", index=False)

@@ -52,6 +52,7 @@ __all__ = [
     "added_promotions",
     "comparison_promotions",
     "decompose_promotion",
+    "decomposition_text",
     "promotion_components",
     "run_decomposition",
     "without_promotion",
@@ -284,7 +285,7 @@ def run_decomposition(
 
 # ----------------------------------------------------------------------------- in a comparison
 
-_SAME_SCENARIO_EXCEPT = ("name", "description", "question", "events")
+_SAME_SCENARIO_EXCEPT = ("name", "description", "question", "extends", "events")
 """Keys of a resolved scenario that may differ for a comparison's promotion to be decomposed."""
 
 
@@ -356,3 +357,39 @@ def comparison_promotions(stores: pd.DataFrame, meta: Mapping[str, Any], level: 
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def _percent(x: float) -> str:
+    """A share in whole percent, ``–`` for NaN, never ``-0%``."""
+    if x != x:
+        return "–"
+    return f"{round(100 * x) + 0:d}%"
+
+
+def decomposition_text(table: pd.DataFrame) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """:func:`comparison_promotions`'s table for people: per promotion a title and its rows.
+
+    Each row is (component label, purchases ``mean [95% CI]``, share of the bump
+    ``mean [95% CI]``), the bump first.
+    """
+    out: list[tuple[str, list[tuple[str, str, str]]]] = []
+    keys = ["scenario", "store", "start", "days"]
+    for _, g in table.groupby(keys, sort=False):
+        first = g.iloc[0]
+        end = int(first["start"]) + int(first["days"]) - 1
+        when = f"day {first['start']}" if end == int(first["start"]) else f"days {first['start']}–{end}"
+        title = (
+            f"{first['scenario']}: {first['store']}'s promotion ({when}, {float(first['discount']):.0%} off) "
+            f"against {first['reference']}; dip counted over the {first['after_days']} days after"
+        )
+        rows = []
+        for r in g.itertuples(index=False):
+            count = f"{r.mean:+,.0f}"
+            if r.ci_low == r.ci_low:
+                count += f" [{r.ci_low:+,.0f}, {r.ci_high:+,.0f}]"
+            share = _percent(r.share)
+            if r.component != "bump" and r.share_ci_low == r.share_ci_low:
+                share += f" [{_percent(r.share_ci_low)}, {_percent(r.share_ci_high)}]"
+            rows.append((str(r.label), count, share))
+        out.append((title, rows))
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -20,7 +22,7 @@ def test_reach_grows_with_the_depth_of_the_discount():
     w = np.ones(1)
     p = [float(reach_probability(d, 0.5, w, C)[0]) for d in (0.0, 0.1, 0.2, 0.3, 0.5)]
     assert p[0] == 0.0
-    assert all(b > a for a, b in zip(p, p[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(p))
     assert p[-1] < 0.5  # never beyond the promotion's reach scale
     assert p[2] == pytest.approx(0.5 * (1 - np.exp(-1)))  # at depth δ₀, 63% of the scale
 
