@@ -22,8 +22,9 @@ get a "did you mean" hint.
 
 Units: days for time, kilometres for distance, a price *index* for prices
 (1.0 is the town's reference price for the category), and 0..1 for qualities.
-A store's fixed costs, cash and capacity are given **per 1,000 shoppers** in the
-town, so that its economics do not depend on how many shoppers are simulated;
+A store's fixed costs, cash, credit limit, capacity, online channel cost and staff
+hours are given **per 1,000 shoppers** in the town, so that its economics do not
+depend on how many shoppers are simulated;
 per-order costs (delivery, returns, after-sales) are per order, in currency units.
 """
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError
 
@@ -105,6 +106,8 @@ Km = Annotated[float, Field(gt=0.0, le=MAX_TOWN_KM)]
 Coordinate = Annotated[float, Field(ge=0.0, le=MAX_TOWN_KM)]
 Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+MAX_HOURS = 1_000.0
+"""Staff hours a day per 1,000 shoppers (a bound against typos, far above any shop)."""
 StoreKind = Literal["physical", "online", "omnichannel"]
 StrategyName = Literal["static", "price_match", "invest_service", "invest_personalization", "open_online"]
 
@@ -204,17 +207,43 @@ class Store(StrictModel):
     after_sales: Unit = 0.5
     bopis: bool = False
     channel_consistency: Unit = 1.0
+    online_price_gap: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    """How far the online price lies below the shelf price (a fraction; 0: one price everywhere)."""
     margin: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.35
-    fixed_cost: Money = 60.0
+    fixed_cost: Money = 7.0
+    """Rent and overheads per day per 1,000 shoppers (staff of the experience: the running costs below)."""
+    wage: Money = 22.0
+    """Loaded cost of one staff hour (wage plus employer costs), currency units."""
+    service_hours: Annotated[float, Field(ge=0.0, le=MAX_HOURS)] = 2.0
+    """Advisor hours a day per 1,000 shoppers at service 1 (running cost ∝ the service target)."""
+    personalization_hours: Annotated[float, Field(ge=0.0, le=MAX_HOURS)] = 0.5
+    """Clienteling and customer-data hours a day per 1,000 shoppers at personalization 1."""
+    after_sales_hours: Annotated[float, Field(ge=0.0, le=MAX_HOURS)] = 0.5
+    """Help-desk and technician hours a day per 1,000 shoppers at after-sales capability 1."""
+    capacity_hours: Annotated[float, Field(ge=0.0, le=MAX_HOURS)] = 0.02
+    """Till and stock hours a day per unit of capacity (shop floors only)."""
+    visit_minutes: Annotated[float, Field(ge=0.0, le=1_440.0)] = 10.0
+    """Advisor minutes a research visit takes at service 1 (∝ service)."""
     delivery_cost: Money = 6.0
     return_cost: Money = 8.0
     after_sales_cost: Money = 10.0
     cash: Annotated[float, Field(ge=-MAX_MONEY, le=MAX_MONEY)] = 20_000.0
+    credit_limit: Money = 5_000.0
+    """Overdraft per 1,000 shoppers: a store whose cash falls below minus this closes."""
+    exit_horizon_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 90
+    """Days of expected profit the owner looks ahead: it exits when cash + horizon × expected < 0."""
+    profit_memory_days: Days = 60
+    """Memory of the expected daily profit (an exponentially weighted mean of trading days)."""
     strategy: StrategyName = "static"
     strategy_every: Days = 30
     strategy_step: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    strategy_cost: Money = 4.0
-    """Extra fixed cost per day per step of investment (staff, systems)."""
+    online_channel_cost: Money = 20.0
+    """Extra fixed cost per day per 1,000 shoppers of the online channel that ``open_online`` opens."""
+
+    removed_keys: ClassVar[dict[str, str]] = {
+        "strategy_cost": "since 0.3.0 an investment's cost is the running cost of the attribute it "
+        "raises (service_hours, personalization_hours, wage); open_online adds online_channel_cost",
+    }
 
 
 class Scenario(StrictModel):

@@ -32,6 +32,10 @@ class Lockdown(_SpanEvent):
     pickup: bool = True
     """Whether stores with ``curbside`` may hand orders over at the kerb during the lockdown
     (a closed shop floor's click-and-collect counter closes with it)."""
+    fixed_cost_relief: Unit = 0.5
+    """Share of the standing costs (fixed and running) of a store whose shop floor is shut that
+    public support and deferrals relieve (UK furlough scheme: 80% of furloughed wages; business
+    rates holiday; US Paycheck Protection Program: about 8 weeks of payroll)."""
 
 
 class Promotion(_SpanEvent):

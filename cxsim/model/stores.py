@@ -13,14 +13,14 @@ import mesa
 import numpy as np
 
 from cxsim.model import scenario as sc
-from cxsim.rules.accounts import StoreCosts
+from cxsim.rules.accounts import Staffing, StoreCosts, running_costs, visit_costs
 from cxsim.rules.strategies import Market
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
 
 KINDS = ("physical", "online", "omnichannel")
-SCALED = ("fixed_cost", "cash", "capacity")
+SCALED = ("fixed_cost", "cash", "capacity", "credit_limit", "online_channel_cost")
 """Scenario fields given per 1,000 shoppers, held scaled to the town."""
 
 
@@ -54,16 +54,26 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     after_sales: float
     bopis: bool
     channel_consistency: float
+    online_price_gap: float
     margin: float
     fixed_cost: float
+    wage: float
+    service_hours: float
+    personalization_hours: float
+    after_sales_hours: float
+    capacity_hours: float
+    visit_minutes: float
     delivery_cost: float
     return_cost: float
     after_sales_cost: float
     cash: float
+    credit_limit: float
+    exit_horizon_days: int
+    profit_memory_days: int
     strategy: str
     strategy_every: int
     strategy_step: float
-    strategy_cost: float
+    online_channel_cost: float
 
     def __init__(self, model: CXModel, name: str, spec: sc.Store, index: int, scale: float) -> None:
         super().__init__(model)
@@ -79,6 +89,8 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
             setattr(self, field, getattr(self, field) * scale)
         self.is_open = bool(spec.open)
         self.closed_on: int | None = None
+        self.expected_profit = 0.0
+        """Recent average daily profit on trading days (:func:`cxsim.rules.accounts.expected_profit`)."""
         self.rating = float("nan")
         """Public rating: mean stars (1-5) of all reviews so far, NaN before the first."""
         self.review_count = 0
@@ -111,8 +123,13 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
 
     @property
     def online_price(self) -> float:
-        """Price online: below the shelf price where channels are inconsistent."""
-        return self.price * (1.0 - 0.2 * (1.0 - self.channel_consistency))
+        """Price online: ``online_price_gap`` below the shelf price."""
+        return self.price * (1.0 - self.online_price_gap)
+
+    @property
+    def standing_cost(self) -> float:
+        """Fixed plus running costs of a day at the current attributes (scaled to the town)."""
+        return self.fixed_cost + float(running_costs(staffing([self]))[0])
 
     # the day ----------------------------------------------------------------
     def reset_day(self) -> None:
@@ -155,7 +172,7 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
         self.cash += self.profit
 
     def close(self, day: int) -> None:
-        """Close the store for good: it ran out of money."""
+        """Close the store for good: its owner gave up (:func:`cxsim.rules.accounts.exits`)."""
         self.is_open = False
         self.closed_on = day
 
@@ -217,12 +234,38 @@ class StoreArrays:
         )
 
 
-def store_costs(stores: list[Store]) -> StoreCosts:
-    """The stores' cost parameters now, as arrays for :func:`cxsim.rules.accounts.daily_costs`."""
+def staffing(stores: list[Store]) -> Staffing:
+    """The stores' staffing of their experience now (the service target is what they staff for)."""
 
     def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
         return _column(stores, get, dtype)
 
+    return Staffing(
+        wage=arr(lambda s: s.wage),
+        service_hours=arr(lambda s: s.service_hours),
+        service=arr(lambda s: s.service_quality if s.target_service is None else s.target_service),
+        personalization_hours=arr(lambda s: s.personalization_hours),
+        personalization=arr(lambda s: s.personalization),
+        after_sales_hours=arr(lambda s: s.after_sales_hours),
+        after_sales=arr(lambda s: s.after_sales),
+        capacity_hours=arr(lambda s: s.capacity_hours),
+        capacity=arr(lambda s: s.capacity),
+        floor=arr(lambda s: s.has_walk_in, bool),
+        scale=stores[0].scale if stores else 1.0,
+    )
+
+
+def store_costs(stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
+    """The stores' costs parameters of the day, as arrays for :func:`cxsim.rules.accounts.daily_costs`.
+
+    ``visits``: research visits each store received today; ``relief``: the
+    share of each store's standing costs relieved today.
+    """
+
+    def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
+        return _column(stores, get, dtype)
+
+    staff = staffing(stores)
     return StoreCosts(
         margin=arr(lambda s: s.margin),
         delivery_cost=arr(lambda s: s.delivery_cost),
@@ -230,6 +273,11 @@ def store_costs(stores: list[Store]) -> StoreCosts:
         after_sales_cost=arr(lambda s: s.after_sales_cost),
         after_sales=arr(lambda s: s.after_sales),
         fixed_cost=arr(lambda s: s.fixed_cost),
+        running=running_costs(staff),
+        visits=visit_costs(
+            visits, staff.wage, arr(lambda s: s.visit_minutes), arr(lambda s: s.service_quality)
+        ),
+        relief=relief,
         is_open=arr(lambda s: s.is_open, bool),
     )
 

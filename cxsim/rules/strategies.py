@@ -21,14 +21,18 @@ class StrategyStore(Protocol):
     margin: float
     cash: float
     fixed_cost: float
-    scale: float
-    """Shoppers / 1,000: ``strategy_cost`` is per 1,000 shoppers."""
     target_service: float | None
     personalization: float
     bopis: bool
     cross_channel_returns: bool
     strategy_step: float
-    strategy_cost: float
+    online_channel_cost: float
+    """Extra fixed cost a day of an online channel (scaled to the town)."""
+
+    @property
+    def standing_cost(self) -> float:
+        """Fixed plus running costs of a day at the current attributes (scaled to the town)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class StrategyAction:
 
 
 def _affordable(store: StrategyStore, days_of_costs: float) -> bool:
-    return store.cash > days_of_costs * store.fixed_cost
+    return store.cash > days_of_costs * store.standing_cost
 
 
 def static(store: StrategyStore, market: Market) -> StrategyAction | None:
@@ -73,21 +77,26 @@ def price_match(store: StrategyStore, market: Market) -> StrategyAction | None:
 
 
 def invest_service(store: StrategyStore, market: Market) -> StrategyAction | None:
-    """Train staff: raise the service target by one step, paying more every day from now on."""
+    """Train and staff for better service: raise the service target by one step.
+
+    Its cost is the running cost of the higher target (more advisor hours,
+    :func:`cxsim.rules.accounts.running_costs`), paid every day from now on.
+    """
     assert store.target_service is not None
     if store.target_service >= 1.0 or not _affordable(store, 60):
         return None
     store.target_service = min(1.0, store.target_service + store.strategy_step)
-    store.fixed_cost += store.strategy_cost * store.scale
     return StrategyAction("invest_service", "target_service", store.target_service)
 
 
 def invest_personalization(store: StrategyStore, market: Market) -> StrategyAction | None:
-    """Invest in customer knowledge and clienteling: personalization capability up one step."""
+    """Invest in customer knowledge and clienteling: personalization capability up one step.
+
+    Its cost is the running cost of the higher capability (clienteling hours), paid every day from now on.
+    """
     if store.personalization >= 1.0 or not _affordable(store, 60):
         return None
     store.personalization = min(1.0, store.personalization + store.strategy_step)
-    store.fixed_cost += store.strategy_cost * store.scale
     return StrategyAction("invest_personalization", "personalization", store.personalization)
 
 
@@ -98,7 +107,7 @@ def open_online(store: StrategyStore, market: Market) -> StrategyAction | None:
     store.kind = "omnichannel"
     store.bopis = True
     store.cross_channel_returns = True
-    store.fixed_cost += 5.0 * store.strategy_cost * store.scale
+    store.fixed_cost += store.online_channel_cost
     return StrategyAction("open_online", "kind", "omnichannel")
 
 

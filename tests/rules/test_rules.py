@@ -254,6 +254,9 @@ def test_accounts_book_revenue_and_costs_per_store():
         after_sales_cost=np.array([2.0, 2.0]),
         after_sales=np.array([0.5, 0.5]),
         fixed_cost=np.array([7.0, 7.0]),
+        running=np.zeros(2),
+        visits=np.zeros(2),
+        relief=np.zeros(2),
         is_open=np.array([True, False]),
     )
     # store 0: one kept unit (50), one delivery (10), one return (4), fixed (7); store 1: 50 + 5 + 2

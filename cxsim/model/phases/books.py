@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.phases.state import DayState
-from cxsim.model.stores import rival_market, store_costs
+from cxsim.model.stores import Store, rival_market, store_costs
 from cxsim.rules import (
     accounts,
 )
@@ -20,12 +23,25 @@ if TYPE_CHECKING:
 
 
 def stores(m: CXModel, d: DayState) -> None:
-    """The stores' books of the day; a store out of cash closes; open stores review their strategy."""
-    if d.warm:
-        return
+    """The stores' books of the day; a store that expects no future exits; open stores review their strategy.
+
+    A store's research visits cost it staff time; a lockdown relieves its
+    ``fixed_cost_relief`` share of the standing costs of stores whose shop
+    floor is shut today. The expected profit follows trading days only (an
+    owner does not extrapolate a lockdown it knows to be temporary); it is
+    first formed over the warm-up, which books nothing else.
+    """
     p, ticket = d.purchases, m.spec.category.ticket
     t = accounts.tally(p.store, p.fulfilment, p.price, p.returned, p.after_sales, ticket, len(m.stores))
-    costs = accounts.daily_costs(t, ticket, store_costs(m.stores))
+    walk_in = d.stores.walk_in
+    shut = walk_in & ~d.walk_open if d.walk_open.size else np.zeros(len(m.stores), dtype=bool)
+    relief = np.where(shut, lockdown_relief(m.spec.events, d.day), 0.0)
+    visits = d.visits if d.visits.size else np.zeros(len(m.stores))
+    costs = accounts.daily_costs(t, ticket, store_costs(m.stores, visits, relief))
+    trading = np.array([s.is_open for s in m.stores]) & ~shut
+    if d.warm:
+        _expect(m.stores, t.revenue - costs, trading)
+        return
     nps, n = m.nps.by_store(), len(p)
     total_revenue = float(t.revenue.sum())
     for s in m.stores:
@@ -37,8 +53,15 @@ def stores(m: CXModel, d: DayState) -> None:
         s.market_share = s.purchases / n if n else 0.0
         s.revenue_share = s.revenue / total_revenue if total_revenue > 0 else 0.0
         s.nps = float(nps[i])
+    _expect(m.stores, np.array([s.profit for s in m.stores]), trading)
+    gives_up = accounts.exits(
+        np.array([s.cash for s in m.stores]),
+        np.array([s.expected_profit for s in m.stores]),
+        np.array([s.exit_horizon_days for s in m.stores], dtype=float),
+        np.array([s.credit_limit for s in m.stores]),
+    )
     for s in m.stores:
-        if s.is_open and s.cash < 0:
+        if s.is_open and gives_up[s.index]:
             customers = int((m.shoppers.last_store == s.index).sum())
             s.close(d.day)
             m.log.append(LogEntry(d.day, "closure", s.name, {"customers": customers}))
@@ -48,6 +71,30 @@ def stores(m: CXModel, d: DayState) -> None:
             if action is not None:
                 data = {"strategy": action.strategy, "attribute": action.attribute, "value": action.value}
                 m.log.append(LogEntry(d.day, "strategy", s.name, data))
+
+
+def _expect(stores: list[Store], profit: np.ndarray, trading: np.ndarray) -> None:
+    """Trading stores update their expected daily profit with the day's profit."""
+    expected = accounts.expected_profit(
+        np.array([s.expected_profit for s in stores]),
+        profit,
+        np.array([s.profit_memory_days for s in stores], dtype=float),
+    )
+    for s in stores:
+        if trading[s.index]:
+            s.expected_profit = float(expected[s.index])
+
+
+def lockdown_relief(events: list[sc.Event], day: int) -> float:
+    """The largest ``fixed_cost_relief`` of the lockdowns in force on ``day`` (0 without one)."""
+    return max(
+        (
+            ev.fixed_cost_relief
+            for ev in events
+            if isinstance(ev, sc.Lockdown) and ev.start <= day < ev.start + ev.days
+        ),
+        default=0.0,
+    )
 
 
 # ------------------------------------------------------------------------ 9. collection
