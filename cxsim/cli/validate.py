@@ -12,9 +12,17 @@ from rich.table import Table
 from cxsim.analysis.validation_figures import write_figures
 from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
+from cxsim.core.errors import InputError
 from cxsim.core.io import check_output
 from cxsim.core.progress import progress_bar, progress_enabled
-from cxsim.experiments.validation import format_value, plan_jobs, resolve_scenarios, validate_patterns
+from cxsim.experiments.validation import (
+    format_value,
+    needs_price_runs,
+    plan_jobs,
+    resolve_scenarios,
+    validate_patterns,
+)
+from cxsim.experiments.validation_measures import ELASTICITY_STEP, format_elasticity
 from cxsim.experiments.validation_patterns import load_patterns
 
 PatternsOpt = Annotated[
@@ -47,6 +55,26 @@ def rich_table(table: pd.DataFrame, title: str) -> Table:
     return t
 
 
+def elasticity_rich_table(table: pd.DataFrame) -> Table:
+    """The elasticity table for the terminal."""
+    step = float(table["step"].iloc[0])
+    t = Table(
+        title=f"price elasticities of purchases (paired runs, price x (1 ± {step:.0%}), same seeds)",
+        title_justify="left",
+    )
+    for col in ("scenario", "store", "elasticity [95% CI]", "purchases in the window", "reps"):
+        t.add_column(col, no_wrap=True)
+    for _, r in table.iterrows():
+        t.add_row(
+            str(r["scenario"]),
+            str(r["store"]),
+            format_elasticity(r),
+            f"{r['purchases']:,.0f}",
+            str(r["reps"]),
+        )
+    return t
+
+
 def validate(
     reps: Annotated[
         int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2, max=100_000)
@@ -61,22 +89,45 @@ def validate(
     set_: SetOpt = None,
     scenario_folders: ScenariosOpt = None,
     days: Annotated[int | None, typer.Option(help="Override every scenario's horizon.", min=1)] = None,
+    elasticities: Annotated[
+        bool,
+        typer.Option(
+            "--elasticities/--no-elasticities",
+            help="Measure price elasticities (P7: paired price runs, 2 per store + 2 per replication); "
+            "--no-elasticities leaves out the patterns that need them.",
+        ),
+    ] = True,
+    price_step: Annotated[
+        float,
+        typer.Option(help="Relative price change of the elasticities' paired runs.", min=0.001, max=0.2),
+    ] = ELASTICITY_STEP,
     quiet: Quiet = False,
 ) -> None:
     """Check the model against the published patterns (docs/VALIDATION.md).
 
     Runs each pattern's scenario with replications and prints, per pattern, the
     mean with its 95% confidence interval, the target band, pass or fail and the
-    source. Exit status 0 when every pattern passes, 1 when one fails, 2 on bad input.
+    source, then each store's own-price elasticity and the category's. Exit status
+    0 when every pattern checked passes, 1 when one fails, 2 on bad input.
     """
     chosen = load_patterns(patterns or (), only or ())
+    left_out = [] if elasticities else [p.id for p in chosen if needs_price_runs(p)]
+    chosen = [p for p in chosen if p.id not in left_out]
+    if not chosen:
+        raise InputError("--no-elasticities", "", "a pattern that does not need price elasticities", "none")
     target = out_folder(out)
     check_output(target, "validate", overwrite=overwrite)
-    plan = resolve_scenarios(chosen, set_ or (), days)
+    plan = resolve_scenarios(chosen, set_ or (), days, price_step)
     n_jobs = len(plan_jobs(plan, chosen, reps))
     with progress_bar(n_jobs, "validate", progress_enabled(quiet)) as tick:
         result = validate_patterns(
-            chosen, reps, overrides=set_ or (), days=days, workers=workers or None, progress=tick
+            chosen,
+            reps,
+            overrides=set_ or (),
+            days=days,
+            workers=workers or None,
+            progress=tick,
+            step=price_step,
         )
     result.write(target, also=lambda folder: write_figures(result, folder / "figures"), overwrite=overwrite)
     sizes = ", ".join(
@@ -84,6 +135,10 @@ def validate(
         for s in result.info["scenarios"].values()
     )
     console.print(rich_table(result.table, f"validation — {reps} replications of {sizes}"))
+    if not result.elasticities.empty:
+        console.print(elasticity_rich_table(result.elasticities))
+    if left_out:
+        console.print(f"left out (--no-elasticities): {', '.join(left_out)}")
     n_fail = int((~result.table.groupby("pattern", sort=False)["pattern_passed"].first()).sum())
     verdict = "[green]all patterns pass[/]" if result.passed else f"[bold red]{n_fail} pattern(s) fail[/]"
     console.print(f"{verdict}; table, replications and figures written to [bold]{target}[/]")

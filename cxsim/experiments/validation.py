@@ -26,6 +26,7 @@ the scenarios and checks the patterns. Figures are drawn by
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -43,8 +44,28 @@ from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import command_line, cxsim_version, git_commit, git_dirty, machine
 from cxsim.experiments.results import run
 from cxsim.experiments.runner import Backend, Replication, available_cores, run_replications
-from cxsim.experiments.validation_language import Observation, first_lockdown
-from cxsim.experiments.validation_patterns import Check, Pattern, check_pattern, fmt_num, fmt_pct
+from cxsim.experiments.validation_language import Col, Observation, first_lockdown, walk
+from cxsim.experiments.validation_measures import (
+    ELASTICITY_MEASURES,
+    ELASTICITY_STEP,
+    PURCHASE_MEASURES,
+    Elasticities,
+    elasticities,
+    elasticity_markdown,
+    elasticity_table,
+    first_promotion,
+    price_variants,
+    promotion_decomposition,
+    purchase_measures,
+    window_purchases,
+)
+from cxsim.experiments.validation_patterns import (
+    Check,
+    Pattern,
+    check_pattern,
+    format_value,
+    markdown_table,
+)
 from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
 
 # =========================================================================== running
@@ -57,16 +78,33 @@ class Job:
     key: str
     spec: Scenario
     seed: int
+    purchases: bool = False
+    """Keep the run's purchases for the double jeopardy measures."""
 
 
-def observe(spec: Scenario) -> Observation:
-    """Run a scenario (in a worker process) and keep what the metrics need."""
+def observe(spec: Scenario, purchases: bool = False) -> Observation:
+    """Run a scenario (in a worker process) and keep what the metrics need.
+
+    With ``purchases`` the run keeps its purchases table long enough to measure
+    double jeopardy (:func:`cxsim.experiments.validation_measures.purchase_measures`).
+    """
+    if purchases and not spec.collect_purchases:
+        spec = spec.model_copy(update={"collect_purchases": True})
     result = run(spec)
+    summary = result.summary.iloc[0].to_dict()
+    measures: dict[str, float] = {}
+    if purchases and result.purchases is not None:
+        measures = purchase_measures(
+            result.purchases, int(summary["shoppers"]), int(summary["days"]), spec.summary_window_days
+        )
+    daily = result.stores.pivot_table(index="day", columns="store", values="purchases", aggfunc="sum")
     return Observation(
-        summary=result.summary.iloc[0].to_dict(),
+        summary=summary,
         timeseries=result.timeseries.drop(columns=["events"]),
         lockdown=first_lockdown(spec),
         days=spec.days,
+        measures=measures,
+        store_daily=daily.reindex(columns=list(spec.stores), fill_value=0.0),
     )
 
 
@@ -83,7 +121,8 @@ def run_jobs(
 ) -> dict[tuple[str, int], Observation]:
     """Run jobs, in parallel processes when ``workers`` > 1 (or on ``backend``); results by (key, seed)."""
     workers = default_workers(len(jobs)) if not workers else min(workers, max(1, len(jobs)))
-    reps = [Replication(job.spec, job.seed, observe, key=job.key) for job in jobs]
+    keep = functools.partial(observe, purchases=True)
+    reps = [Replication(job.spec, job.seed, keep if job.purchases else observe, key=job.key) for job in jobs]
     values = run_replications(reps, workers=workers if workers > 1 else 0, backend=backend, progress=progress)
     return {(job.key, job.seed): obs for job, obs in zip(jobs, values, strict=True)}
 
@@ -99,6 +138,13 @@ class Plan:
     """Pattern id -> key of its reference scenario (same horizon), when it has one."""
     fixed_seeds: list[int] | None = None
     """Seeds for every pattern (common random numbers), instead of seed, seed + 1, ..."""
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Scenario key -> {price variant -> its key in ``specs``}: the paired price runs of the
+    patterns that use an elasticity (:data:`~cxsim.experiments.validation_measures.ELASTICITY_MEASURES`)."""
+    purchases: set[str] = field(default_factory=set)
+    """Keys of scenarios whose runs keep their purchases (double jeopardy measures)."""
+    step: float = ELASTICITY_STEP
+    """Relative price change of the paired price runs."""
 
     def seeds(self, pattern_id: str, reps: int) -> list[int]:
         """Replication seeds of a pattern: its scenario's seed, seed + 1, ... (or the fixed seeds)."""
@@ -108,8 +154,10 @@ class Plan:
         return [base + i for i in range(reps)]
 
     def label(self, key: str) -> str:
-        """A short name for a scenario key (file stem, plus ``@days`` for references)."""
-        return Path(key).stem if "@" not in key else f"{Path(key.split('@')[0]).stem}@{key.split('@')[1]}"
+        """A short name for a scenario key (file stem, plus ``@days`` for references, ``#variant``)."""
+        key, _, variant = key.partition("#")
+        path, _, horizon = key.partition("@")
+        return Path(path).stem + (f"@{horizon}" if horizon else "") + (f"#{variant}" if variant else "")
 
 
 def _load_for(p: Pattern, name: str, field_name: str, overrides: Sequence[str], days: int | None) -> Scenario:
@@ -121,11 +169,28 @@ def _load_for(p: Pattern, name: str, field_name: str, overrides: Sequence[str], 
     return load_scenario(ref, list(overrides), days=days)
 
 
+def _names(p: Pattern) -> set[str]:
+    return {n.name for c in p.checks for e in c.expressions() for n in walk(e) if isinstance(n, Col)}
+
+
+def needs_price_runs(p: Pattern) -> bool:
+    """Whether a pattern uses an elasticity (and so its scenario's paired price runs)."""
+    return bool(_names(p) & set(ELASTICITY_MEASURES))
+
+
 def resolve_scenarios(
-    patterns: Sequence[Pattern], overrides: Sequence[str] = (), days: int | None = None
+    patterns: Sequence[Pattern],
+    overrides: Sequence[str] = (),
+    days: int | None = None,
+    step: float = ELASTICITY_STEP,
 ) -> Plan:
-    """Load each pattern's scenario (and reference) once, with overrides, and check the pattern."""
-    plan = Plan()
+    """Load each pattern's scenario (and reference) once, with overrides, and check the pattern.
+
+    A reference that is the same scenario over the same days as another pattern's
+    scenario shares its runs. A pattern that uses an elasticity adds its scenario's
+    paired price runs (``± step``, :func:`~cxsim.experiments.validation_measures.price_variants`).
+    """
+    plan = Plan(step=step)
     for p in patterns:
         key = str(p.scenario_ref())
         if key not in plan.specs:
@@ -134,10 +199,19 @@ def resolve_scenarios(
         check_pattern(p, plan.specs[key])
         if p.reference is not None:
             horizon = plan.specs[key].days
-            rkey = f"{p.scenario_ref(p.reference)}@{horizon}"
+            same = str(p.scenario_ref(p.reference))
+            rkey = same if same in plan.specs and plan.specs[same].days == horizon else f"{same}@{horizon}"
             if rkey not in plan.specs:
                 plan.specs[rkey] = _load_for(p, p.reference, "reference", overrides, horizon)
             plan.reference[p.id] = rkey
+        used = _names(p)
+        if used & set(PURCHASE_MEASURES):
+            plan.purchases.add(key)
+        if needs_price_runs(p) and key not in plan.variants:
+            plan.variants[key] = {}
+            for name, spec in price_variants(plan.specs[key], step).items():
+                plan.specs[f"{key}#{name}"] = spec
+                plan.variants[key][name] = f"{key}#{name}"
     return plan
 
 
@@ -145,11 +219,14 @@ def plan_jobs(plan: Plan, patterns: Sequence[Pattern], reps: int) -> list[Job]:
     """The runs the patterns need: ``reps`` seeds of each scenario, shared by its reference."""
     wanted: dict[tuple[str, int], None] = {}
     for p in patterns:
+        main = plan.main[p.id]
         for seed in plan.seeds(p.id, p.reps(reps)):
-            wanted[plan.main[p.id], seed] = None
+            wanted[main, seed] = None
             if p.id in plan.reference:
                 wanted[plan.reference[p.id], seed] = None
-    return [Job(key, plan.specs[key], seed) for key, seed in wanted]
+            for vkey in plan.variants.get(main, {}).values():
+                wanted[vkey, seed] = None
+    return [Job(key, plan.specs[key], seed, key in plan.purchases) for key, seed in wanted]
 
 
 # =========================================================================== statistics
@@ -184,14 +261,40 @@ def band_distance(check: Check, value: float, left: float = math.nan, right: flo
     return gap / width
 
 
+def replication_elasticities(
+    plan: Plan, key: str, seed: int, observations: dict[tuple[str, int], Observation]
+) -> Elasticities:
+    """One replication's elasticities from a scenario's run and its paired price runs (same seed)."""
+    window = plan.specs[key].summary_window_days
+    obs = observations[key, seed]
+    base = window_purchases(obs.store_daily, obs.days, window)
+    variants = {
+        name: window_purchases(observations[vkey, seed].store_daily, obs.days, window)
+        for name, vkey in plan.variants[key].items()
+    }
+    return elasticities(base, variants, plan.step)
+
+
 def observation(
     plan: Plan, pattern: Pattern, seed: int, observations: dict[tuple[str, int], Observation]
 ) -> Observation:
-    """A pattern's observation of one replication, with its reference run attached."""
-    obs = observations[plan.main[pattern.id], seed]
+    """A pattern's observation of one replication, with its reference run and derived measures attached.
+
+    Derived measures: a promotion's decomposition (against the reference run) and
+    the elasticities (from the paired price runs), when the plan has what they need.
+    """
+    main = plan.main[pattern.id]
+    obs = observations[main, seed]
+    extra: dict[str, float] = {}
     if pattern.id in plan.reference:
-        obs = replace(obs, reference=observations[plan.reference[pattern.id], seed])
-    return obs
+        ref = observations[plan.reference[pattern.id], seed]
+        obs = replace(obs, reference=ref)
+        promo = first_promotion(plan.specs[main])
+        if promo is not None and obs.store_daily is not None and ref.store_daily is not None:
+            extra.update(promotion_decomposition(obs.store_daily, ref.store_daily, promo))
+    if main in plan.variants:
+        extra.update(replication_elasticities(plan, main, seed, observations).measures())
+    return replace(obs, measures={**obs.measures, **extra}) if extra else obs
 
 
 def replication_table(
@@ -264,40 +367,29 @@ def pattern_table(patterns: Sequence[Pattern], reps: pd.DataFrame) -> pd.DataFra
 
 # =========================================================================== output
 
-
-def format_value(row: pd.Series | dict[str, Any]) -> str:
-    """``mean [low, high]`` in the check's units (percentage points for shares compared)."""
-    if row["percent"] and row["kind"] == "comparison":
-
-        def fmt(v: float) -> str:
-            return f"{100 * v:+.1f} pp"
-    elif row["percent"]:
-        fmt = fmt_pct
-    else:
-        fmt = fmt_num
-    if not np.isfinite(row["value"]):
-        return "n/a"
-    text = fmt(row["value"])
-    if np.isfinite(row["ci_low"]):
-        text += f" [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
-    return text
+__all__ = ["format_value", "markdown_table"]  # re-exported from validation_patterns (their old place)
 
 
-def markdown_table(table: pd.DataFrame) -> str:
-    """The pattern table as Markdown (for docs/VALIDATION.md)."""
-    lines = [
-        "| pattern | check | value [95% CI] | target | result | source |",
-        "|---|---|---|---|---|---|",
-    ]
-    last = None
-    for _, r in table.iterrows():
-        first = r["pattern"] != last
-        last = r["pattern"]
-        lines.append(
-            f"| {r['pattern'] if first else ''} | {r['label']} | {format_value(r)} | {r['target']} | "
-            f"{'pass' if r['passed'] else '**FAIL**'} | {r['source'] if first else ''} |"
+def derived_tables(
+    patterns: Sequence[Pattern], plan: Plan, observations: dict[tuple[str, int], Observation], reps: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The elasticity table (per scenario with price runs) and the derived measures of each run."""
+    tables: list[pd.DataFrame] = []
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for key in plan.variants:
+        seeds = sorted(
+            {s for p in patterns if plan.main[p.id] == key for s in plan.seeds(p.id, p.reps(reps))}
         )
-    return "\n".join(lines) + "\n"
+        per_rep = [replication_elasticities(plan, key, s, observations) for s in seeds]
+        tables.append(elasticity_table(per_rep, plan.label(key), plan.step))
+    for p in patterns:
+        for seed in plan.seeds(p.id, p.reps(reps)):
+            measures = observation(plan, p, seed, observations).measures
+            if measures:
+                name = plan.label(plan.main[p.id])
+                rows.setdefault((name, seed), {"scenario": name, "seed": seed}).update(measures)
+    elasticity = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return elasticity, pd.DataFrame(list(rows.values()))
 
 
 @dataclass
@@ -309,6 +401,10 @@ class Validation:
     replications: pd.DataFrame
     runs: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    elasticities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Own-price elasticity per store and the category's, with 95% CIs (empty without P7)."""
+    measures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The derived measures of each pattern's replications (elasticities, promotion, double jeopardy)."""
 
     @property
     def passed(self) -> bool:
@@ -329,7 +425,14 @@ class Validation:
             self.table.to_parquet(tmp / "patterns.parquet", index=False)
             self.replications.to_parquet(tmp / "replications.parquet", index=False)
             self.runs.to_parquet(tmp / "runs.parquet", index=False)
-            atomic_write_text(tmp / "patterns.md", markdown_table(self.table))
+            text = markdown_table(self.table)
+            if not self.elasticities.empty:
+                self.elasticities.to_csv(tmp / "elasticities.csv", index=False)
+                self.elasticities.to_parquet(tmp / "elasticities.parquet", index=False)
+                text += "\n" + elasticity_markdown(self.elasticities)
+            if not self.measures.empty:
+                self.measures.to_parquet(tmp / "measures.parquet", index=False)
+            atomic_write_text(tmp / "patterns.md", text)
             atomic_write_json(tmp / "validation.json", self.info)
             if also is not None:
                 also(tmp)
@@ -345,18 +448,21 @@ def validate_patterns(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     backend: Backend | None = None,
+    step: float = ELASTICITY_STEP,
 ) -> Validation:
     """Run every pattern's scenario ``reps`` times and check every pattern.
 
     Python entry point of ``cxsim validate``; nothing is written. ``backend`` runs
     the replications on an open executor (e.g. a Dask cluster) instead of ``workers``.
+    ``step`` is the relative price change of the elasticities' paired runs.
     """
     started = time.time()
-    plan = resolve_scenarios(patterns, overrides, days)
+    plan = resolve_scenarios(patterns, overrides, days, step)
     jobs = plan_jobs(plan, patterns, reps)
     observations = run_jobs(jobs, workers, progress, backend)
     reps_df = replication_table(patterns, plan, observations, reps)
     table = pattern_table(patterns, reps_df)
+    elasticity, measures = derived_tables(patterns, plan, observations, reps)
     runs = pd.DataFrame(
         [{"run": plan.label(k), **obs.summary} for (k, _), obs in sorted(observations.items())]
     )
@@ -377,6 +483,10 @@ def validate_patterns(
                 "lockdown": first_lockdown(s),
             }
             for k, s in plan.specs.items()
+            if "#" not in k
+        },
+        "price_runs": {
+            plan.label(k): {"step": plan.step, "variants": list(v)} for k, v in plan.variants.items()
         },
         "runs": len(jobs),
         "patterns_files": sorted({str(p.origin) for p in patterns}),
@@ -386,4 +496,4 @@ def validate_patterns(
         "git_commit": git_commit(),
         "git_dirty": git_dirty("cxsim", untracked=True),  # the package holds the scenarios too
     }
-    return Validation(list(patterns), table, reps_df, runs, info)
+    return Validation(list(patterns), table, reps_df, runs, info, elasticity, measures)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -223,6 +223,11 @@ class Observation:
     days: int
     reference: Observation | None = None
     """The reference run with the same seed, for ``ref(...)`` (windows use this run's lockdown)."""
+    measures: dict[str, float] = field(default_factory=dict)
+    """Values of :data:`cxsim.experiments.validation_measures.MEASURES` for this replication
+    (double jeopardy from the run; elasticities and a promotion's decomposition added by the driver)."""
+    store_daily: pd.DataFrame | None = None
+    """Purchases per day (index) and store (columns), from the run's ``stores`` table."""
 
 
 def first_lockdown(spec: Scenario) -> tuple[int, int] | None:
@@ -265,7 +270,7 @@ def evaluate(expr: Expr, obs: Observation) -> float:
     if isinstance(expr, Num):
         return expr.value
     if isinstance(expr, Col):
-        value = obs.summary[expr.name]
+        value = obs.summary[expr.name] if expr.name in obs.summary else obs.measures.get(expr.name)
         return math.nan if value is None else float(value)
     if isinstance(expr, Call):
         first, last = window(expr, obs.lockdown)

@@ -12,8 +12,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
+import numpy as np
+import pandas as pd
 from pydantic import Field, ValidationError
 
 from cxsim.core import config
@@ -33,6 +35,7 @@ from cxsim.experiments.validation_language import (
     walk,
     window,
 )
+from cxsim.experiments.validation_measures import MEASURES, PROMOTION_MEASURES, first_promotion
 from cxsim.model.registry import names
 from cxsim.model.scenario import Scenario
 
@@ -266,7 +269,7 @@ def summary_columns() -> tuple[str, ...]:
 
 def check_pattern(p: Pattern, spec: Scenario) -> None:
     """Check names and windows of a pattern's metrics against its (resolved) scenario."""
-    known = summary_columns()
+    known = (*summary_columns(), *MEASURES)
     lockdown = first_lockdown(spec)
     for j, c in enumerate(p.checks):
         key = f"{p.id}.checks.{j}.metric"
@@ -283,6 +286,17 @@ def check_pattern(p: Pattern, spec: Scenario) -> None:
                         "summary column names (or a window function of a timeseries column)",
                         node.name,
                         did_you_mean(node.name, known) or f"known: {', '.join(known)}",
+                    )
+                if (
+                    isinstance(node, Col)
+                    and node.name in PROMOTION_MEASURES
+                    and (p.reference is None or first_promotion(spec) is None)
+                ):
+                    raise InputError(
+                        str(p.origin),
+                        key,
+                        f"a scenario with a promotion event and a `reference` scenario for {node.name}",
+                        spec.name,
                     )
                 if not isinstance(node, Call):
                     continue
@@ -305,3 +319,41 @@ def check_pattern(p: Pattern, spec: Scenario) -> None:
                         f"a run long enough for {node.fn}() (it needs day {last})",
                         f"{spec.name} runs {spec.days} days",
                     )
+
+
+# =========================================================================== output
+
+
+def format_value(row: pd.Series | dict[str, Any]) -> str:
+    """``mean [low, high]`` in the check's units (percentage points for shares compared)."""
+    if row["percent"] and row["kind"] == "comparison":
+
+        def fmt(v: float) -> str:
+            return f"{100 * v:+.1f} pp"
+    elif row["percent"]:
+        fmt = fmt_pct
+    else:
+        fmt = fmt_num
+    if not np.isfinite(row["value"]):
+        return "n/a"
+    text = fmt(row["value"])
+    if np.isfinite(row["ci_low"]):
+        text += f" [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+    return text
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The pattern table as Markdown (for docs/VALIDATION.md)."""
+    lines = [
+        "| pattern | check | value [95% CI] | target | result | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    last = None
+    for _, r in table.iterrows():
+        first = r["pattern"] != last
+        last = r["pattern"]
+        lines.append(
+            f"| {r['pattern'] if first else ''} | {r['label']} | {format_value(r)} | {r['target']} | "
+            f"{'pass' if r['passed'] else '**FAIL**'} | {r['source'] if first else ''} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -181,11 +181,14 @@ def test_mean_ci_and_pass_rules():
 
 def test_shipped_patterns_cover_calibration_md_and_fit_their_scenarios():
     patterns = load_patterns()
-    assert [p.id for p in patterns] == ["P1", "P2", "P3", "P4", "P5", "P6"]
+    assert [p.id for p in patterns] == ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10"]
     assert all(p.source and p.figure for p in patterns)
     plan = resolve_scenarios(patterns)  # names, lockdown windows and horizons are checked here
     assert plan.specs[plan.main["P6"]].name  # the pandemic scenario resolves
     assert "P6" in plan.reference
+    assert plan.reference["P8"] == plan.main["P1"]  # singles_day's counterfactual shares the baseline runs
+    assert len(plan.variants[plan.main["P7"]]) == 2 * len(plan.specs[plan.main["P7"]].stores) + 2
+    assert plan.main["P10"] in plan.purchases and plan.main["P9"] == plan.main["P6"]
 
 
 # ------------------------------------------------------------------ the command
@@ -247,7 +250,7 @@ band = [0.0, 0.5]
     )
     patterns = load_patterns([extra])
     ids = [p.id for p in patterns]
-    assert ids == ["P1", "P2", "P3", "P4", "P5", "P6", "R1"]
+    assert ids == ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "R1"]
     p4 = next(p for p in patterns if p.id == "P4")
     assert p4.checks[0].band == (0.0, 1.0) and p4.source == "nowhere"
     res = invoke(
@@ -340,8 +343,8 @@ def test_bad_patterns_file_exits_2_with_one_clear_line(tmp_path, text, fragment)
 
 
 def test_unknown_only_id_and_missing_file_exit_2(tmp_path):
-    res = invoke("--only", "P9", "--out", str(tmp_path / "o"), *SMALL)
-    assert res.exit_code == 2 and "P9" in res.output
+    res = invoke("--only", "P99", "--out", str(tmp_path / "o"), *SMALL)
+    assert res.exit_code == 2 and "P99" in res.output
     res = invoke("--patterns", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o"), *SMALL)
     assert res.exit_code == 2 and "nope.toml" in res.output
 
@@ -356,3 +359,217 @@ def test_python_api_matches_the_command(tmp_path):
     assert np.isfinite(result.table.loc[0, "ci_low"])
     with pytest.raises(InputError):
         load_patterns([tmp_path / "missing.toml"])
+
+
+# ------------------------------------------------------------------ measures: elasticities
+
+
+def test_arc_elasticity_recovers_a_known_elasticity():
+    from cxsim.experiments.validation_measures import arc_elasticity
+
+    step = 0.03
+    for e in (-0.5, -2.62, -6.0):  # constant-elasticity demand q = 1000 p^e around p = 1
+        q_up, q_down = 1000 * (1 + step) ** e, 1000 * (1 - step) ** e
+        # an arc is not a point: it is off by about (e step)^2 / 3 relative (1.1% at e = -6)
+        assert float(arc_elasticity(q_up, q_down, step)) == pytest.approx(e, rel=(e * step) ** 2 / 3 + 1e-3)
+    # linear demand q = 100 - 40 p: the arc elasticity is exactly -40 p / q at the midpoint
+    p_up, p_down = 1.03, 0.97
+    assert float(arc_elasticity(100 - 40 * p_up, 100 - 40 * p_down, 0.03)) == pytest.approx(-40 / 60)
+    assert np.isnan(arc_elasticity(0, 0, 0.03))
+    np.testing.assert_allclose(arc_elasticity(np.array([90, 1]), np.array([110, 1]), 0.05), [-2.0, 0.0])
+
+
+def test_elasticities_of_a_replication_and_their_table():
+    from cxsim.experiments.validation_measures import CATEGORY, elasticities, elasticity_table, variant_key
+
+    step = 0.03
+
+    def runs(own, category):
+        """Purchases per store of each price variant for known own and category elasticities."""
+        base = {"a": 3000.0, "b": 1000.0}  # (elasticities within the arc's (e step)^2 / 3 of the point's)
+        out = {}
+        for s in [*base, CATEGORY]:
+            for up in (True, False):
+                f = 1 + step if up else 1 - step
+                if s == CATEGORY:
+                    out[variant_key(s, up)] = {k: v * f**category for k, v in base.items()}
+                else:
+                    out[variant_key(s, up)] = {k: (v * f ** own[k] if k == s else v) for k, v in base.items()}
+        return base, out
+
+    base, variants = runs({"a": -2.0, "b": -4.0}, -0.5)
+    e = elasticities(base, variants, step)
+    assert e.own["a"] == pytest.approx(-2.0, rel=5e-3) and e.own["b"] == pytest.approx(-4.0, rel=5e-3)
+    assert e.category == pytest.approx(-0.5, rel=5e-3)
+    m = e.measures()
+    assert m["own_price_elasticity_mean"] == pytest.approx((3000 * -2.0 + 1000 * -4.0) / 4000, rel=5e-3)
+    assert m["own_price_elasticity_min"] == pytest.approx(-4.0, rel=5e-3)
+    assert m["own_price_elasticity_max"] == pytest.approx(-2.0, rel=5e-3)
+    second = elasticities(*runs({"a": -3.0, "b": -4.0}, -0.7), step)
+    table = elasticity_table([e, second], "town", step).set_index("store")
+    assert table.loc["a", "elasticity"] == pytest.approx(-2.5, rel=5e-3)
+    assert table.loc["a", "ci_low"] < -2.5 < table.loc["a", "ci_high"] and table.loc["a", "reps"] == 2
+    assert table.loc["category (all stores)", "elasticity"] == pytest.approx(-0.6, rel=5e-3)
+    assert table.loc["category (all stores)", "purchases"] == 4000
+
+
+def test_price_variants_change_one_store_or_all():
+    from cxsim.experiments.validation_measures import price_variants
+    from cxsim.model.scenario import load_scenario
+
+    spec = load_scenario("baseline")
+    variants = price_variants(spec, 0.05)
+    assert len(variants) == 2 * len(spec.stores) + 2
+    names = list(spec.stores)
+    up = variants[f"price:{names[0]}:up"].stores
+    assert up[names[0]].price == pytest.approx(spec.stores[names[0]].price * 1.05)
+    assert all(up[n].price == spec.stores[n].price for n in names[1:])
+    down = variants["price:*:down"].stores
+    assert all(down[n].price == pytest.approx(spec.stores[n].price * 0.95) for n in names)
+    assert spec.stores[names[0]].price == load_scenario("baseline").stores[names[0]].price  # not mutated
+
+
+# ------------------------------------------------------------------ measures: promotion, double jeopardy
+
+
+def test_promotion_decomposition_of_a_known_bump():
+    from cxsim.experiments.validation_measures import PromotionWindow, promotion_decomposition
+
+    days = pd.Index(range(1, 21), name="day")
+    reference = pd.DataFrame({"promo": 10.0, "r1": 20.0, "r2": 30.0}, index=days)
+    promo = reference.copy()
+    promo.loc[10, "promo"] += 100  # the bump on day 10 ...
+    promo.loc[10, "r1"] -= 20  # ... 30 of it from rivals
+    promo.loc[10, "r2"] -= 10
+    promo.loc[11:15, "r2"] -= 4  # a dip of 20 purchases over the 5 days after
+    out = promotion_decomposition(promo, reference, PromotionWindow("promo", 10, 1, 5))
+    assert out["promotion_extra"] == 100
+    assert out["promotion_switching_share"] == pytest.approx(0.30)
+    assert out["promotion_acceleration_share"] == pytest.approx(0.20)
+    assert out["promotion_expansion_share"] == pytest.approx(0.50)
+    assert out["promotion_post_dip"] == pytest.approx(20 / (5 * 60))
+    flat = promotion_decomposition(reference, reference, PromotionWindow("promo", 10, 1, 5))
+    assert np.isnan(flat["promotion_switching_share"]) and flat["promotion_post_dip"] == 0
+
+
+def test_double_jeopardy_on_known_buyers():
+    from cxsim.experiments.validation_measures import double_jeopardy, purchase_measures, rank_correlation
+
+    rows = [("big", s) for s in range(10) for _ in range(3)]  # 10 buyers x 3 purchases
+    rows += [("mid", s) for s in range(4) for _ in range(2)]  # 4 buyers x 2
+    rows += [("small", s) for s in range(2) for _ in range(2)]  # 2 buyers x 2
+    purchases = pd.DataFrame(rows, columns=["store", "shopper"]).assign(day=50)
+    early = pd.DataFrame({"store": ["small"] * 50, "shopper": range(50), "day": 1})  # before the window
+    out = purchase_measures(pd.concat([purchases, early]), shoppers=20, last_day=60, window_days=30)
+    assert out["dj_rank_penetration"] == pytest.approx(1.0)
+    assert out["dj_rank_frequency"] == pytest.approx(rank_correlation([30, 8, 4], [3, 2, 2]))
+    assert out["dj_penetration_ratio"] == pytest.approx((10 / 20) / (2 / 20))
+    assert out["dj_frequency_ratio"] == pytest.approx(1.5)
+    assert rank_correlation([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert np.isnan(rank_correlation([1, 2, 3], [1, 1, 1]))
+    one = pd.DataFrame(
+        {"buyers": [3], "penetration": [0.1], "purchases_per_buyer": [2.0], "market_share": [1.0]}
+    )
+    assert all(np.isnan(v) for v in double_jeopardy(one).values())
+
+
+def test_measures_are_names_of_the_pattern_language():
+    obs = Observation({"wom_ratio": 3.0}, pd.DataFrame(), None, 1, measures={"dj_rank_penetration": 0.5})
+    left, _, right = parse_metric("dj_rank_penetration * wom_ratio > own_price_elasticity_mean")
+    assert evaluate(left, obs) == pytest.approx(1.5)
+    assert np.isnan(evaluate(right, obs))  # not measured in this run
+
+
+def test_who_talks_follows_the_word_of_mouth_propensities():
+    """With no positive word of mouth, promoters hardly talk; detractors still do (P4's counts)."""
+    from cxsim.experiments.results import run
+    from cxsim.model.scenario import load_scenario
+
+    base = ["town.shoppers=400", "days=60", "warmup_days=10"]
+    s = run(load_scenario("baseline", [*base, "behaviour.word_of_mouth.positive=0"])).summary.iloc[0]
+    assert s["talk_share_promoters"] < 0.02 < s["talk_share_detractors"] <= 1
+    s = run(load_scenario("baseline", [*base, "behaviour.word_of_mouth.negative=0"])).summary.iloc[0]
+    assert s["talk_share_detractors"] < s["talk_share_promoters"]
+
+
+# ------------------------------------------------------------------ the new patterns end to end
+
+NEW_PATTERNS = """
+[[patterns]]
+id = "E7"
+name = "price elasticities"
+scenario = "baseline"
+source = "a test"
+  [[patterns.checks]]
+  metric = "own_price_elasticity_mean"
+  band = [-100, 0]
+  [[patterns.checks]]
+  metric = "category_price_elasticity + 100 > 0"
+
+[[patterns]]
+id = "E8"
+name = "a promotion's decomposition"
+scenario = "promo.toml"
+reference = "baseline"
+source = "a test"
+  [[patterns.checks]]
+  metric = "promotion_switching_share"
+  band = [-10, 10]
+  [[patterns.checks]]
+  metric = "promotion_acceleration_share + promotion_expansion_share + promotion_switching_share"
+  band = [0.999, 1.001]
+
+[[patterns]]
+id = "E10"
+name = "double jeopardy"
+scenario = "baseline"
+source = "a test"
+metric = "dj_penetration_ratio"
+band = [1, 1000]
+"""
+
+PROMO = """extends = "baseline"
+name = "promo"
+[[events]]
+type = "promotion"
+start = 40
+days = 2
+store = "giant"
+discount = 0.3
+"""
+
+
+@pytest.mark.slow
+def test_new_patterns_end_to_end_with_elasticity_table(tmp_path):
+    write(tmp_path, "promo.toml", PROMO)
+    patterns = write(tmp_path, "new.toml", NEW_PATTERNS)
+    out = tmp_path / "out"
+    small = ["--reps", "2", "--workers", "1", "--set", "town.shoppers=300", "--days", "80", "-q"]
+    res = invoke(
+        "--patterns",
+        str(patterns),
+        *[a for i in ("E7", "E8", "E10") for a in ("--only", i)],
+        "--out",
+        str(out),
+        *small,
+    )
+    assert res.exit_code == 0, res.output
+    assert "price elasticities of purchases" in res.output and "category (all stores)" in res.output
+    el = pd.read_csv(out / "elasticities.csv")
+    assert len(el) == 6 and set(el["kind"]) == {"own", "category"} and (el["reps"] == 2).all()
+    assert "price elasticity of purchases" in (out / "patterns.md").read_text()
+    measures = pd.read_parquet(out / "measures.parquet")
+    assert {"own_price_elasticity_mean", "dj_rank_penetration", "promotion_switching_share"} <= set(measures)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert (runs["run"] == "baseline#price:giant:up").sum() == 2
+    res = invoke(
+        "--patterns", str(patterns), "--only", "E7", "--no-elasticities", "--out", str(tmp_path / "o"), *small
+    )
+    assert res.exit_code == 2 and not (tmp_path / "o").exists()
+
+
+def test_promotion_measures_need_a_promotion_and_a_reference(tmp_path):
+    bad = write(tmp_path, "bad.toml", BASE + "metric = 'promotion_switching_share'\nband = [0, 1]\n")
+    res = invoke("--patterns", str(bad), "--only", "X", "--out", str(tmp_path / "o"), *SMALL)
+    assert res.exit_code == 2 and "promotion event" in res.output.replace("\n", " ")
+    assert not (tmp_path / "o").exists()
