@@ -170,7 +170,9 @@ def test_delivery_disruption_hurts_delivered_experience():
         p = r.purchases
         return p[p.fulfilment == "delivery"]["satisfaction"].mean()
 
-    assert delivered_sat(crunch) < delivered_sat(calm) - 0.05
+    # the extra days are announced (part of the promised wait, not lateness, since 0.3.0):
+    # only the drop in reliability makes deliveries late and hurts the delivered experience
+    assert delivered_sat(crunch) < delivered_sat(calm) - 0.02
     assert crunch.summary.iloc[0]["share_delivery"] < calm.summary.iloc[0]["share_delivery"]
 
 
