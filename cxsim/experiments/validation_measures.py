@@ -13,7 +13,8 @@ Three patterns of docs/VALIDATION.md need more than a summary column:
   promotion's days, the share of them its rivals lost on those days (switching;
   about one third in van Heerde, Gupta and Wittink 2003, JMR 40:481), the category's
   shortfall in the days after (acceleration: the post-promotion dip) and the rest
-  (category expansion).
+  (category expansion), counted by :mod:`cxsim.experiments.promotions` (the
+  decomposition ``compare`` and the report show) and turned into shares here.
 * **Double jeopardy (P10).** Each store's penetration (share of the town's shoppers
   who bought there in the summary window) and purchases per buyer, from the
   run's purchases (Ehrenberg, Goodhardt and Barwise 1990, J. Marketing 54(3):82).
@@ -229,33 +230,41 @@ def first_promotion(spec: Scenario) -> PromotionWindow | None:
     return None
 
 
+def _long(daily: pd.DataFrame) -> pd.DataFrame:
+    """Purchases per day (index) and store (columns) as a ``stores``-like table (day, store, purchases)."""
+    out = daily.rename_axis(index="day", columns="store").stack().rename("purchases").reset_index()
+    return out
+
+
 def promotion_decomposition(
     promo: pd.DataFrame, reference: pd.DataFrame, window: PromotionWindow
 ) -> dict[str, float]:
     """Decompose a promotion's bump against the same town without it (same seed and days).
 
     ``promo`` and ``reference``: purchases per day (index) and store (columns).
-    Extra = the promoting store's purchases on the promotion's days minus the
-    reference's; switching = what its rivals lost on those days; acceleration =
-    the category's shortfall over ``window.after`` days after the promotion;
-    expansion = the rest. Shares are of the extra purchases (NaN when there are none).
+    The counts are :func:`cxsim.experiments.promotions.promotion_components` (the
+    one decomposition, also shown by ``compare`` and the report): extra = the
+    promoting store's purchases on the promotion's days minus the reference's;
+    switching = what its rivals lost on those days; acceleration = the category's
+    shortfall over ``window.after`` days after the promotion; expansion = the rest.
+    Shares are of the extra purchases (NaN when there are none); the post-promotion
+    dip is the acceleration over the reference's purchases of those days.
     """
-    days = range(window.start, window.start + window.days)
-    after = range(window.start + window.days, window.start + window.days + window.after)
-    p, r = promo.reindex(days).fillna(0.0), reference.reindex(days).fillna(0.0)
-    rivals = [c for c in p.columns if c != window.store]
-    extra = float(p[window.store].sum() - r[window.store].sum())
-    switching = float(r[rivals].to_numpy().sum() - p[rivals].to_numpy().sum())
-    pa, ra = promo.reindex(after).dropna(how="all"), reference.reindex(after).dropna(how="all")
-    shortfall = float(ra.to_numpy().sum() - pa.to_numpy().sum())
-    base_after = float(ra.to_numpy().sum())
+    from cxsim.experiments.promotions import promotion_components
+
+    c = promotion_components(
+        _long(promo), _long(reference), window.store, window.start, window.days, window.after
+    )
+    first, last = window.start + window.days, window.start + window.days + window.after - 1
+    base_after = float(reference[(reference.index >= first) & (reference.index <= last)].to_numpy().sum())
+    extra = c["bump"]
     ok = extra > 0
     return {
         "promotion_extra": extra,
-        "promotion_switching_share": switching / extra if ok else math.nan,
-        "promotion_acceleration_share": shortfall / extra if ok else math.nan,
-        "promotion_expansion_share": (extra - switching - shortfall) / extra if ok else math.nan,
-        "promotion_post_dip": shortfall / base_after if base_after > 0 else math.nan,
+        "promotion_switching_share": c["switching"] / extra if ok else math.nan,
+        "promotion_acceleration_share": c["acceleration"] / extra if ok else math.nan,
+        "promotion_expansion_share": c["expansion"] / extra if ok else math.nan,
+        "promotion_post_dip": c["acceleration"] / base_after if base_after > 0 else math.nan,
     }
 
 
