@@ -18,6 +18,45 @@ def write_figures(result: Validation, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for p in result.patterns:
         pattern_figure(p, result.table, result.replications, folder / f"{p.id}.png")
+    if not result.elasticities.empty:
+        elasticity_figure(result.elasticities, folder / "elasticities.png")
+
+
+STORE_BAND = (-6.0, -1.0)
+"""P7's band for each store's own-price elasticity (shaded in the elasticity figure)."""
+
+
+def elasticity_figure(table: pd.DataFrame, path: Path) -> None:
+    """Each store's own-price elasticity and the category's, with 95% CIs, against P7's store band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(table) + 2), 4.5))
+    x = np.arange(len(table))
+    ax.axhspan(*STORE_BAND, color="tab:green", alpha=0.15, lw=0, label="P7 band of a store (-6 to -1)")
+    ax.axhline(0, color="0.3", lw=0.8)
+    value = table["elasticity"].to_numpy(float)
+    lo, hi = table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float)
+    err = np.where(np.isfinite(lo), [value - lo, hi - value], 0.0)
+    colors = ["tab:purple" if k == "category" else "tab:blue" for k in table["kind"]]
+    ax.bar(x, value, color=colors, alpha=0.75)
+    ax.errorbar(x, value, yerr=err, fmt="none", ecolor="black", capsize=5, label="mean, 95% CI")
+    ax.set_xticks(x, [textwrap.fill(str(s), 12) for s in table["store"]], fontsize=8)
+    ax.set_ylabel("price elasticity of purchases")
+    step = float(table["step"].iloc[0])
+    reps = int(table["reps"].max())
+    ax.set_title(
+        f"Own-price elasticities (each store's price x (1 ± {step:.0%}), rivals fixed) and the category's "
+        f"(all prices together); {reps} paired replications",
+        fontsize=9,
+        wrap=True,
+    )
+    ax.legend(fontsize=8, loc="lower left", frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Path) -> None:

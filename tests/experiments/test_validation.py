@@ -558,6 +558,7 @@ def test_new_patterns_end_to_end_with_elasticity_table(tmp_path):
     el = pd.read_csv(out / "elasticities.csv")
     assert len(el) == 6 and set(el["kind"]) == {"own", "category"} and (el["reps"] == 2).all()
     assert "price elasticity of purchases" in (out / "patterns.md").read_text()
+    assert (out / "figures" / "elasticities.png").stat().st_size > 1000
     measures = pd.read_parquet(out / "measures.parquet")
     assert {"own_price_elasticity_mean", "dj_rank_penetration", "promotion_switching_share"} <= set(measures)
     runs = pd.read_parquet(out / "runs.parquet")
