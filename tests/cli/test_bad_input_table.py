@@ -145,8 +145,13 @@ CASES = [
     # ---- overrides
     Case(
         "set-nan",
-        ["show", "baseline", "--set", "behaviour.no_purchase=nan"],
-        ("no_purchase", "finite", "nan"),
+        ["show", "baseline", "--set", "behaviour.walk_out_effort=nan"],
+        ("walk_out_effort", "finite", "nan"),
+    ),
+    Case(
+        "set-removed-choice-key",
+        ["show", "baseline", "--set", "behaviour.choice.price=2"],
+        ("behaviour.choice.price", "was removed", "behaviour.choice.money"),
     ),
     Case(
         "set-inf-cost",
@@ -169,8 +174,8 @@ CASES = [
     ),
     Case(
         "set-coefficient-magnitude",
-        ["show", "baseline", "--set", "behaviour.choice.price=1e9"],
-        ("behaviour.choice.price", "from 0 to 1000", "1000000000"),
+        ["show", "baseline", "--set", "behaviour.choice.money=1e9"],
+        ("behaviour.choice.money", "from 0 to 1000", "1000000000"),
     ),
     # ---- command-line options
     Case(

@@ -216,7 +216,7 @@ def test_a_missing_parent_names_the_file_and_the_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ("behaviour.no_purchase=nan", "behaviour.choice.no_purchase"),
+        ("behaviour.walk_out_effort=nan", "behaviour.choice.walk_out_effort"),
         ("stores.giant.fixed_cost=inf", "stores.giant.fixed_cost"),
         ("town.size_km=1e300", "town.size_km"),
         ("stores.giant.delivery_days=-inf", "stores.giant.delivery_days"),

@@ -265,8 +265,10 @@ def test_accounts_book_revenue_and_costs_per_store():
 
 def test_every_old_flat_behaviour_key_has_a_place_in_a_group():
     b = Behaviour()
-    # 0.2.0 removed review_rate, wom_weight, wom_negative_weight, research_reputation_weight (beliefs)
-    assert len(LEGACY_KEYS) == 59 and len(set(LEGACY_KEYS.values())) == 59
+    # 0.2.0 removed review_rate, wom_weight, wom_negative_weight, research_reputation_weight (beliefs);
+    # 0.3.0 removed price, travel_per_km, crowding, delivery_per_day, delivery_hassle, pickup_hassle,
+    # no_purchase (price and time in money, the outside option; Behaviour.removed_keys names replacements)
+    assert len(LEGACY_KEYS) == 52 and len(set(LEGACY_KEYS.values())) == 52
     for key, path in LEGACY_KEYS.items():
         group, name = path.split(".")
         assert group in GROUPS and name in type(getattr(b, group)).model_fields, key
