@@ -61,6 +61,7 @@ class CoreSetup:
     experience: experience.ExperienceCoefficients
     touch_feel: float
     urgency: float
+    ticket: float
     days: int
 
 
@@ -98,6 +99,7 @@ def make_setup(shoppers: int, days: int, seed: int = 7) -> CoreSetup:
         experience=spec.behaviour.experience,
         touch_feel=spec.category.touch_feel,
         urgency=spec.category.urgency,
+        ticket=spec.category.ticket,
         days=days,
     )
 
@@ -146,6 +148,7 @@ def vectorized_core(setup: CoreSetup, seed: int = 1) -> dict[str, Any]:
             touch_feel=setup.touch_feel,
             urgency=setup.urgency,
             c=setup.choice,
+            ticket=setup.ticket,
         )
         alt = choice.gumbel_argmax(rng, u)
         counts += np.bincount(alt, minlength=S * 3 + 1)
@@ -216,7 +219,8 @@ class ShopperAgent(mesa.Agent):
         """(utility, store, fulfilment) of every available alternative; store -1 = not buying."""
         m: MesaCore = self.model  # type: ignore[assignment]
         b = m.b
-        conv = b["convenience"] * self.w_conv
+        conv = b["money"] * b["convenience"] * self.w_conv  # time costs in money (value of time)
+        minute = b["value_of_time"] / 60.0
         out = []
         for s in range(m.n_stores):
             common = (
@@ -228,23 +232,24 @@ class ShopperAgent(mesa.Agent):
                 if not m.available[s][f]:
                     continue
                 seen = 1.0 + b["price_awareness"] * (m.prices[s][f] - 1.0)
-                u = -b["price"] * self.w_price * (seen - 1.0)
+                u = -b["money"] * m.ticket * self.w_price * (seen - 1.0)
                 u += b["service"] * self.w_service * (m.service[s] * m.service_share[f])
                 u += common
                 if f == WALK_IN:
-                    u -= conv * (b["travel_per_km"] * self.dist[s])  # no crowding in the core
+                    u -= conv * minute * (b["minutes_per_km"] * self.dist[s])  # no crowding in the core
                 elif f == DELIVERY:
                     wait = (
-                        b["delivery_per_day"] * (0.5 + m.urgency) * m.delivery_days[s] + b["delivery_hassle"]
+                        b["wait_per_day"] * (0.5 + m.urgency) * m.delivery_days[s]
+                        + minute * b["delivery_minutes"]
                     )
                     u -= conv * wait
                     u -= b["unseen_risk"] * m.touch_feel - b["return_ease"] * m.ease[s][f]
                     u += b["digital_habit"] * self.habit
                 else:
-                    u -= conv * (0.6 * b["travel_per_km"] * self.dist[s] + b["pickup_hassle"])
+                    u -= conv * minute * (0.6 * b["minutes_per_km"] * self.dist[s] + b["pickup_minutes"])
                     u += 0.5 * b["digital_habit"] * self.habit
                 out.append((u, s, f))
-        out.append((b["no_purchase"], -1, -1))
+        out.append((b["outside"], -1, -1))  # the outside option in normal times (no lapse in the core)
         return out
 
     def step(self) -> None:
@@ -306,7 +311,7 @@ class MesaCore(mesa.Model):
         self.atmosphere = st.atmosphere.tolist()
         self.delivery_days = st.delivery_days.tolist()
         self.service_share = choice.SERVICE_SHARE.tolist()
-        self.touch_feel, self.urgency = setup.touch_feel, setup.urgency
+        self.touch_feel, self.urgency, self.ticket = setup.touch_feel, setup.urgency, setup.ticket
         self.keep_loyalty = 1.0 - setup.behaviour.loyalty_decay
         self.keep_familiarity = 1.0 - setup.behaviour.familiarity_decay
         self.counts = [0] * (self.n_stores * 3 + 1)
