@@ -19,8 +19,11 @@ SEEDS = (1, 2)
 PRICES = {"corner_shop": 1.08, "boutique": 1.12, "chain": 1.0, "omni": 0.98, "giant": 0.9}
 
 
-def _outside_share(monkeypatch: pytest.MonkeyPatch, *overrides: str, seed: int = 1) -> float:
-    """Share of today's shoppers with a need who take the outside option, over the run."""
+def outside_share(*overrides: str, shoppers: int = 2000, days: int = 60, seed: int = 1) -> float:
+    """Share of occasions (shoppers with a need, after warm-up) that take the outside option.
+
+    ``python -c "from tests.model.test_choice_demand import outside_share; print(outside_share())"``
+    """
     seen = {"occasions": 0, "outside": 0}
     original = choice_phase._outside
 
@@ -30,8 +33,11 @@ def _outside_share(monkeypatch: pytest.MonkeyPatch, *overrides: str, seed: int =
             seen["outside"] += int(out.sum())
         original(m, d, out)
 
-    monkeypatch.setattr(choice_phase, "_outside", counting)
-    small_run(*overrides, days=60, shoppers=2000, seed=seed)
+    choice_phase._outside = counting
+    try:
+        small_run(*overrides, days=days, shoppers=shoppers, seed=seed)
+    finally:
+        choice_phase._outside = original
     return seen["outside"] / seen["occasions"]
 
 
@@ -54,9 +60,9 @@ def _store_purchases(store: str, *overrides: str, days: int = 60) -> float:
     return total
 
 
-def test_outside_option_takes_a_few_percent_and_more_in_a_recession(monkeypatch: pytest.MonkeyPatch):
-    calm = _outside_share(monkeypatch)
-    slump = _outside_share(monkeypatch, "events=[{type='recession', start=1, days=60, severity=0.3}]")
+def test_outside_option_takes_a_few_percent_and_more_in_a_recession():
+    calm = outside_share()
+    slump = outside_share("events=[{type='recession', start=1, days=60, severity=0.3}]")
     assert 0.02 < calm < 0.12
     assert slump > calm + 0.03
 
@@ -72,6 +78,13 @@ def test_a_general_price_cut_expands_the_category_less_than_one_store_gains():
     own_gain = chain_cut / chain_base - 1.0
     assert category_gain > 0.005
     assert own_gain > category_gain
+
+
+def test_a_big_ticket_sends_shoppers_to_the_cheapest_seller():
+    """At ticket 800 the 10%-cheaper online giant is worth the wait; at ticket 8 it is not."""
+    small = _store_purchases("giant", "category.ticket=8") / _purchases("category.ticket=8")
+    big = _store_purchases("giant", "category.ticket=800") / _purchases("category.ticket=800")
+    assert big > small + 0.05
 
 
 def test_lapsing_needs_reduce_purchases():
