@@ -23,6 +23,7 @@ HEADLINE: tuple[Metric, ...] = tuple(
     metric(name, "summary")
     for name in (
         "online_share",
+        "online_revenue_share",
         "share_delivery",
         "share_pickup",
         "showrooming_rate",
@@ -40,9 +41,11 @@ HEADLINE: tuple[Metric, ...] = tuple(
 )
 """Headline metrics of the comparison table (names, labels and units from the metric registry)."""
 STORE_METRICS: tuple[Metric, ...] = tuple(
-    metric(name, "store_summary") for name in ("market_share", "nps", "cash")
+    metric(name, "store_summary")
+    for name in ("market_share", "revenue_share", "costs", "profit", "nps", "cash")
 )
-"""Per-store metrics of the comparison table (market share and NPS over the window, final cash)."""
+"""Per-store metrics of the comparison table (market and revenue share, costs, profit and NPS over
+the window, final cash): what a move costs and earns beside the share it wins."""
 
 
 def comparison_table(
@@ -98,6 +101,8 @@ def comparison_table(
     order = list(dict.fromkeys(stores["store"]))
     labels = stores.drop_duplicates("store").set_index("store")["label"]
     for m in STORE_METRICS:
+        if m.name not in stores:  # a comparison written before the metric existed
+            continue
         for store in order:
             sub = stores[stores["store"] == store]
             values = sub[["scenario", "rep", m.name]].rename(columns={m.name: "value"})

@@ -15,7 +15,8 @@ Kinds and their ``data``:
 - ``store_entry``: a store opens its doors; ``data`` holds ``type`` and ``start``.
 - ``set``: a store attribute changes; ``data`` holds ``attribute`` and ``value``
   (and ``type``, ``start``).
-- ``closure``: a store ran out of cash and closed; ``data["customers"]`` is how
+- ``closure``: a store gave up for good (its cash and expected profit, docs/ODD.md
+  §7.12) and closed; ``data["customers"]`` is how
   many shoppers had bought there last and now look for a new store.
 - ``strategy``: a store's strategy rule acted; ``data`` holds ``strategy`` (its
   name), ``attribute`` and ``value`` (the new value).

@@ -36,7 +36,7 @@ from cxsim.experiments.promotions import decomposition_text
 
 HEADLINE_FINDINGS = ("online_share", "nps", "mean_satisfaction", "return_rate", "purchases", "stores_closed")
 """Town metrics named in the findings when their difference is clear, in this order."""
-STORE_FINDINGS = (("market_share:", 3), ("nps:", 2), ("cash:", 2))
+STORE_FINDINGS = (("market_share:", 3), ("profit:", 2), ("nps:", 2), ("cash:", 2))
 """Store metrics (row prefix) named in the findings: at most this many, the clearest first."""
 
 

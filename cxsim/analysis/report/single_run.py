@@ -42,12 +42,14 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
     for m in HEADLINE:  # the comparison's headline metrics, as the registry names them
         if m.name in s:
             rows.append(Row([Cell(windowed_label(m, window)), Cell(_value(s[m.name], m.unit))]))
-    share, nps, cash = (
-        windowed_label(metric(k, "store_summary"), window) for k in ("market_share", "nps", "cash")
+    share, nps, cash, costs, profit = (
+        windowed_label(metric(k, "store_summary"), window)
+        for k in ("market_share", "nps", "cash", "costs", "profit")
     )
     for i, (_, r) in enumerate(store_summary(result.stores, window).iterrows()):
         text = (
             f"{share} {format_value(r['market_share'], 'share')} · {nps} {format_value(r['nps'], 'score')}"
+            f" · {costs} {format_value(r['costs'], 'money')} · {profit} {format_value(r['profit'], 'money')}"
             f" · {cash} {format_value(r['cash'], 'money')}"
         )
         rows.append(
