@@ -83,7 +83,7 @@ def promotion_tables(result: Comparison) -> list[Table]:
     out = []
     for title, rows in decomposition_text(result.promotion_decomposition()):
         t = Table(title=title, title_justify="left")
-        t.add_column("purchases")
+        t.add_column("source")
         t.add_column("mean [95% CI]", justify="right")
         t.add_column("share of the bump", justify="right")
         for row in rows:

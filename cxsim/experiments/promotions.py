@@ -11,7 +11,10 @@ Research 40:481, who find about one third of the bump comes from rivals):
   Van Heerde, Leeflang and Wittink 2000, J. Marketing Research 37:383);
 - **expansion** — the rest: purchases that would not have happened at all.
 
-With ``q`` the purchases of the run with the promotion, ``q⁰`` those of the run
+Units are *kept* purchases (net of returns) by default: a promoted impulse buy
+that comes back is bought again within days (docs/ODD.md 7.5), and counting
+both would show the re-purchase as expansion; ``units="purchases"`` counts
+every purchase. With ``q`` the units of the run with the promotion, ``q⁰`` those of the run
 without it, ``s`` the promoting store, ``P`` the promotion's days and ``A`` the
 ``after_days`` days after it::
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,6 +52,7 @@ from cxsim.model.scenario_events import Promotion
 __all__ = [
     "COLUMNS",
     "COMPONENTS",
+    "UNITS",
     "added_promotions",
     "comparison_promotions",
     "decompose_promotion",
@@ -65,7 +69,14 @@ COMPONENTS: dict[str, str] = {
     "expansion": "category expansion (the rest)",
 }
 """The components of the decomposition, in order, with their labels."""
+Units = Literal["kept", "purchases"]
+UNITS: dict[str, str] = {
+    "kept": "kept purchases (net of returns)",
+    "purchases": "purchases (returned ones included)",
+}
+"""What the decomposition counts: kept purchases (the default) or every purchase."""
 COLUMNS = (
+    "units",
     "store",
     "start",
     "days",
@@ -83,10 +94,16 @@ COLUMNS = (
 """Columns of :func:`decompose_promotion`'s table (one row per component)."""
 
 
-def _daily(table: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Purchases by day (rows ``first..last``) and store (columns), zeros where a day or store is absent."""
+def _daily(table: pd.DataFrame, first: int, last: int, units: Units) -> pd.DataFrame:
+    """Units by day (rows ``first..last``) and store (columns), zeros where a day or store is absent."""
     part = table[(table["day"] >= first) & (table["day"] <= last)]
-    wide = part.pivot_table(index="day", columns="store", values="purchases", aggfunc="sum", fill_value=0)
+    if units == "kept":
+        if "returns" not in part:
+            raise ValueError("kept purchases need a 'returns' column (or units='purchases')")
+        part = part.assign(units=part["purchases"] - part["returns"])
+    else:
+        part = part.assign(units=part["purchases"])
+    wide = part.pivot_table(index="day", columns="store", values="units", aggfunc="sum", fill_value=0)
     return wide.reindex(range(first, last + 1), fill_value=0).astype(float)
 
 
@@ -97,18 +114,19 @@ def promotion_components(
     start: int,
     days: int,
     after_days: int,
+    units: Units = "kept",
 ) -> dict[str, float]:
-    """The decomposition of one pair of runs: bump, switching, acceleration and expansion (purchases).
+    """The decomposition of one pair of runs: bump, switching, acceleration and expansion (units).
 
     ``promoted`` and ``reference`` are ``stores`` tables (columns ``day``,
-    ``store``, ``purchases``, one row per store and day) of one run with the
+    ``store``, ``purchases`` and, for kept units, ``returns``; one row per store and day) of one run with the
     promotion and one without it, from the same seed. The promotion runs on
     days ``start .. start + days - 1``; the dip is counted over the
     ``after_days`` days after it, as far as the shorter table reaches.
     """
     last_day = int(min(promoted["day"].max(), reference["day"].max()))
     end = start + days - 1
-    with_p, without = _daily(promoted, start, end), _daily(reference, start, end)
+    with_p, without = _daily(promoted, start, end, units), _daily(reference, start, end, units)
     stores = with_p.columns.union(without.columns)
     with_p, without = (
         with_p.reindex(columns=stores, fill_value=0),
@@ -121,7 +139,7 @@ def promotion_components(
     acceleration = 0.0
     after_last = min(end + after_days, last_day)
     if after_last > end:
-        a, b = _daily(promoted, end + 1, after_last), _daily(reference, end + 1, after_last)
+        a, b = _daily(promoted, end + 1, after_last, units), _daily(reference, end + 1, after_last, units)
         acceleration = float(b.to_numpy().sum() - a.to_numpy().sum())
     return {
         "bump": bump,
@@ -139,12 +157,14 @@ def decompose_promotion(
     days: int,
     after_days: int,
     level: float = 0.95,
+    units: Units = "kept",
 ) -> pd.DataFrame:
     """Decompose a promotion's unit bump at ``store`` over replications, with ``level`` intervals.
 
     Args:
         promoted: ``stores`` tables of the runs with the promotion (columns
-            ``day``, ``store``, ``purchases`` and, for several replications, ``rep``).
+            ``day``, ``store``, ``purchases``, ``returns`` and, for several
+            replications, ``rep``).
         reference: the same for the runs without it; replication ``rep`` of
             both must share its seed (paired runs, common random numbers).
         store: the promoting store's key.
@@ -153,6 +173,8 @@ def decompose_promotion(
         after_days: days after the promotion over which the dip is counted
             (the promotion's ``pull_forward_days`` is the natural choice).
         level: confidence level of the intervals.
+        units: ``"kept"`` (purchases net of returns; the default) or
+            ``"purchases"`` (every purchase; no ``returns`` column needed).
 
     Returns:
         One row per component (``bump``, ``switching``, ``acceleration``,
@@ -166,7 +188,7 @@ def decompose_promotion(
     for g in groups:
         a = promoted if key is None else promoted[promoted[key] == g]
         b = reference if key is None else reference[reference[key] == g]
-        per_rep.append(promotion_components(a, b, store, start, days, after_days))
+        per_rep.append(promotion_components(a, b, store, start, days, after_days, units))
     values = pd.DataFrame(per_rep, columns=list(COMPONENTS))
     bump = values["bump"].to_numpy(dtype=float)
     rows: list[dict[str, Any]] = []
@@ -178,6 +200,7 @@ def decompose_promotion(
         s_mean, s_lo, s_hi, _, _ = mean_ci(share, level)
         rows.append(
             {
+                "units": units,
                 "store": store,
                 "start": start,
                 "days": days,
@@ -203,7 +226,7 @@ def _purchases_by_day(spec: Scenario) -> pd.DataFrame:
     """One run's purchases by day and store (a replication's collect function)."""
     model = CXModel(spec)
     model.run()
-    out: pd.DataFrame = model.store_table()[["day", "store", "purchases"]]
+    out: pd.DataFrame = model.store_table()[["day", "store", "purchases", "returns"]]
     return out
 
 
@@ -225,6 +248,7 @@ def run_decomposition(
     backend: Backend | None = None,
     progress: Callable[[int], None] | None = None,
     level: float = 0.95,
+    units: Units = "kept",
 ) -> pd.DataFrame:
     """Run a scenario with and without one of its promotions, paired, and decompose the bump.
 
@@ -241,6 +265,7 @@ def run_decomposition(
         backend: an open executor (:func:`~cxsim.experiments.runner.open_executor`).
         progress: called with 1 after each finished run.
         level: confidence level of the intervals.
+        units: ``"kept"`` (net of returns) or ``"purchases"``.
 
     Returns:
         :func:`decompose_promotion`'s table.
@@ -280,6 +305,7 @@ def run_decomposition(
         ev.days,
         after,
         level,
+        units,
     )
 
 
@@ -321,7 +347,9 @@ def added_promotions(variant: Mapping[str, Any], reference: Mapping[str, Any]) -
     return out
 
 
-def comparison_promotions(stores: pd.DataFrame, meta: Mapping[str, Any], level: float = 0.95) -> pd.DataFrame:
+def comparison_promotions(
+    stores: pd.DataFrame, meta: Mapping[str, Any], level: float = 0.95, units: Units = "kept"
+) -> pd.DataFrame:
     """The decomposition of each promotion a compared scenario adds to the reference.
 
     ``stores`` is a comparison's per-replication ``stores`` table (``scenario``
@@ -352,6 +380,7 @@ def comparison_promotions(stores: pd.DataFrame, meta: Mapping[str, Any], level: 
                 int(ev["days"]),
                 int(ev.get("pull_forward_days", Promotion.model_fields["pull_forward_days"].default)),
                 level,
+                units,
             )
             parts.append(table.assign(scenario=label, reference=ref, discount=float(ev["discount"])))
     if not parts:
@@ -369,8 +398,8 @@ def _percent(x: float) -> str:
 def decomposition_text(table: pd.DataFrame) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """:func:`comparison_promotions`'s table for people: per promotion a title and its rows.
 
-    Each row is (component label, purchases ``mean [95% CI]``, share of the bump
-    ``mean [95% CI]``), the bump first.
+    Each row is (component label, units ``mean [95% CI]``, share of the bump
+    ``mean [95% CI]``), the bump first; the title says which units (kept purchases by default).
     """
     out: list[tuple[str, list[tuple[str, str, str]]]] = []
     keys = ["scenario", "store", "start", "days"]
@@ -380,7 +409,8 @@ def decomposition_text(table: pd.DataFrame) -> list[tuple[str, list[tuple[str, s
         when = f"day {first['start']}" if end == int(first["start"]) else f"days {first['start']}–{end}"
         title = (
             f"{first['scenario']}: {first['store']}'s promotion ({when}, {float(first['discount']):.0%} off) "
-            f"against {first['reference']}; dip counted over the {first['after_days']} days after"
+            f"against {first['reference']}; {UNITS[str(first['units'])]}, "
+            f"dip counted over the {first['after_days']} days after"
         )
         rows = []
         for r in g.itertuples(index=False):

@@ -76,3 +76,16 @@ def reached(
         return soon[:0]
     prob = reach_probability(discount, response, price_weight[soon], c)
     return soon[rng.random(soon.size) < prob]
+
+
+def held_days(due_on: np.ndarray, day: int) -> np.ndarray:
+    """Days a purchase made early is held before it is needed (0 for a purchase made when due).
+
+    What a shopper bought early because of a deal it holds until its need's
+    original day (Blattberg, Eppen and Lieberman 1981, J. Marketing 45(1):116,
+    on households' inventories): its next need is counted from that day, not
+    from the purchase, so buying early moves a purchase in time without adding
+    one (the post-promotion dip; Van Heerde, Leeflang and Wittink 2000).
+    """
+    out: np.ndarray = np.maximum(np.asarray(due_on, dtype=np.int64) - day, 0)
+    return out

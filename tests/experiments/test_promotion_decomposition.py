@@ -20,7 +20,7 @@ from cxsim.model.scenario import load_scenario
 
 
 def table(rows: list[tuple[int, str, float]], rep: int | None = None) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["day", "store", "purchases"])
+    df = pd.DataFrame(rows, columns=["day", "store", "purchases"]).assign(returns=0.0)
     return df if rep is None else df.assign(rep=rep)
 
 
@@ -54,6 +54,20 @@ def test_the_dip_is_counted_only_within_the_window_and_the_table():
     assert promotion_components(table(short), table(flat()), "a", 5, 1, 30)["acceleration"] == pytest.approx(
         4.0
     )
+
+
+def test_kept_units_leave_out_returned_purchases():
+    # 30 needs bought early at a (none from rivals, all missing in the days after); 8 of the
+    # early buys come back and are bought again on day 7
+    pro = table(promoted(30, 0, 30))
+    pro.loc[(pro.day == 5) & (pro.store == "a"), "returns"] = 8.0
+    pro.loc[(pro.day == 7) & (pro.store == "a"), "purchases"] += 8.0
+    kept = promotion_components(pro, table(flat()), "a", 5, 1, 5)
+    every = promotion_components(pro, table(flat()), "a", 5, 1, 5, units="purchases")
+    assert kept == {"bump": 22.0, "switching": 0.0, "acceleration": 22.0, "expansion": 0.0}
+    assert every == {"bump": 30.0, "switching": 0.0, "acceleration": 22.0, "expansion": 8.0}
+    with pytest.raises(ValueError, match="returns"):
+        promotion_components(pro.drop(columns="returns"), table(flat()), "a", 5, 1, 5)
 
 
 def test_a_store_missing_from_one_table_counts_zero():
@@ -129,7 +143,7 @@ def test_compare_decomposes_a_promotion_the_variant_adds(tmp_path):
     assert bump["bump"] > 0
     assert np.isclose(bump[["switching", "acceleration", "expansion"]].sum(), bump["bump"])
     ((title, rows),) = decomposition_text(out)
-    assert "chain" in title and "40% off" in title
+    assert "chain" in title and "40% off" in title and "kept purchases" in title
     assert [r[0] for r in rows] == list(COMPONENTS.values())
     comp.save(tmp_path / "c")
     assert (tmp_path / "c" / "promotion_decomposition.csv").is_file()

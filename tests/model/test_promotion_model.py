@@ -70,3 +70,20 @@ def test_a_promotion_of_a_closed_store_reaches_nobody():
     a = np.array([r.timeseries["purchases"].to_numpy() for r in none])
     b = np.array([r.timeseries["purchases"].to_numpy() for r in deep])
     assert np.array_equal(a, b)
+
+
+def test_a_shopper_who_bought_early_needs_again_only_after_its_need_s_day():
+    import cxsim
+    from cxsim.model.scenario import load_scenario
+
+    spec = load_scenario("baseline", ["town.shoppers=2000", promo(0.40, response=0.8)], days=DAYS, seed=1)
+    m = cxsim.CXModel(spec)
+    while m.day < START - 1:
+        m.step()
+    due = m.shoppers.next_need.copy()
+    m.step()
+    a = m.shoppers
+    early = np.flatnonzero((a.last_purchase == START) & (due > START) & (a.return_store < 0))
+    assert early.size > 50  # the promotion's early buyers
+    assert (a.last_store[early] == m.store_names.index("chain")).all()
+    assert (a.next_need[early] > due[early]).all()

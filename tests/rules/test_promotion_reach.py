@@ -70,3 +70,9 @@ def test_the_coefficient_is_a_behaviour_group():
     assert b.promotions.depth == 0.3
     with pytest.raises(ValidationError):
         Behaviour.model_validate({"promotions": {"depth": 0.0}})
+
+
+def test_what_is_bought_early_is_held_until_the_need_s_day():
+    from cxsim.rules.promotions import held_days
+
+    assert held_days(np.array([10, 12, 40, 8]), 10).tolist() == [0, 2, 30, 0]

@@ -180,15 +180,15 @@ def promotion_tables(comp: Comparison) -> list[SubTable]:
     out = []
     for title, rows in decomposition_text(comp.promotion_decomposition()):
         head = [
-            Cell("purchases"),
+            Cell("source"),
             Cell("mean", small="[95% CI]"),
             Cell("share of the bump", small="[95% CI]"),
         ]
         body = [Row([Cell(label), Cell(count), Cell(share)]) for label, count, share in rows]
         note = (
             f"{title}. Paired replications (same seed with and without the promotion): the bump is the "
-            "promoting store's extra purchases on the promotion's days; from rivals, the purchases the other "
-            "stores lost on those days; acceleration, the purchases the whole town lost in the days after "
+            "promoting store's extra sales on the promotion's days; from rivals, the sales the other "
+            "stores lost on those days; acceleration, the sales the whole town lost in the days after "
             "(needs bought early); expansion, the rest (van Heerde, Gupta and Wittink 2003 find about one "
             "third of a bump comes from rivals). promotion_decomposition.csv has every number."
         )

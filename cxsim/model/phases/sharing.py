@@ -16,6 +16,7 @@ from cxsim.rules import (
 from cxsim.rules import (
     needs as needs_rules,
 )
+from cxsim.rules import promotions as promotion_rules
 from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _after_purchase(m: CXModel, d: DayState) -> None:
     a.impulse[p.shopper] = -1
     a.next_need[p.shopper] = needs_rules.draw_next_need(
         m.rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
-    )
+    ) + promotion_rules.held_days(d.due_on, d.day)  # bought early: held until its need's day
     _reopen_returned(m, d)
 
 
