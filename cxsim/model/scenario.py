@@ -356,6 +356,11 @@ def _expected(exc: ValidationError) -> str:
     return config.expected_of(exc)
 
 
+def _removed_note(attribute: str) -> str | None:
+    note = Store.removed_keys.get(attribute)
+    return None if note is None else f"{attribute!r} was removed: {note}"
+
+
 def check_consistency(s: Scenario, source: str) -> None:
     """Checks that span several keys: shares, store references, the horizon."""
     total = sum(seg.share for seg in s.segments.values())
@@ -395,7 +400,7 @@ def check_consistency(s: Scenario, source: str) -> None:
                     f"events.{i}.attribute",
                     "a store attribute that can change",
                     ev.attribute,
-                    did_you_mean(ev.attribute, settable),
+                    _removed_note(ev.attribute) or did_you_mean(ev.attribute, settable),
                 )
             try:
                 s.stores[ev.store].model_copy().__setattr__(ev.attribute, ev.value)

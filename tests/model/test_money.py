@@ -182,3 +182,9 @@ def test_the_online_price_gap_sets_the_online_price_and_channel_consistency_does
     assert omni.online_price == pytest.approx(omni.price * (1 - omni.online_price_gap))
     omni.online_price_gap = 0.1
     assert omni.online_price == pytest.approx(omni.price * 0.9)
+
+
+def test_a_set_event_on_strategy_cost_is_refused_naming_its_replacement():
+    event = "events=[{type='set', store='chain', start=5, attribute='strategy_cost', value=8.0}]"
+    with pytest.raises(ScenarioError, match="online_channel_cost"):
+        load_scenario("baseline", [event])
