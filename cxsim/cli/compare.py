@@ -4,7 +4,9 @@ Scenarios may be variants written inline (``[NAME=]SCENARIO[+PATH=VALUE...]``, a
 arguments or with ``--variant``, see :mod:`cxsim.experiments.variants`);
 ``--reference NAME`` picks the scenario the differences are taken against;
 ``--set`` changes every scenario, and the table's title says so; ``--xlsx``
-adds ``comparison.xlsx`` (an Excel workbook) to the output folder.
+adds ``comparison.xlsx`` (an Excel workbook) to the output folder. A scenario
+that differs from the reference only by promotions it adds gets each
+promotion's bump decomposed (:mod:`cxsim.experiments.promotions`), automatically.
 """
 
 from __future__ import annotations
@@ -192,6 +194,10 @@ def compare(
     difference against the reference (the first scenario, or --reference);
     writes comparison.csv/.parquet, switching_flows.csv/.parquet, the
     per-replication tables, figures/ and report.html (and comparison.xlsx).
+    A scenario that differs from the reference only by a promotion it adds
+    (e.g. baseline singles_day) also gets the promotion's bump decomposed into
+    switching from rivals, acceleration and category expansion
+    (promotion_decomposition.csv).
     """
     parsed = resolve_variants(scenarios or [], variant or [])
     labels = [v.name for v in parsed]
