@@ -15,10 +15,14 @@ are independent, plain logit) and the inclusive value
 
     P(j) = exp(I_k) / sum_l exp(I_l)  x  exp(V_j / lambda_k) / sum_{m in k} exp(V_m / lambda_k).
 
-:func:`nested_logit_draw` draws from it exactly: a Gumbel-max over the inclusive values
-picks the nest, then a Gumbel-max over ``V / lambda_k`` within it picks the
-alternative. ``-inf`` marks an unavailable alternative; a nest with none
-available has ``I_k = -inf`` and is never chosen.
+:func:`nested_logit_draw` draws from it exactly: the nest by its probability
+(a logit over the inclusive values), then the alternative within the nest (a
+logit over ``V / lambda_k``), each by inverse-CDF sampling with one uniform per
+row. This is the same distribution as a Gumbel-max over the inclusive values
+followed by a Gumbel-max over ``V / lambda_k`` within the nest, with two random
+numbers per shopper instead of one per alternative (the choice runs for every
+shopper with a need, every day). ``-inf`` marks an unavailable alternative; a
+nest with none available has ``I_k = -inf`` and is never chosen.
 """
 
 from __future__ import annotations
@@ -26,55 +30,61 @@ from __future__ import annotations
 import numpy as np
 
 
-def _inclusive_values(
+def _weights(
     utilities: np.ndarray, nest: np.ndarray, lambdas: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Utilities scaled by their nest's lambda ``(n, J)`` and the inclusive values ``(n, K)``."""
-    lam = lambdas[nest]
-    scaled = utilities / lam
-    K = lambdas.size
-    iv = np.full((utilities.shape[0], K), -np.inf)
-    for k in range(K):
-        cols = np.flatnonzero(nest == k)
-        if cols.size == 0:
-            continue
-        part = scaled[:, cols]
-        top = np.max(part, axis=1)
-        safe = np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(divide="ignore"):
-            total = np.log(np.exp(part - safe[:, None]).sum(axis=1))
-        iv[:, k] = lambdas[k] * (safe + total)
-    return scaled, iv
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Within-nest weights ``exp(V/lambda - m)`` ``(n, J)``, their nest sums and inclusive values ``(n, K)``.
+
+    ``m`` is each row's largest ``V / lambda`` (so no weight overflows; a nest more than
+    ~700 below it has weight 0, a probability below 1e-300). Unavailable alternatives
+    (``-inf``) weigh 0; a nest with none available has inclusive value ``-inf``.
+    """
+    scaled = utilities / lambdas[nest]
+    top = np.max(scaled, axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weight = np.exp(scaled - top)
+    member = (nest[:, None] == np.arange(lambdas.size)[None, :]).astype(np.float64)
+    total = weight @ member
+    with np.errstate(divide="ignore"):
+        iv = lambdas[None, :] * (top + np.log(total))
+    return weight, total, iv
+
+
+def _first_above(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, the first column whose cumulative weight exceeds ``u`` x the row's total."""
+    out: np.ndarray = np.argmax(cumulative > u[:, None] * cumulative[:, -1:], axis=1)
+    return out
 
 
 def nested_logit_draw(
     rng: np.random.Generator, utilities: np.ndarray, nest: np.ndarray, lambdas: np.ndarray
 ) -> np.ndarray:
-    """Draw one alternative per row from the nested logit (exact, by two Gumbel-max draws).
+    """Draw one alternative per row from the nested logit, exactly.
 
     ``utilities`` is ``(n, J)`` (``-inf``: unavailable), ``nest`` ``(J,)`` the nest of
-    each column (0..K-1), ``lambdas`` ``(K,)`` the dissimilarities. The nest is the argmax
-    of inclusive value plus standard Gumbel noise (its logit over the inclusive values);
-    the alternative is the argmax of ``V / lambda_k`` plus Gumbel noise among the columns
-    of that nest (the within-nest logit). Each row must have an available alternative.
+    each column (0..K-1), ``lambdas`` ``(K,)`` the dissimilarities. First the nest, with
+    probabilities ``exp(I_k) / sum_l exp(I_l)`` over the inclusive values, then the
+    alternative within it, with probabilities ``exp(V_j / lambda_k)`` normalised over the
+    nest; each by inverting its cumulative distribution with one uniform draw per row
+    (two uniforms per row in all: the same distribution as the two Gumbel-max draws of
+    the module docstring, at a fraction of the random numbers). Each row must have an
+    available alternative.
     """
-    scaled, iv = _inclusive_values(utilities, nest, lambdas)
-    chosen_nest = np.argmax(iv + rng.gumbel(size=iv.shape), axis=1)
-    inner = scaled + rng.gumbel(size=scaled.shape)
-    inner[nest[None, :] != chosen_nest[:, None]] = -np.inf
-    out: np.ndarray = np.argmax(inner, axis=1)
-    return out
+    weight, _, iv = _weights(utilities, nest, lambdas)
+    n = utilities.shape[0]
+    u_nest, u_alt = rng.random((2, n))
+    p_nest = np.exp(iv - np.max(iv, axis=1, keepdims=True))
+    chosen = _first_above(np.cumsum(p_nest, axis=1), u_nest)
+    inside = np.where(nest[None, :] == chosen[:, None], weight, 0.0)
+    return _first_above(np.cumsum(inside, axis=1), u_alt)
 
 
 def nested_logit_probabilities(utilities: np.ndarray, nest: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
     """Closed-form nested-logit probabilities per row, ``(n, J)`` (for analysis and tests)."""
-    scaled, iv = _inclusive_values(utilities, nest, lambdas)
-    top = np.max(iv, axis=1, keepdims=True)
-    e = np.exp(iv - top)
+    weight, total, iv = _weights(utilities, nest, lambdas)
+    e = np.exp(iv - np.max(iv, axis=1, keepdims=True))
     p_nest = e / e.sum(axis=1, keepdims=True)
-    own_iv = iv[:, nest] / lambdas[nest]
-    with np.errstate(invalid="ignore"):
-        within = np.exp(scaled - own_iv)
-    within = np.where(np.isfinite(scaled), within, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = np.where(weight > 0.0, weight / total[:, nest], 0.0)
     out: np.ndarray = p_nest[:, nest] * within
     return out
