@@ -63,7 +63,7 @@ def elasticity_rich_table(table: pd.DataFrame) -> Table:
         title_justify="left",
     )
     for col in ("scenario", "store", "elasticity [95% CI]", "purchases in the window", "reps"):
-        t.add_column(col, no_wrap=True)
+        t.add_column(col, overflow="fold", no_wrap=col == "reps")
     for _, r in table.iterrows():
         t.add_row(
             str(r["scenario"]),

@@ -97,14 +97,13 @@ def observe(spec: Scenario, purchases: bool = False) -> Observation:
         measures = purchase_measures(
             result.purchases, int(summary["shoppers"]), int(summary["days"]), spec.summary_window_days
         )
-    daily = result.stores.pivot_table(index="day", columns="store", values="purchases", aggfunc="sum")
     return Observation(
         summary=summary,
         timeseries=result.timeseries.drop(columns=["events"]),
         lockdown=first_lockdown(spec),
         days=spec.days,
         measures=measures,
-        store_daily=daily.reindex(columns=list(spec.stores), fill_value=0.0),
+        store_daily=result.stores[["day", "store", "purchases", "returns"]].reset_index(drop=True),
     )
 
 
@@ -488,6 +487,10 @@ def validate_patterns(
         "price_runs": {
             plan.label(k): {"step": plan.step, "variants": list(v)} for k, v in plan.variants.items()
         },
+        "elasticities": [
+            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+            for row in elasticity.to_dict(orient="records")
+        ],
         "runs": len(jobs),
         "patterns_files": sorted({str(p.origin) for p in patterns}),
         "seconds": round(time.time() - started, 1),

@@ -227,7 +227,7 @@ class Observation:
     """Values of :data:`cxsim.experiments.validation_measures.MEASURES` for this replication
     (double jeopardy from the run; elasticities and a promotion's decomposition added by the driver)."""
     store_daily: pd.DataFrame | None = None
-    """Purchases per day (index) and store (columns), from the run's ``stores`` table."""
+    """The run's ``stores`` table cut to ``day``, ``store``, ``purchases`` and ``returns``."""
 
 
 def first_lockdown(spec: Scenario) -> tuple[int, int] | None:

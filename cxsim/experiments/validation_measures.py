@@ -50,7 +50,7 @@ ELASTICITY_MEASURES: dict[str, str] = {
     "category_price_elasticity": "elasticity of all purchases to every store's price changed together",
 }
 PROMOTION_MEASURES: dict[str, str] = {
-    "promotion_extra": "the promoting store's extra purchases on the promotion's days",
+    "promotion_extra": "the promoting store's extra kept purchases on the promotion's days",
     "promotion_switching_share": "share of the promoting store's extra purchases lost by its rivals",
     "promotion_acceleration_share": "category shortfall in the days after the promotion, per extra purchase",
     "promotion_expansion_share": "the rest: 1 - switching - acceleration",
@@ -180,10 +180,11 @@ def elasticity_table(
 
 
 def window_purchases(daily: pd.DataFrame | None, last_day: int, window_days: int) -> dict[str, float]:
-    """Purchases per store over a run's last ``window_days`` days, from purchases per day and store."""
+    """Purchases per store over a run's last ``window_days`` days, from a ``stores``-like table."""
     if daily is None:
         return {}
-    return {str(k): float(v) for k, v in daily[daily.index > last_day - window_days].sum().items()}
+    part = daily[daily["day"] > last_day - window_days]
+    return {str(k): float(v) for k, v in part.groupby("store", sort=False)["purchases"].sum().items()}
 
 
 def format_elasticity(row: pd.Series | dict[str, Any]) -> str:
@@ -230,33 +231,28 @@ def first_promotion(spec: Scenario) -> PromotionWindow | None:
     return None
 
 
-def _long(daily: pd.DataFrame) -> pd.DataFrame:
-    """Purchases per day (index) and store (columns) as a ``stores``-like table (day, store, purchases)."""
-    out = daily.rename_axis(index="day", columns="store").stack().rename("purchases").reset_index()
-    return out
-
-
 def promotion_decomposition(
     promo: pd.DataFrame, reference: pd.DataFrame, window: PromotionWindow
 ) -> dict[str, float]:
     """Decompose a promotion's bump against the same town without it (same seed and days).
 
-    ``promo`` and ``reference``: purchases per day (index) and store (columns).
-    The counts are :func:`cxsim.experiments.promotions.promotion_components` (the
-    one decomposition, also shown by ``compare`` and the report): extra = the
-    promoting store's purchases on the promotion's days minus the reference's;
-    switching = what its rivals lost on those days; acceleration = the category's
-    shortfall over ``window.after`` days after the promotion; expansion = the rest.
-    Shares are of the extra purchases (NaN when there are none); the post-promotion
-    dip is the acceleration over the reference's purchases of those days.
+    ``promo`` and ``reference``: ``stores``-like tables (``day``, ``store``,
+    ``purchases``, ``returns``). The counts are
+    :func:`cxsim.experiments.promotions.promotion_components` (the one decomposition,
+    also shown by ``compare`` and the report, in kept purchases, net of returns):
+    extra = the promoting store's units on the promotion's days minus the
+    reference's; switching = what its rivals lost on those days; acceleration = the
+    category's shortfall over ``window.after`` days after the promotion; expansion =
+    the rest. Shares are of the extra units (NaN when there are none); the
+    post-promotion dip is the acceleration over the reference's kept purchases of those days.
     """
     from cxsim.experiments.promotions import promotion_components
 
-    c = promotion_components(
-        _long(promo), _long(reference), window.store, window.start, window.days, window.after
-    )
+    c = promotion_components(promo, reference, window.store, window.start, window.days, window.after)
     first, last = window.start + window.days, window.start + window.days + window.after - 1
-    base_after = float(reference[(reference.index >= first) & (reference.index <= last)].to_numpy().sum())
+    last = min(last, int(promo["day"].max()), int(reference["day"].max()))
+    after = reference[(reference["day"] >= first) & (reference["day"] <= last)]
+    base_after = float((after["purchases"] - after["returns"]).sum())
     extra = c["bump"]
     ok = extra > 0
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -438,17 +439,23 @@ def test_promotion_decomposition_of_a_known_bump():
     days = pd.Index(range(1, 21), name="day")
     reference = pd.DataFrame({"promo": 10.0, "r1": 20.0, "r2": 30.0}, index=days)
     promo = reference.copy()
-    promo.loc[10, "promo"] += 100  # the bump on day 10 ...
+    promo.loc[10, "promo"] += 110  # the bump on day 10, of which 10 come back (100 kept) ...
     promo.loc[10, "r1"] -= 20  # ... 30 of it from rivals
     promo.loc[10, "r2"] -= 10
     promo.loc[11:15, "r2"] -= 4  # a dip of 20 purchases over the 5 days after
-    out = promotion_decomposition(promo, reference, PromotionWindow("promo", 10, 1, 5))
-    assert out["promotion_extra"] == 100
+
+    def long(wide, returned_on_day_10=0.0):
+        out = wide.rename_axis(columns="store").stack().rename("purchases").reset_index()
+        out["returns"] = np.where((out["day"] == 10) & (out["store"] == "promo"), returned_on_day_10, 0.0)
+        return out
+
+    out = promotion_decomposition(long(promo, 10.0), long(reference), PromotionWindow("promo", 10, 1, 5))
+    assert out["promotion_extra"] == 100  # kept purchases, net of returns
     assert out["promotion_switching_share"] == pytest.approx(0.30)
     assert out["promotion_acceleration_share"] == pytest.approx(0.20)
     assert out["promotion_expansion_share"] == pytest.approx(0.50)
     assert out["promotion_post_dip"] == pytest.approx(20 / (5 * 60))
-    flat = promotion_decomposition(reference, reference, PromotionWindow("promo", 10, 1, 5))
+    flat = promotion_decomposition(long(reference), long(reference), PromotionWindow("promo", 10, 1, 5))
     assert np.isnan(flat["promotion_switching_share"]) and flat["promotion_post_dip"] == 0
 
 
@@ -559,6 +566,8 @@ def test_new_patterns_end_to_end_with_elasticity_table(tmp_path):
     assert len(el) == 6 and set(el["kind"]) == {"own", "category"} and (el["reps"] == 2).all()
     assert "price elasticity of purchases" in (out / "patterns.md").read_text()
     assert (out / "figures" / "elasticities.png").stat().st_size > 1000
+    info = json.loads((out / "validation.json").read_text())
+    assert [r["store"] for r in info["elasticities"]] == list(el["store"])
     measures = pd.read_parquet(out / "measures.parquet")
     assert {"own_price_elasticity_mean", "dj_rank_penetration", "promotion_switching_share"} <= set(measures)
     runs = pd.read_parquet(out / "runs.parquet")
