@@ -236,7 +236,7 @@ class Evaluator:
         jobs: list[Job] = []
         for i, plan in enumerate(plans):
             for job in plan_jobs(plan, self.patterns, len(self.settings.seeds)):
-                jobs.append(Job(f"{i}#{job.key}", job.spec, job.seed))
+                jobs.append(Job(f"{i}#{job.key}", job.spec, job.seed, job.purchases))
         observations = run_jobs(jobs, self.workers, self.progress, self.backend)
         out = []
         for i, (values, plan) in enumerate(zip(points, plans, strict=True)):
