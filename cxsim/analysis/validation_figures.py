@@ -19,15 +19,19 @@ def write_figures(result: Validation, folder: Path) -> None:
     for p in result.patterns:
         pattern_figure(p, result.table, result.replications, folder / f"{p.id}.png")
     if not result.elasticities.empty:
-        elasticity_figure(result.elasticities, folder / "elasticities.png")
+        elasticity_figure(result.elasticities, folder / "elasticities.png", store_band(result.table))
 
 
-STORE_BAND = (-6.0, -1.0)
-"""P7's band for each store's own-price elasticity (shaded in the elasticity figure)."""
+def store_band(table: pd.DataFrame) -> tuple[float, float] | None:
+    """The band of the check on the most elastic store (P7's band for one store), if a pattern has one."""
+    rows = table[(table["metric"] == "own_price_elasticity_min") & (table["kind"] == "band")]
+    if rows.empty:
+        return None
+    return float(rows["band_low"].iloc[0]), float(rows["band_high"].iloc[0])
 
 
-def elasticity_figure(table: pd.DataFrame, path: Path) -> None:
-    """Each store's own-price elasticity and the category's, with 95% CIs, against P7's store band."""
+def elasticity_figure(table: pd.DataFrame, path: Path, band: tuple[float, float] | None = None) -> None:
+    """Each store's own-price elasticity and the category's, with 95% CIs, against a store's band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +39,11 @@ def elasticity_figure(table: pd.DataFrame, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(table) + 2), 4.5))
     x = np.arange(len(table))
-    ax.axhspan(*STORE_BAND, color="tab:green", alpha=0.15, lw=0, label="P7 band of a store (-6 to -1)")
+    if band is not None:
+        lo_b, hi_b = band
+        ax.axhspan(
+            lo_b, hi_b, color="tab:green", alpha=0.15, lw=0, label=f"band of a store ({lo_b:g} to {hi_b:g})"
+        )
     ax.axhline(0, color="0.3", lw=0.8)
     value = table["elasticity"].to_numpy(float)
     lo, hi = table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float)

@@ -583,3 +583,64 @@ def test_promotion_measures_need_a_promotion_and_a_reference(tmp_path):
     res = invoke("--patterns", str(bad), "--only", "X", "--out", str(tmp_path / "o"), *SMALL)
     assert res.exit_code == 2 and "promotion event" in res.output.replace("\n", " ")
     assert not (tmp_path / "o").exists()
+
+
+def test_lockdown_demand_and_double_jeopardy_end_to_end(tmp_path):
+    """P9- and P10-like checks on a tiny town: purchases kept in the worker, lockdown windows."""
+    write(
+        tmp_path,
+        "lock.toml",
+        'extends = "baseline"\nname = "lock"\n[[events]]\ntype = "lockdown"\nstart = 40\ndays = 20\n',
+    )
+    patterns = write(
+        tmp_path,
+        "p.toml",
+        """
+[[patterns]]
+id = "D9"
+name = "lockdown demand"
+scenario = "lock.toml"
+source = "a test"
+  [[patterns.checks]]
+  metric = "1 - during_lockdown(purchases) / before_lockdown(purchases, 28)"
+  band = [-1, 1]
+  [[patterns.checks]]
+  metric = "1.000001 > during_lockdown(online_share)"
+
+[[patterns]]
+id = "D10"
+name = "double jeopardy"
+scenario = "baseline"
+source = "a test"
+  [[patterns.checks]]
+  metric = "dj_penetration_ratio"
+  band = [1, 1000]
+  [[patterns.checks]]
+  metric = "dj_rank_penetration + 2 > 0"
+""",
+    )
+    out = tmp_path / "out"
+    small = ["--reps", "2", "--workers", "1", "--set", "town.shoppers=200", "--set", "warmup_days=20"]
+    res = invoke(
+        "--patterns",
+        str(patterns),
+        "--only",
+        "D9",
+        "--only",
+        "D10",
+        "--out",
+        str(out),
+        *small,
+        "--days",
+        "60",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    measures = pd.read_parquet(out / "measures.parquet")
+    assert (
+        list(measures["scenario"]) == ["baseline", "baseline"]
+        and (measures["dj_penetration_ratio"] >= 1).all()
+    )
+    assert not (out / "elasticities.csv").exists()  # no elasticity pattern, no price runs
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 4 and not runs["run"].str.contains("#").any()
