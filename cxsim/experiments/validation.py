@@ -9,7 +9,9 @@ a 95% confidence interval, the band, pass or fail and the source, and writes the
 table and one figure per pattern.
 
 Metrics are written in a tiny expression language that is parsed, never
-evaluated as Python: numbers, ``+ - * /``, parentheses, summary column names,
+evaluated as Python: numbers, ``+ - * /``, parentheses, summary column names
+(and derived measures: price elasticities from paired price runs, a promotion's
+decomposition, double jeopardy; :mod:`cxsim.experiments.validation_measures`),
 a few built-in window functions of timeseries columns (:data:`FUNCTIONS`), and
 at most one top-level comparison ``>`` or ``<``.
 

@@ -1,7 +1,8 @@
 """The metric language of validation patterns, and what a metric sees of a run.
 
 Metrics are written in a tiny expression language that is parsed, never
-evaluated as Python: numbers, ``+ - * /``, parentheses, summary column names,
+evaluated as Python: numbers, ``+ - * /``, parentheses, summary column names
+(and the derived measures of :mod:`cxsim.experiments.validation_measures`),
 a few built-in window functions of timeseries columns (:data:`FUNCTIONS`),
 ``ref(...)`` (the same expression on the pattern's reference run) and at most
 one top-level comparison ``>`` or ``<``.

@@ -283,7 +283,8 @@ def check_pattern(p: Pattern, spec: Scenario) -> None:
                     raise InputError(
                         str(p.origin),
                         key,
-                        "summary column names (or a window function of a timeseries column)",
+                        "summary column names or derived measures (or a window function of a timeseries"
+                        " column)",
                         node.name,
                         did_you_mean(node.name, known) or f"known: {', '.join(known)}",
                     )
