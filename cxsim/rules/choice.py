@@ -113,7 +113,7 @@ class ChoiceCoefficients(Coefficients):
     (holding cost: Blattberg, Eppen and Lieberman 1981); added, in money, to its option to wait."""
     nest_physical: Dissimilarity = 0.5
     """Dissimilarity of the nest of physical stores' alternatives (1 = plain logit)."""
-    nest_online: Dissimilarity = 0.25
+    nest_online: Dissimilarity = 0.2
     """Dissimilarity of the nest of online stores' alternatives (1 = plain logit)."""
     nest_omnichannel: Dissimilarity = 0.5
     """Dissimilarity of the nest of omnichannel stores' alternatives (1 = plain logit)."""
