@@ -61,13 +61,10 @@ from cxsim.experiments.validation_measures import (
     purchase_measures,
     window_purchases,
 )
-from cxsim.experiments.validation_patterns import (
-    Check,
-    Pattern,
-    check_pattern,
-    format_value,
-    markdown_table,
-)
+from cxsim.experiments.validation_patterns import Check, Pattern, check_pattern
+from cxsim.experiments.validation_patterns import band_distance as band_distance  # re-exported: old place
+from cxsim.experiments.validation_patterns import format_value as format_value
+from cxsim.experiments.validation_patterns import markdown_table as markdown_table
 from cxsim.model.scenario import Scenario, find_scenario_file, load_scenario
 
 # =========================================================================== running
@@ -241,27 +238,6 @@ def check_passes(check: Check, mean: float, ci_low: float) -> bool:
     return bool(np.isfinite(mean) and check.band[0] <= mean <= check.band[1])
 
 
-def band_distance(check: Check, value: float, left: float = math.nan, right: float = math.nan) -> float:
-    """How far a value is from its target, in units of the band's width (0 inside).
-
-    Comparisons: the shortfall of the difference below 0, relative to the mean size
-    of the two sides. Open bands use the size of their finite bound as the unit.
-    """
-    if not np.isfinite(value):
-        return math.inf
-    if check.is_comparison:
-        scale = (abs(left) + abs(right)) / 2 if np.isfinite(left) and np.isfinite(right) else 1.0
-        return max(0.0, -value) / (scale or 1.0)
-    assert check.band is not None
-    lo, hi = check.band
-    gap = max(lo - value, value - hi, 0.0)
-    width = hi - lo
-    if not np.isfinite(width) or width <= 0:
-        finite = [abs(b) for b in (lo, hi) if np.isfinite(b)]
-        width = max(finite) if finite and max(finite) > 0 else 1.0
-    return gap / width
-
-
 def replication_elasticities(
     plan: Plan, key: str, seed: int, observations: dict[tuple[str, int], Observation]
 ) -> Elasticities:
@@ -367,8 +343,6 @@ def pattern_table(patterns: Sequence[Pattern], reps: pd.DataFrame) -> pd.DataFra
 
 
 # =========================================================================== output
-
-__all__ = ["format_value", "markdown_table"]  # re-exported from validation_patterns (their old place)
 
 
 def derived_tables(

@@ -322,6 +322,27 @@ def check_pattern(p: Pattern, spec: Scenario) -> None:
                     )
 
 
+def band_distance(check: Check, value: float, left: float = math.nan, right: float = math.nan) -> float:
+    """How far a value is from its target, in units of the band's width (0 inside).
+
+    Comparisons: the shortfall of the difference below 0, relative to the mean size
+    of the two sides. Open bands use the size of their finite bound as the unit.
+    """
+    if not np.isfinite(value):
+        return math.inf
+    if check.is_comparison:
+        scale = (abs(left) + abs(right)) / 2 if np.isfinite(left) and np.isfinite(right) else 1.0
+        return max(0.0, -value) / (scale or 1.0)
+    assert check.band is not None
+    lo, hi = check.band
+    gap = max(lo - value, value - hi, 0.0)
+    width = hi - lo
+    if not np.isfinite(width) or width <= 0:
+        finite = [abs(b) for b in (lo, hi) if np.isfinite(b)]
+        width = max(finite) if finite and max(finite) > 0 else 1.0
+    return gap / width
+
+
 # =========================================================================== output
 
 
