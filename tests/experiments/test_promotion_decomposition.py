@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxsim.analysis.report.comparison import promotion_tables
 from cxsim.core.errors import InputError
 from cxsim.experiments.compare import load_comparison, run_comparison
 from cxsim.experiments.promotions import (
@@ -145,6 +146,9 @@ def test_compare_decomposes_a_promotion_the_variant_adds(tmp_path):
     ((title, rows),) = decomposition_text(out)
     assert "chain" in title and "40% off" in title and "kept purchases" in title
     assert [r[0] for r in rows] == list(COMPONENTS.values())
+    (section,) = promotion_tables(comp)  # the report's section
+    assert section.title == "Where the promotion's sales came from"
+    assert [row.cells[0].text for row in section.rows] == list(COMPONENTS.values())
     comp.save(tmp_path / "c")
     assert (tmp_path / "c" / "promotion_decomposition.csv").is_file()
     again = load_comparison(tmp_path / "c").promotion_decomposition()
