@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.experiments.validation import Validation
+from cxsim.experiments.validation_measures import store_band
 from cxsim.experiments.validation_patterns import Pattern, fmt_num, fmt_pct
 
 
@@ -20,14 +21,6 @@ def write_figures(result: Validation, folder: Path) -> None:
         pattern_figure(p, result.table, result.replications, folder / f"{p.id}.png")
     if not result.elasticities.empty:
         elasticity_figure(result.elasticities, folder / "elasticities.png", store_band(result.table))
-
-
-def store_band(table: pd.DataFrame) -> tuple[float, float] | None:
-    """The band of the check on the most elastic store (P7's band for one store), if a pattern has one."""
-    rows = table[(table["metric"] == "own_price_elasticity_min") & (table["kind"] == "band")]
-    if rows.empty:
-        return None
-    return float(rows["band_low"].iloc[0]), float(rows["band_high"].iloc[0])
 
 
 def elasticity_figure(table: pd.DataFrame, path: Path, band: tuple[float, float] | None = None) -> None:

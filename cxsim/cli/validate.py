@@ -22,7 +22,7 @@ from cxsim.experiments.validation import (
     resolve_scenarios,
     validate_patterns,
 )
-from cxsim.experiments.validation_measures import ELASTICITY_STEP, format_elasticity
+from cxsim.experiments.validation_measures import ELASTICITY_STEP, band_verdict, format_elasticity
 from cxsim.experiments.validation_patterns import load_patterns
 
 PatternsOpt = Annotated[
@@ -62,13 +62,23 @@ def elasticity_rich_table(table: pd.DataFrame) -> Table:
         title=f"price elasticities of purchases (paired runs, price x (1 ± {step:.0%}), same seeds)",
         title_justify="left",
     )
-    for col in ("scenario", "store", "elasticity [95% CI]", "purchases in the window", "reps"):
+    columns = (
+        "scenario",
+        "store",
+        "elasticity [95% CI]",
+        "in a store's band",
+        "purchases in the window",
+        "reps",
+    )
+    for col in columns:
         t.add_column(col, overflow="fold", no_wrap=col == "reps")
     for _, r in table.iterrows():
+        verdict = {"yes": "[green]yes[/]", "no": "[bold red]no[/]"}.get(band_verdict(r), "—")
         t.add_row(
             str(r["scenario"]),
             str(r["store"]),
             format_elasticity(r),
+            verdict,
             f"{r['purchases']:,.0f}",
             str(r["reps"]),
         )

@@ -56,9 +56,11 @@ from cxsim.experiments.validation_measures import (
     elasticity_markdown,
     elasticity_table,
     first_promotion,
+    mark_store_band,
     price_variants,
     promotion_decomposition,
     purchase_measures,
+    store_band,
     window_purchases,
 )
 from cxsim.experiments.validation_patterns import Check, Pattern, check_pattern
@@ -438,6 +440,7 @@ def validate_patterns(
     reps_df = replication_table(patterns, plan, observations, reps)
     table = pattern_table(patterns, reps_df)
     elasticity, measures = derived_tables(patterns, plan, observations, reps)
+    elasticity = mark_store_band(elasticity, store_band(table))
     runs = pd.DataFrame(
         [{"run": plan.label(k), **obs.summary} for (k, _), obs in sorted(observations.items())]
     )

@@ -187,6 +187,31 @@ def window_purchases(daily: pd.DataFrame | None, last_day: int, window_days: int
     return {str(k): float(v) for k, v in part.groupby("store", sort=False)["purchases"].sum().items()}
 
 
+def store_band(patterns_table: pd.DataFrame) -> tuple[float, float] | None:
+    """The band of the check on the most elastic store (P7's band for one store), if a pattern has one."""
+    t = patterns_table
+    rows = t[(t["metric"] == "own_price_elasticity_min") & (t["kind"] == "band")] if len(t) else t
+    if rows.empty:
+        return None
+    return float(rows["band_low"].iloc[0]), float(rows["band_high"].iloc[0])
+
+
+def mark_store_band(table: pd.DataFrame, band: tuple[float, float] | None) -> pd.DataFrame:
+    """Add ``in_band``: whether each store's mean own-price elasticity lies in ``band``.
+
+    None for the category's row, and for every row without a band.
+    """
+    if table.empty:
+        return table
+    out = table.copy()
+    inside = out["elasticity"].between(*band) if band is not None else pd.Series(False, index=out.index)
+    out["in_band"] = [
+        None if kind == "category" or band is None else bool(ok)
+        for kind, ok in zip(out["kind"], inside, strict=True)
+    ]
+    return out
+
+
 def format_elasticity(row: pd.Series | dict[str, Any]) -> str:
     """``mean [low, high]`` of an elasticity."""
     if not np.isfinite(row["elasticity"]):
@@ -195,15 +220,26 @@ def format_elasticity(row: pd.Series | dict[str, Any]) -> str:
     return text + (f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]" if np.isfinite(row["ci_low"]) else "")
 
 
+def band_verdict(row: pd.Series | dict[str, Any]) -> str:
+    """``yes`` / ``no`` for a store's elasticity against the band, ``—`` for the category."""
+    value = row.get("in_band")
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else ("yes" if value else "no")
+    )
+
+
 def elasticity_markdown(table: pd.DataFrame) -> str:
     """The elasticity table as Markdown (for docs/VALIDATION.md)."""
     lines = [
-        "| scenario | store | price elasticity of purchases [95% CI] | purchases in the window | reps |",
-        "|---|---|---|---|---|",
+        "| scenario | store | price elasticity of purchases [95% CI] | in a store's band | "
+        "purchases in the window | reps |",
+        "|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
         lines.append(
-            f"| {r['scenario']} | {r['store']} | {format_elasticity(r)} "
+            f"| {r['scenario']} | {r['store']} | {format_elasticity(r)} | {band_verdict(r)} "
             f"| {r['purchases']:,.0f} | {r['reps']} |"
         )
     return "\n".join(lines) + "\n"

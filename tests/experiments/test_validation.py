@@ -412,6 +412,21 @@ def test_elasticities_of_a_replication_and_their_table():
     assert table.loc["a", "ci_low"] < -2.5 < table.loc["a", "ci_high"] and table.loc["a", "reps"] == 2
     assert table.loc["category (all stores)", "elasticity"] == pytest.approx(-0.6, rel=5e-3)
     assert table.loc["category (all stores)", "purchases"] == 4000
+    from cxsim.experiments.validation_measures import band_verdict, mark_store_band, store_band
+
+    patterns = pd.DataFrame(
+        {
+            "metric": ["own_price_elasticity_min", "x"],
+            "kind": ["band", "band"],
+            "band_low": [-3.0, 0],
+            "band_high": [-1.0, 1],
+        }
+    )
+    assert store_band(patterns) == (-3.0, -1.0) and store_band(patterns.iloc[1:]) is None
+    marked = mark_store_band(table.reset_index(), (-3.0, -1.0)).set_index("store")
+    assert marked.loc["a", "in_band"] is True and marked.loc["b", "in_band"] is False  # -2.5 in, -4 out
+    assert marked.loc["category (all stores)", "in_band"] is None
+    assert [band_verdict(r) for _, r in marked.iterrows()] == ["yes", "no", "—"]
 
 
 def test_price_variants_change_one_store_or_all():
