@@ -659,3 +659,50 @@ source = "a test"
     assert not (out / "elasticities.csv").exists()  # no elasticity pattern, no price runs
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 4 and not runs["run"].str.contains("#").any()
+
+
+def test_shipped_new_patterns_on_synthetic_runs_with_known_answers():
+    """P1, P4, P7-P10 as shipped, evaluated on made-up runs whose answers are known."""
+    shipped = {p.id: p for p in load_patterns()}
+
+    def values(pid, obs):
+        return [c.value(obs)[0] for c in shipped[pid].checks]
+
+    summary = {
+        "online_revenue_share": 0.15,
+        "wom_ratio": 3.0,
+        "talk_share_detractors": 0.3,
+        "talk_share_promoters": 0.2,
+    }
+    assert values("P1", Observation(summary, pd.DataFrame(), None, 365)) == [0.15]
+    assert values("P4", Observation(summary, pd.DataFrame(), None, 365)) == pytest.approx([3.0, 1.5])
+    measures = {
+        "own_price_elasticity_mean": -2.5,
+        "own_price_elasticity_min": -4.0,
+        "own_price_elasticity_max": -1.5,
+        "promotion_switching_share": 0.33,
+        "promotion_post_dip": 0.05,
+        "dj_rank_penetration": 0.9,
+        "dj_rank_frequency": 0.7,
+        "dj_penetration_ratio": 5.0,
+        "dj_frequency_ratio": 1.4,
+    }
+    obs = Observation({}, pd.DataFrame(), None, 365, measures=measures)
+    assert values("P7", obs) == [-2.5, -4.0, -1.5]
+    assert values("P8", obs) == pytest.approx([0.33, 0.05])
+    assert values("P10", obs) == pytest.approx([0.9, 0.7, 3.6])
+    # P9: 100 purchases a day (10% delivered) before a lockdown on days 41-60,
+    # 80 a day (25% delivered, 60% online) in it
+    days = np.arange(1, 61)
+    during = days >= 41
+    ts = pd.DataFrame(
+        {
+            "day": days,
+            "purchases": np.where(during, 80, 100),
+            "share_delivery": np.where(during, 0.25, 0.10),
+            "online_share": np.where(during, 0.60, 0.15),
+        }
+    )
+    lock = Observation({}, ts, (41, 20), 60)
+    fall, delivery, below = values("P9", lock)
+    assert fall == pytest.approx(0.20) and delivery == pytest.approx(20 - 10) and below == pytest.approx(0.40)
