@@ -59,8 +59,12 @@ def pair_share(spec: Scenario, store: str) -> tuple[float, float]:
     return sums["pair"] / sums["bought"], realized
 
 
-def clone_gains(store: str, *, shoppers: int, days: int, seeds: tuple[int, ...]) -> dict[str, float]:
+def clone_gains(
+    store: str, *, shoppers: int, days: int, seeds: tuple[int, ...], overrides: tuple[str, ...] = ()
+) -> dict[str, float]:
     """Mean gain of the pair's share from adding the copy, nested and plain logit (expected and realized).
+
+    ``overrides`` change the town first (the copy copies the changed store).
 
     ``python -c "from tests.model.test_clone import clone_gains; print(clone_gains('giant', shoppers=10000,
     days=365, seeds=(1, 2, 3)))"``
@@ -69,7 +73,9 @@ def clone_gains(store: str, *, shoppers: int, days: int, seeds: tuple[int, ...])
     for name, extra in (("nested", []), ("plain", PLAIN)):
         expected, realized = [], []
         for seed in seeds:
-            base = load_scenario("baseline", [f"town.shoppers={shoppers}", *extra], days=days, seed=seed)
+            base = load_scenario(
+                "baseline", [f"town.shoppers={shoppers}", *overrides, *extra], days=days, seed=seed
+            )
             before, after = pair_share(base, store), pair_share(with_clone(store, base), store)
             expected.append(after[0] - before[0])
             realized.append(after[1] - before[1])
