@@ -288,4 +288,4 @@ def test_old_flat_keys_and_groups_validate_alike():
         Behaviour.model_validate({"word_of_mouth": {"review_base": 2.0}})
     with pytest.raises(ValueError):  # frozen: a rule cannot change its coefficients
         b = Behaviour()
-        b.choice.price = 1.0  # type: ignore[misc]
+        b.choice.money = 1.0  # type: ignore[misc]
