@@ -243,7 +243,7 @@ def happening(entry: LogEntry, labels: Mapping[str, str]) -> Happening:
     if entry.kind == "closure":
         n = int(d["customers"])
         looked = "customer looked" if n == 1 else "customers looked"
-        text = f"{label} closed — it ran out of cash: {n} {looked} for a new store"
+        text = f"{label} closed — it expected to run out of money: {n} {looked} for a new store"
         return Happening(day, text, "closure", store=label, customers=n)
     if entry.kind == "strategy":
         return Happening(day, _strategy_headline(str(label), d), "strategy", store=label)

@@ -176,7 +176,7 @@ def rates_spec(days: int) -> dict[str, Any]:
 
 
 def cash_spec(days: int, labels: Sequence[str], colors: Sequence[str]) -> dict[str, Any]:
-    """Each store's cash over time (symmetric log scale: a store closes when it goes below 0)."""
+    """Each store's cash over time (symmetric log scale; a store may close with cash in hand)."""
     cash = metric("cash", "stores").label
     lines = (
         alt.Chart(named("cash"))

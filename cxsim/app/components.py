@@ -181,7 +181,9 @@ def Charts(state: AppState, main: bool = True) -> None:
             VegaChart("shares", specs["shares"], c["shares"], on_select=state.select)
         with ChartCard("NPS by store", f"Net Promoter Score of the last {SHARE_WINDOW} days' buyers"):
             VegaChart("nps", specs["nps"], c["nps"], on_select=state.select)
-        with ChartCard("Store cash", "A store closes when its cash runs out; dashed red: a closure"):
+        with ChartCard(
+            "Store cash", "A store closes when it expects to run out of money; dashed red: a closure"
+        ):
             VegaChart("cash", specs["cash"], c["cash"])
         with ChartCard("What happened", "Events, closures and the stores' strategy moves"):
             EventLog(view.happenings, view.day, limit=12)

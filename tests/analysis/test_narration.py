@@ -49,7 +49,7 @@ def test_classroom_happenings_from_typed_entries() -> None:
     assert closure.customers == 12
     assert (
         closure.headline
-        == "Day 40: Corner Shop closed — it ran out of cash: 12 customers looked for a new store"
+        == "Day 40: Corner Shop closed — it expected to run out of money: 12 customers looked for a new store"
     )
     assert narration.happening(ENTRIES[0], LABELS).text.startswith(
         "OnlineGiant runs a 20% online sale for 3 days"

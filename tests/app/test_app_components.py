@@ -86,8 +86,8 @@ def test_closure_and_strategy_messages():
     spec = load_scenario("baseline")
     h = classroom.happening(LogEntry(212, "closure", "corner_shop", {"customers": 212}), spec)
     assert h.kind == "closure" and h.store == "Corner Shop" and h.customers == 212
-    assert (
-        h.headline == "Day 212: Corner Shop closed — it ran out of cash: 212 customers looked for a new store"
+    assert h.headline == (
+        "Day 212: Corner Shop closed — it expected to run out of money: 212 customers looked for a new store"
     )
     cut_data = {"strategy": "price_match", "attribute": "price", "value": 0.95}
     cut = classroom.happening(LogEntry(30, "strategy", "chain", cut_data), spec)

@@ -110,7 +110,7 @@ def _closures(stores: pd.DataFrame) -> pd.DataFrame:
 def _mark_closures(
     axes: Sequence[Axes], order: Sequence[str], stores: pd.DataFrame, cols: dict[str, str]
 ) -> None:
-    """A cross at zero cash where a store closed: in how many runs, or on which day."""
+    """A cross on the zero line where a store closed: in how many runs, or on which day."""
     closures = _closures(stores)
     for ax, store in zip(axes, order, strict=False):
         sub = closures[closures["store"] == store]
@@ -169,7 +169,7 @@ def store_cash(
         sub = b[b["store"] == store]
         low = np.nanmin(sub[["mean", "lo"]].to_numpy())
         high = np.nanmax(sub[["mean", "hi"]].to_numpy())
-        if low < 0.3 * max(high, 1e-9):  # the store comes near closing: show where it would
+        if low < 0.3 * max(high, 1e-9):  # the store comes near zero cash: show the zero line
             ax.axhline(0, color="#8b1a1a", lw=0.9, ls="--")
             zero_line = True
         ax.set_title(labels[store], loc="left")
@@ -184,7 +184,7 @@ def store_cash(
         handles += shade_events(shown, event_spans(ts), cols, labels)
     handles += mark_log(shown, log, cols, stores=order)
     if zero_line:
-        handles.append(Line2D([], [], color="#8b1a1a", ls="--", label="no cash left: the store closes"))
+        handles.append(Line2D([], [], color="#8b1a1a", ls="--", label="zero cash"))
     per = f" for a town of {shoppers:,} shoppers" if shoppers else ""
     title = f"Store cash (thousands of currency units{per}; {reps_note(stores)})"
     return finish(fig, title, handles=handles, top=0.96)

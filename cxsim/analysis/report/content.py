@@ -36,8 +36,9 @@ CAPTIONS = {
     ),
     "store_cash": (
         "Each store's cash over time, with the store's own strategy moves (triangles) and calendar "
-        "changes (diamonds). A store whose cash falls below zero (dashed line) closes for good, "
-        "and its customers must choose again."
+        "changes (diamonds); the dashed line is zero cash. A store closes for good (cross) when its cash "
+        "plus 90 days of its expected profit is negative, or its debt passes its credit limit, so it may "
+        "close with cash in hand; its customers must choose again."
     ),
     "journey_flow": (
         "The customer journey as customer-experience teams draw it: how shoppers researched (left), how "
