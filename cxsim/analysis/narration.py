@@ -121,8 +121,8 @@ def event_start_text(ev: EventLike, labels: Mapping[str, str]) -> str:
     e = _fields(ev)
     kind, store = e.get("type"), e.get("store")
     if kind == "lockdown":
-        pickup = "pick-up in store still allowed" if e["pickup"] else "no pick-up in store either"
-        return f"lockdown — stores closed to walk-ins ({pickup}) for {e['days']} days"
+        pickup = "pick-up at the kerb allowed" if e["pickup"] else "no pick-up either"
+        return f"lockdown — stores closed to walk-ins except essential ones ({pickup}) for {e['days']} days"
     if kind == "promotion":
         where = "online " if e["online_only"] else ""
         length = "one day" if e["days"] == 1 else f"{e['days']} days"
@@ -198,8 +198,8 @@ def calendar_line(ev: EventLike, labels: Mapping[str, str]) -> str:
     else:
         when = f"day {start}"
     if kind == "lockdown":
-        what = "lockdown: shop floors closed" + (
-            "; pick-up in store allowed" if e.get("pickup", True) else ""
+        what = "lockdown: shop floors closed except at essential stores" + (
+            "; pick-up at the kerb allowed" if e.get("pickup", True) else ""
         )
     elif kind == "promotion":
         what = (

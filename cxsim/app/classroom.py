@@ -9,8 +9,8 @@ tested. Nothing here imports Solara.
   stores of the town and the calendar of events.
 - :func:`happenings`: the model's log turned into headlines (built by
   :mod:`cxsim.analysis.narration`, which words every event) such as
-  "Day 60: lockdown — stores closed to walk-ins" or "Corner Shop closed:
-  212 customers looked for a new store".
+  "Day 60: lockdown — stores closed to walk-ins except essential ones" or "Corner Shop
+  closed — it expected to run out of money: 212 customers looked for a new store".
 - :func:`day_summary`: one day's purchases in a sentence.
 - :func:`discussion_questions`: one or two questions for the class, chosen
   from what just happened, the scenario's own question and its events.

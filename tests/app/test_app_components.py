@@ -72,13 +72,13 @@ def test_lockdown_begins_and_ends_in_plain_words(presets):
     start = classroom.happening(LogEntry(3, "event_start", None, lockdown), spec)
     assert (
         start.headline
-        == "Day 3: lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days"
+        == "Day 3: lockdown — stores closed to walk-ins except essential ones (no pick-up either) for 4 days"
     )
     assert (start.kind, start.event) == ("event_start", "lockdown")
     end = classroom.happening(LogEntry(7, "event_end", None, lockdown), spec)
     assert end.text.startswith("lockdown ends — stores open to walk-ins again")
     assert classroom.calendar_lines(spec) == [
-        "Days 3–6: lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days"
+        "Days 3–6: lockdown — stores closed to walk-ins except essential ones (no pick-up either) for 4 days"
     ]
 
 
@@ -215,7 +215,9 @@ def test_session_steps_and_views(presets):
             "start": 3,
             "end": 5,  # cut at today: time axes span the days simulated so far
             "short": "lockdown",
-            "text": "lockdown — stores closed to walk-ins (no pick-up in store either) for 4 days",
+            "text": (
+                "lockdown — stores closed to walk-ins except essential ones (no pick-up either) for 4 days"
+            ),
         }
     ]
     assert len(v5.data["dots"][0]["i"]) == levers.CLASSROOM_SHOPPERS  # one row of columns
