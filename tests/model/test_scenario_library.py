@@ -3,7 +3,9 @@
 Each claim test runs small towns (3,000 shoppers) with a few seeds and compares
 with the baseline under common random numbers (the same seed), so that the
 difference is the scenario's effect rather than chance. The claims are those
-written at the top of each scenario file and in docs/SCENARIOS.md.
+written at the top of each scenario file and in docs/SCENARIOS.md, as re-derived
+at 0.3.0 from 10 replications at 10,000 shoppers; each threshold lies in the
+direction of that full-size effect and is cleared with margin by the small towns.
 """
 
 from __future__ import annotations
@@ -124,7 +126,10 @@ def test_children_change_only_what_they_say() -> None:
 def test_baseline_claim() -> None:
     """Webroomers outnumber showroomers; online purchases come back more often (P2, P3, P5)."""
     s = run("baseline", SEEDS[0]).summary.iloc[0]
-    assert 0.10 < s["online_share"] < 0.25
+    # A sanity band around the measured baseline (0.3.0: 8.5% at 10,000 shoppers, 8.2-8.5%
+    # at 3,000), not the calibration target: P1's band (docs/VALIDATION.md) is the
+    # calibration issue's ("A calibrated steady state").
+    assert 0.06 < s["online_share"] < 0.12
     assert s["webrooming_rate"] > s["showrooming_rate"]
     assert s["share_shoppers_webroomed"] > s["share_shoppers_showroomed"]
     assert s["return_rate_delivery"] > s["return_rate_walk_in"]
@@ -141,15 +146,24 @@ def test_price_war_claim() -> None:
 
 
 def test_personal_touch_claim() -> None:
-    """Personalization and after-sales care raise the independents' NPS and market share."""
+    """Personalization and after-sales care raise the independents' NPS and market share,
+    and the extra sales pay back most of what the care costs within the first year."""
     indep = ("corner_shop", "boutique")
     for store in indep:
         nps = paired("personal_touch", lambda r, s=store: store_nps(r, s, 180))
         assert (nps > 2).all(), (store, nps)
     gain = paired("personal_touch", lambda r: share(r, indep, 180))
-    assert (gain > 0).all(), gain
-    cost = paired("personal_touch", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
-    assert (cost < 0).all(), "in the first year the investment costs more than it earns"
+    assert (gain > 0.005).all(), gain
+
+    def costs(r: cxsim.RunResult) -> float:
+        return float(r.stores[r.stores["store"].isin(indep)]["costs"].sum())
+
+    added = paired("personal_touch", costs)
+    net = paired("personal_touch", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
+    assert (added > 0).all(), added
+    # At 0.3.0 the first-year net is small (-9k [-11, -7] for the two shops at 10,000 shoppers
+    # against ~94k of added costs; at 0.2.0 -117k): no longer a clear loss in a small town.
+    assert (net > -0.5 * added).all(), (net, added)
 
 
 @pytest.mark.slow
@@ -167,19 +181,40 @@ def test_service_culture_claim() -> None:
     s2 = paired("service_culture", lambda r: share(r, "chain", 366, 730), days=730)
     assert (s1 > 0).all() and (s2 > s1).all(), (s1, s2)
 
+    def chain_cash(day: int):
+        def at(r: cxsim.RunResult) -> float:
+            st = r.stores
+            return float(st[(st["store"] == "chain") & (st["day"] == day)]["cash"].iloc[0])
+
+        return at
+
+    # at 0.3.0 the training pays for itself within two years (-11k at one year, +25k at two,
+    # at 10,000 shoppers; 0.2.0 measured -58k at two years)
+    assert (paired("service_culture", chain_cash(365), days=730) < 0).all(), "year one: a cost"
+    assert (paired("service_culture", chain_cash(730), days=730) > 0).all(), "two years: it pays"
+
 
 def test_go_omnichannel_claim() -> None:
-    """The chain's online channel wins it share and pick-ups, mostly from the other omnichannel store."""
+    """At 0.3.0 the chain's online channel wins it little share and costs it money; OmniMart
+    loses most, and the independents, not the chain, gain most of what OmniMart loses."""
     chain = paired("go_omnichannel", lambda r: share(r, "chain", 60))
-    pickup = paired("go_omnichannel", lambda r: window(r.timeseries, 60, 365, "share_pickup"))
     omni = paired("go_omnichannel", lambda r: share(r, "omni", 60))
-    assert (chain > 0.02).all(), chain
-    assert (pickup > 0).all(), pickup
-    assert (omni < 0).all(), omni
+    indep = paired("go_omnichannel", lambda r: share(r, ("corner_shop", "boutique"), 60))
+    money = paired("go_omnichannel", lambda r: cash(r, "chain"))
+    # 10,000 shoppers, 10 reps: chain +0.6 pp (0.2.0: +3.0), OmniMart -4.0, independents +3.3
+    assert (chain < 0.02).all(), ("no longer a gain of 2 pp or more", chain)
+    assert (chain < indep - 0.01).all(), (chain, indep)
+    assert (omni < -0.025).all(), omni
+    assert (indep > 0.015).all(), indep
+    assert (money < -10_000).all(), money  # -61k at 10,000 shoppers: the channel's costs
     others = {
-        s: paired("go_omnichannel", lambda r, s=s: share(r, s, 60)).mean() for s in ("giant", "corner_shop")
+        s: paired("go_omnichannel", lambda r, s=s: share(r, s, 60)).mean()
+        for s in ("chain", "giant", "corner_shop", "boutique")
     }
     assert all(omni.mean() < v for v in others.values()), "the incumbent omnichannel store loses most"
+    for s in SEEDS:
+        st = run("go_omnichannel", s).stores
+        assert st[st["store"] == "chain"]["pickup"].sum() > 0, "the chain's pick-ups appear"
     log = run("go_omnichannel", SEEDS[0]).log
     assert any(e.day == 30 and e.kind == "strategy" and e.data["strategy"] == "open_online" for e in log)
 
@@ -193,35 +228,46 @@ def test_inconsistent_omnichannel_claim() -> None:
     volume = vs(lambda r: share(r, "chain", 60))
     nps = vs(lambda r: store_nps(r, "chain", 60))
     money = vs(lambda r: cash(r, "chain"))
-    assert (volume > 0).all(), volume
-    assert (nps < -2).all(), nps
+    assert (volume > 0.02).all(), volume
+    assert (nps < -1.5).all(), nps
     assert (money < 0).all(), money
 
 
 @pytest.mark.slow
 def test_pandemic_claim() -> None:
-    """P6: a lockdown moves purchases online and part of the move stays a year later."""
+    """P6, weakly: a lockdown moves purchases online; little of the move stays."""
     seeds = (11, 12, 13)
     rows = []
     for s in seeds:
-        ts = run("pandemic", s, 730).timeseries
+        r = run("pandemic", s, 730)
+        ts = r.timeseries
         base = run("baseline", s, 730).timeseries
         lock = ts[ts["events"].str.contains("lockdown")]["day"]
         start, end = int(lock.min()), int(lock.max())
         assert (start, end) == (60, 149)
+        during = r.stores[(r.stores["day"] >= start) & (r.stores["day"] <= end)]
+        assert during[during["store"] == "boutique"]["purchases"].sum() == 0, "the Boutique sells nothing"
+        assert during[during["store"] != "chain"]["walk_in"].sum() == 0, "only the essential chain's floor"
+        assert during[during["store"] == "chain"]["walk_in"].sum() > 0
         rows.append(
             {
                 "pre": window(ts, 1, start - 1, "online_share"),
                 "during": window(ts, start, end, "online_share"),
                 "year_after": window(ts, end + 366, end + 395, "online_share"),
-                "baseline_same_days": window(base, end + 366, end + 395, "online_share"),
+                "after": window(ts, end + 1, 730, "online_share"),
+                "baseline_after": window(base, end + 1, 730, "online_share"),
             }
         )
     df = pd.DataFrame(rows)
-    assert (df["during"] > df["pre"] + 0.3).all(), "well above pre-lockdown"
+    # 10,000 shoppers, 10 reps: 8.9% before, 39.9% during (MegaChain's floor stays open)
+    assert (df["during"] > df["pre"] + 0.2).all(), "well above pre-lockdown"
     assert (df["year_after"] < df["during"]).all(), "below the lockdown peak a year later"
-    assert (df["year_after"] > df["baseline_same_days"]).all(), "above the no-lockdown town"
-    assert df["year_after"].mean() > df["pre"].mean(), "still above pre-lockdown on average"
+    # What stays is small: +0.4 pp [+0.3, +0.5] over the no-lockdown town after the reopening
+    # (days 150-730, 10 of 10 runs), +0.4 pp [+0.1, +0.7] a year after (days 515-544, 8 of 10),
+    # and below the pre-lockdown level then (-0.6 pp, the town's online share drifts down).
+    # A 30-day window is within one small town's noise, so the test takes the days after.
+    lasting = df["after"] - df["baseline_after"]
+    assert lasting.mean() > 0.002, lasting
 
 
 def test_singles_day_claim() -> None:
@@ -262,10 +308,11 @@ def test_giant_enters_claim() -> None:
     for s in SEEDS:
         r = run("giant_enters", s)
         assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
-        # narrowed in 0.2.0 (beliefs): shoppers learn about the newcomer, 9-11% in year two
-        assert share(r, "giant", 366, 730) > 0.08, "a large share in the second year"
+        # 0.3.0: 13.4% in year two at 10,000 shoppers (0.2.0: 9.0%, when this said > 8%)
+        assert share(r, "giant", 366, 730) > 0.11, "a large share in the second year"
         closed = [e.day for e in r.log if e.kind == "closure" and e.store == "home_store"]
-        assert closed and 60 < closed[0] <= 730, "Home & Co runs out of money"
+        # 0.3.0: it exits on expected profit within about a year of the entry (days 270-367)
+        assert closed and 60 < closed[0] <= 425, "Home & Co exits"
     # the counterfactual: the same town without the giant keeps Home & Co open
     data, _ = load_raw("giant_enters")
     data.update(events=[], seed=SEEDS[0])
