@@ -22,6 +22,16 @@ from cxsim.experiments.validation import (
     resolve_scenarios,
     validate_patterns,
 )
+from cxsim.experiments.validation_drift import (
+    DRIFT_REPS,
+    DRIFT_YEARS,
+    Drift,
+    drift_passed,
+    format_change,
+    format_level,
+    format_tolerance,
+    year_columns,
+)
 from cxsim.experiments.validation_measures import ELASTICITY_STEP, band_verdict, format_elasticity
 from cxsim.experiments.validation_patterns import load_patterns
 
@@ -85,6 +95,21 @@ def elasticity_rich_table(table: pd.DataFrame) -> Table:
     return t
 
 
+def drift_rich_table(table: pd.DataFrame, about: str) -> Table:
+    """The drift check for the terminal."""
+    t = Table(title=f"drift check (steady state): {about}", title_justify="left")
+    years = year_columns(table)
+    for col in ("check", *(c.replace("_", " ") for c in years), f"largest change vs year {len(years)}"):
+        t.add_column(col, overflow="fold")
+    t.add_column("tolerance", no_wrap=True)
+    t.add_column("result", no_wrap=True)
+    for _, r in table.iterrows():
+        verdict = "[green]pass[/]" if r["passed"] else "[bold red]FAIL[/]"
+        levels = [format_level(r[c], str(r["metric"])) for c in years]
+        t.add_row(str(r["label"]), *levels, format_change(r), format_tolerance(r), verdict)
+    return t
+
+
 def validate(
     reps: Annotated[
         int, typer.Option(help="Replications per scenario (at least 2, for the CI).", min=2, max=100_000)
@@ -111,14 +136,32 @@ def validate(
         float,
         typer.Option(help="Relative price change of the elasticities' paired runs.", min=0.001, max=0.2),
     ] = ELASTICITY_STEP,
+    drift: Annotated[
+        bool | None,
+        typer.Option(
+            "--drift/--no-drift",
+            help="Check that the baseline is at a steady state: run it --drift-years years at --drift-reps "
+            "seeds; yearly online share within ±1 pp, NPS ±5, word-of-mouth ratio ±0.5, each store's "
+            "market share ±2 pp of the last year (a failing drift check exits 1). "
+            "Default: on, unless --only or --days narrows the run.",
+        ),
+    ] = None,
+    drift_years: Annotated[
+        int, typer.Option(help="Years of the drift check's runs (after the warm-up).", min=2, max=100)
+    ] = DRIFT_YEARS,
+    drift_reps: Annotated[
+        int, typer.Option(help="Seeds of the drift check (at least 2, for the CI).", min=2, max=100_000)
+    ] = DRIFT_REPS,
     quiet: Quiet = False,
 ) -> None:
     """Check the model against the published patterns (docs/VALIDATION.md).
 
     Runs each pattern's scenario with replications and prints, per pattern, the
     mean with its 95% confidence interval, the target band, pass or fail and the
-    source, then each store's own-price elasticity and the category's. Exit status
-    0 when every pattern checked passes, 1 when one fails, 2 on bad input.
+    source, then each store's own-price elasticity and the category's, then the
+    drift check (is the baseline at a steady state over --drift-years years). Exit
+    status 0 when every pattern checked and the drift check pass, 1 when one fails,
+    2 on bad input.
     """
     chosen = load_patterns(patterns or (), only or ())
     left_out = [] if elasticities else [p.id for p in chosen if needs_price_runs(p)]
@@ -128,7 +171,10 @@ def validate(
     target = out_folder(out)
     check_output(target, "validate", overwrite=overwrite)
     plan = resolve_scenarios(chosen, set_ or (), days, price_step)
-    n_jobs = len(plan_jobs(plan, chosen, reps))
+    if drift is None:  # on for a full validate; a quick check (--only, --days) asks for it with --drift
+        drift = not (only or days)
+    run_drift = Drift(drift_years, drift_reps) if drift else None
+    n_jobs = len(plan_jobs(plan, chosen, reps)) + (run_drift.reps if run_drift is not None else 0)
     with progress_bar(n_jobs, "validate", progress_enabled(quiet)) as tick:
         result = validate_patterns(
             chosen,
@@ -138,6 +184,7 @@ def validate(
             workers=workers or None,
             progress=tick,
             step=price_step,
+            drift=run_drift,
         )
     result.write(target, also=lambda folder: write_figures(result, folder / "figures"), overwrite=overwrite)
     sizes = ", ".join(
@@ -147,10 +194,15 @@ def validate(
     console.print(rich_table(result.table, f"validation — {reps} replications of {sizes}"))
     if not result.elasticities.empty:
         console.print(elasticity_rich_table(result.elasticities))
+    if not result.drift.empty:
+        console.print(drift_rich_table(result.drift, result.info["drift"]["about"]))
     if left_out:
         console.print(f"left out (--no-elasticities): {', '.join(left_out)}")
     n_fail = int((~result.table.groupby("pattern", sort=False)["pattern_passed"].first()).sum())
-    verdict = "[green]all patterns pass[/]" if result.passed else f"[bold red]{n_fail} pattern(s) fail[/]"
+    verdict = "[green]all patterns pass[/]" if n_fail == 0 else f"[bold red]{n_fail} pattern(s) fail[/]"
+    if not result.drift.empty:
+        drifting = "[green]at a steady state[/]" if drift_passed(result.drift) else "[bold red]drifts[/]"
+        verdict += f", the baseline {drifting}"
     console.print(f"{verdict}; table, replications and figures written to [bold]{target}[/]")
     raise typer.Exit(0 if result.passed else 1)
 

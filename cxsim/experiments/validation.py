@@ -46,6 +46,7 @@ from cxsim.core.stats import mean_ci
 from cxsim.experiments.provenance import command_line, cxsim_version, git_commit, git_dirty, machine
 from cxsim.experiments.results import run
 from cxsim.experiments.runner import Backend, Replication, available_cores, run_replications
+from cxsim.experiments.validation_drift import Drift, drift_passed, write_drift
 from cxsim.experiments.validation_language import Col, Observation, first_lockdown, walk
 from cxsim.experiments.validation_measures import (
     ELASTICITY_MEASURES,
@@ -382,11 +383,14 @@ class Validation:
     """Own-price elasticity per store and the category's, with 95% CIs (empty without P7)."""
     measures: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The derived measures of each pattern's replications (elasticities, promotion, double jeopardy)."""
+    drift: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The drift check (:mod:`~cxsim.experiments.validation_drift`; empty without it), its yearly values."""
+    drift_years: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def passed(self) -> bool:
-        """Whether every pattern passed."""
-        return bool(self.table["passed"].all())
+        """Whether every pattern (and the drift check, when run) passed."""
+        return bool(self.table["passed"].all()) and drift_passed(self.drift)
 
     def write(
         self, out: str | Path, *, also: Callable[[Path], None] | None = None, overwrite: bool = False
@@ -409,6 +413,8 @@ class Validation:
                 text += "\n" + elasticity_markdown(self.elasticities)
             if not self.measures.empty:
                 self.measures.to_parquet(tmp / "measures.parquet", index=False)
+            about = (self.info.get("drift") or {}).get("about", "")
+            text += write_drift(tmp, self.drift, self.drift_years, about)
             atomic_write_text(tmp / "patterns.md", text)
             atomic_write_json(tmp / "validation.json", self.info)
             if also is not None:
@@ -426,17 +432,25 @@ def validate_patterns(
     progress: Callable[[int], None] | None = None,
     backend: Backend | None = None,
     step: float = ELASTICITY_STEP,
+    drift: Drift | None = None,
 ) -> Validation:
     """Run every pattern's scenario ``reps`` times and check every pattern.
 
     Python entry point of ``cxsim validate``; nothing is written. ``backend`` runs
     the replications on an open executor (e.g. a Dask cluster) instead of ``workers``.
-    ``step`` is the relative price change of the elasticities' paired runs.
+    ``step`` is the relative price change of the elasticities' paired runs; ``drift``
+    adds the drift check's runs (:class:`~cxsim.experiments.validation_drift.Drift`).
     """
     started = time.time()
     plan = resolve_scenarios(patterns, overrides, days, step)
     jobs = plan_jobs(plan, patterns, reps)
+    dspec = drift.resolve(overrides) if drift is not None else None
+    if drift is not None and dspec is not None:
+        jobs += [Job(drift.key, dspec, seed) for seed in drift.seeds(dspec)]
     observations = run_jobs(jobs, workers, progress, backend)
+    dtab, dyears = pd.DataFrame(), pd.DataFrame()
+    if drift is not None and dspec is not None:
+        dtab, dyears = drift.tables(dspec, {s: observations[drift.key, s] for s in drift.seeds(dspec)})
     reps_df = replication_table(patterns, plan, observations, reps)
     table = pattern_table(patterns, reps_df)
     elasticity, measures = derived_tables(patterns, plan, observations, reps)
@@ -473,9 +487,10 @@ def validate_patterns(
         "runs": len(jobs),
         "patterns_files": sorted({str(p.origin) for p in patterns}),
         "seconds": round(time.time() - started, 1),
-        "all_passed": bool(table["passed"].all()),
+        "all_passed": bool(table["passed"].all()) and drift_passed(dtab),
+        "drift": drift.info(dspec, dtab) if drift is not None and dspec is not None else None,
         "cxsim_version": cxsim_version(),
         "git_commit": git_commit(),
         "git_dirty": git_dirty("cxsim", untracked=True),  # the package holds the scenarios too
     }
-    return Validation(list(patterns), table, reps_df, runs, info, elasticity, measures)
+    return Validation(list(patterns), table, reps_df, runs, info, elasticity, measures, dtab, dyears)
