@@ -86,6 +86,8 @@ NO_OBSERVATIONS: dict[str, str | None] = {
     "return_rate_walk_in": None,
     "return_rate_delivery": None,
     "return_rate_pickup": None,
+    "talk_share_promoters": None,
+    "talk_share_detractors": None,
 }
 """Columns that are NaN where nothing was observed, and the count that is then 0 (None: not in the table)."""
 
