@@ -39,9 +39,12 @@ def _in_force(ev: sc.Lockdown | sc.Promotion | sc.Recession | sc.DeliveryDisrupt
 def conditions(events: list[sc.Event], day: int) -> DayConditions:
     """Combine every event in force on ``day`` into the day's conditions.
 
-    - ``lockdown``: no walk-in and no store visits (pick-up optional); the
+    - ``lockdown``: shop floors shut to walk-ins and visits, except ``essential``
+      stores'; ``curbside`` stores hand orders over at the kerb if ``pickup`` allows
+      (the calendar phase turns this into each store's open floor and counter); the
       digital habit that online orders build meanwhile persists afterwards.
-    - ``promotion``: the store's discount, and demand pulled forward.
+    - ``promotion``: the store's discount; it reaches shoppers whose need is due soon
+      (:mod:`cxsim.rules.promotions`).
     - ``recession``: economy ``1 - severity``; budgets tighten (``budget`` +=
       severity: more shoppers defer or buy out of town, the outside option of the
       choice) and price matters more (``1 + severity``); needs arise as usual.
