@@ -7,33 +7,11 @@ import pytest
 
 from cxsim.model.behaviour import Behaviour
 from cxsim.rules import choice
+from tests.rules.choice_inputs import utilities
 
 
-def _utilities(ticket: float, **changes):
-    n, S = 1, 2
-    kw = dict(
-        weights=np.ones((n, 6)),
-        price_seen=np.ones((n, S, 3)),
-        service=np.full((n, S), 0.6),
-        personalization=np.zeros((n, S)),
-        loyalty=np.zeros((n, S)),
-        reputation=np.full((n, S), 0.5),
-        dist_km=np.full((n, S), 2.0),
-        crowding=np.zeros(S),
-        task_oriented=np.ones(n, bool),
-        delivery_days=np.full(S, 2.0),
-        inspected=np.ones((n, S, 3), bool),
-        return_ease=np.full((S, 3), 0.5),
-        visited=np.zeros((n, S), bool),
-        habit=np.zeros(n),
-        available=np.ones((n, S, 3), bool),
-        touch_feel=0.8,
-        urgency=0.5,
-        c=choice.ChoiceCoefficients(),
-        ticket=ticket,
-    )
-    kw.update(changes)
-    return choice.alternative_utilities(**kw)[0]
+def _utilities(ticket: float, c: choice.ChoiceCoefficients | None = None, **changes):
+    return utilities(c or choice.ChoiceCoefficients(), ticket=ticket, **changes)
 
 
 def _extra_km_for_five_percent(ticket: float) -> float:

@@ -22,6 +22,7 @@ from cxsim.rules import (
     word_of_mouth,
 )
 from cxsim.rules.town import place_homes
+from tests.rules.choice_inputs import utilities
 
 rng = np.random.default_rng
 
@@ -35,29 +36,8 @@ def test_gumbel_argmax_draws_logit_probabilities():
 
 
 def _utilities(**changes):
-    n, S = 1, 2
-    kw = dict(
-        weights=np.ones((n, 6)),
-        price_seen=np.ones((n, S, 3)),
-        service=np.full((n, S), 0.6),
-        personalization=np.zeros((n, S)),
-        loyalty=np.zeros((n, S)),
-        reputation=np.full((n, S), 0.5),
-        dist_km=np.full((n, S), 2.0),
-        crowding=np.zeros(S),
-        task_oriented=np.ones(n, bool),
-        delivery_days=np.full(S, 2.0),
-        inspected=np.ones((n, S, 3), bool),
-        return_ease=np.full((S, 3), 0.5),
-        visited=np.zeros((n, S), bool),
-        habit=np.zeros(n),
-        available=np.ones((n, S, 3), bool),
-        touch_feel=0.8,
-        urgency=0.5,
-        c=choice.ChoiceCoefficients(**dict.fromkeys(choice.ChoiceCoefficients.model_fields, 1.0)),
-    )
-    kw.update(changes)
-    return choice.alternative_utilities(**kw)[0]
+    ones = choice.ChoiceCoefficients(**dict.fromkeys(choice.ChoiceCoefficients.model_fields, 1.0))
+    return utilities(ones, **changes)
 
 
 def test_utility_directions():
