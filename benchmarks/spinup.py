@@ -16,9 +16,10 @@ time, and writes (to ``--out``, a directory):
 
 ``--spinup N`` is a PROTOTYPE (issue 14 investigation, not wired into any default): the
 warm-up is run on an ``N``-shopper town (same scenario and seed), then each shopper of
-the full town is given the slow state (loyalty, familiarity, habit, beliefs, avoidance)
-of the small-town shopper of the same segment with the nearest home, and the stores' review boards are
-copied (counts scaled by the town sizes). The full town then runs a ``--tail``-day
+the full town is given the slow state (loyalty, familiarity, habit, beliefs, avoidance,
+last purchase, and the day of the next need) of the small-town shopper of the same
+segment with the nearest home, and the stores' review boards are copied (counts scaled
+by the town sizes). The full town then runs a ``--tail``-day
 warm-up of its own before day 1. The small town's cost is part of the wall time.
 
 Example (the commands of docs/VALIDATION.md, "Spin-up"):
@@ -52,7 +53,11 @@ SLOW = (
     "last_store",
     "last_fulfilment",
     "last_purchase",
+    "next_need",
 )
+"""Per-shopper arrays the --spinup prototype copies (the slow state, and when the next need falls)."""
+DAYS = frozenset({"avoid_until", "last_purchase", "next_need"})
+"""Of these, the arrays that hold a day (shifted by the full town's own warm-up when copied)."""
 
 
 def sample_state(m: CXModel, day: int, n_recent: int = 200) -> dict[str, Any]:
@@ -90,11 +95,13 @@ def sample_state(m: CXModel, day: int, n_recent: int = 200) -> dict[str, Any]:
     return row
 
 
-def seed_from_small_town(big: CXModel, small: CXModel) -> None:
+def seed_from_small_town(big: CXModel, small: CXModel, shift: int = 0) -> None:
     """PROTOTYPE: copy the small town's per-shopper slow state to the big town.
 
     Each big-town shopper takes the state of the small-town shopper of the same segment
     whose home is nearest (distances to the stores, hence loyalties, stay plausible).
+    Days (next need, avoidance, last purchase) move back by ``shift``: the small town's
+    day 0 becomes the big town's day ``-shift``, where its own warm-up starts.
     """
     a, b = big.shoppers, small.shoppers
     for seg in range(len(big.segment_names)):
@@ -104,7 +111,7 @@ def seed_from_small_town(big: CXModel, small: CXModel) -> None:
             continue
         pick = src[cKDTree(b.home[src]).query(a.home[dst])[1]]
         for name in SLOW:
-            getattr(a, name)[dst] = getattr(b, name)[pick]
+            getattr(a, name)[dst] = getattr(b, name)[pick] - (shift if name in DAYS else 0)
     scale = big.spec.town.shoppers / small.spec.town.shoppers
     big.reviews.signals[:] = small.reviews.signals
     big.reviews.head[:] = np.round(small.reviews.head * scale).astype(np.int64)
@@ -126,7 +133,7 @@ def one_run(
             overrides=[*base, f"town.shoppers={args.spinup}", f"warmup_days={args.warmup}"],
         )
         m = CXModel("baseline", rng=seed, days=days, overrides=[*base, "warmup_days=0"])
-        seed_from_small_town(m, small)
+        seed_from_small_town(m, small, args.tail)
         for warm_day in range(1 - args.tail, 1):
             m.simulate_day(warm_day, warm=True)
     else:
