@@ -26,6 +26,8 @@ Example (the commands of docs/VALIDATION.md, "Spin-up"):
 
     PYTHONPATH=. .venv/bin/python benchmarks/spinup.py --warmup 90 --out /tmp/spin90
     PYTHONPATH=. .venv/bin/python benchmarks/spinup.py --warmup 730 --spinup 1000 --tail 30
+    PYTHONPATH=. .venv/bin/python benchmarks/spinup.py --warmup 1460 --spinup 5000 --tail 90 \\
+        --copy belief_mean,belief_var     # attribution: only the beliefs of a spun-up twin town
 """
 
 from __future__ import annotations
@@ -95,13 +97,19 @@ def sample_state(m: CXModel, day: int, n_recent: int = 200) -> dict[str, Any]:
     return row
 
 
-def seed_from_small_town(big: CXModel, small: CXModel, shift: int = 0) -> None:
+def seed_from_small_town(
+    big: CXModel, small: CXModel, shift: int = 0, copy: frozenset[str] = frozenset((*SLOW, "reviews"))
+) -> None:
     """PROTOTYPE: copy the small town's per-shopper slow state to the big town.
 
     Each big-town shopper takes the state of the small-town shopper of the same segment
     whose home is nearest (distances to the stores, hence loyalties, stay plausible).
     Days (next need, avoidance, last purchase) move back by ``shift``: the small town's
-    day 0 becomes the big town's day ``-shift``, where its own warm-up starts.
+    day 0 becomes the big town's day ``-shift``, where its own warm-up starts. ``copy``
+    names the arrays copied (of :data:`SLOW`, and "reviews" for the review boards;
+    ``next_need`` is always copied, else nobody shops in the tail before the first needs); with
+    a town of the same size and seed the shoppers are the same, so copying a part of the
+    state attributes the drift to it.
     """
     a, b = big.shoppers, small.shoppers
     for seg in range(len(big.segment_names)):
@@ -111,7 +119,11 @@ def seed_from_small_town(big: CXModel, small: CXModel, shift: int = 0) -> None:
             continue
         pick = src[cKDTree(b.home[src]).query(a.home[dst])[1]]
         for name in SLOW:
+            if name not in copy and name != "next_need":  # when needs fall: always copied
+                continue
             getattr(a, name)[dst] = getattr(b, name)[pick] - (shift if name in DAYS else 0)
+    if "reviews" not in copy:
+        return
     scale = big.spec.town.shoppers / small.spec.town.shoppers
     big.reviews.signals[:] = small.reviews.signals
     big.reviews.head[:] = np.round(small.reviews.head * scale).astype(np.int64)
@@ -133,7 +145,7 @@ def one_run(
             overrides=[*base, f"town.shoppers={args.spinup}", f"warmup_days={args.warmup}"],
         )
         m = CXModel("baseline", rng=seed, days=days, overrides=[*base, "warmup_days=0"])
-        seed_from_small_town(m, small, args.tail)
+        seed_from_small_town(m, small, args.tail, frozenset(args.copy.split(",")))
         for warm_day in range(1 - args.tail, 1):
             m.simulate_day(warm_day, warm=True)
     else:
@@ -163,6 +175,11 @@ def main(argv: list[str] | None = None) -> None:
         help="PROTOTYPE: run the warm-up on a town of this many shoppers, copy its state by segment",
     )
     p.add_argument("--tail", type=int, default=30, help="with --spinup: the full town's own warm-up days")
+    p.add_argument(
+        "--copy",
+        default=",".join((*SLOW, "reviews")),
+        help="with --spinup: the arrays copied, comma-separated (default: all of them and 'reviews')",
+    )
     p.add_argument("--set", action="append", default=[], help="PATH=VALUE override (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="directory for the CSV files")
     args = p.parse_args(argv)
