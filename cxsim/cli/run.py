@@ -59,7 +59,10 @@ def print_summary(result: RunResult) -> None:
             f"walk-in {s['share_walk_in']:.1%} · delivery "
             f"{s['share_delivery']:.1%} · pick-up {s['share_pickup']:.1%}",
         ),
-        ("online share", f"{s['online_share']:.1%}"),
+        (
+            "online share",
+            f"{s['online_share']:.1%} of purchases, {s['online_revenue_share']:.1%} of kept revenue",
+        ),
         (
             "showrooming",
             f"{s['showrooming_rate']:.1%} of purchases "
@@ -94,30 +97,29 @@ def print_summary(result: RunResult) -> None:
 
 
 def store_table(result: RunResult) -> Table:
-    """Market share, NPS, loyalty and cash by store over the summary window."""
+    """Market share, revenue share, NPS, loyalty, profit and cash by store over the summary window."""
     st = result.stores
     window = int(result.summary.iloc[0]["window_days"])
     last_day = int(st["day"].max())
-    recent = st[st["day"] > last_day - window]
-    total = recent["purchases"].sum()
     final = st[st["day"] == last_day].set_index("store")
     t = Table(
-        title=f"stores — market share and NPS over the last {window} days (NPS: the mean of each day's "
-        "trailing NPS, as `cxsim report` and `cxsim compare` show it), cash at the end",
+        title=f"stores — over the last {window} days: share of purchases, share of kept revenue, NPS "
+        "(the mean of each day's trailing NPS, as `cxsim report` and `cxsim compare` show it) and "
+        "profit; loyalty and cash at the end",
         title_justify="left",
     )
-    nps = store_summary(st, window).set_index("store")["nps"]  # the one store NPS (registry: store_summary)
-    for col in ("store", "kind", "market share", "NPS", "loyalty", "cash", "open"):
-        t.add_column(col, justify="left" if col in ("store", "kind") else "right")
-    for name, g in recent.groupby("store", sort=False):
-        f = final.loc[name]
-        share = g["purchases"].sum() / total if total else 0.0
+    summary = store_summary(st, window)  # the one per-store summary (registry: store_summary)
+    for col in ("store", "share", "revenue", "NPS", "loyalty", "profit", "cash", "open"):
+        t.add_column(col, justify="left" if col == "store" else "right")
+    for row in summary.itertuples(index=False):
+        f = final.loc[row.store]
         t.add_row(
             str(f["label"]),
-            str(f["kind"]),
-            f"{share:.1%}",
-            format_value(nps[name], "score"),
+            f"{row.market_share:.1%}",
+            f"{row.revenue_share:.1%}",
+            format_value(row.nps, "score"),
             f"{f['mean_loyalty']:.2f}",
+            f"{row.profit:,.0f}",
             f"{f['cash']:,.0f}",
             "yes" if f["is_open"] else "closed",
         )

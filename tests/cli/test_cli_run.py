@@ -19,7 +19,7 @@ def test_run_prints_summary_and_writes_tables(tmp_path):
     out = tmp_path / "run"
     res = runner.invoke(app, ["run", "baseline", *SMALL, "--seed", "5", "--out", str(out), "--purchases"])
     assert res.exit_code == 0, res.output
-    for words in ("online share", "showrooming", "webrooming", "NPS", "market share", "OnlineGiant"):
+    for words in ("online share", "showrooming", "webrooming", "NPS", "share of kept revenue", "OnlineGiant"):
         assert words in res.output
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert list(ts.columns) == list(TIMESERIES_COLUMNS) and len(ts) == 30

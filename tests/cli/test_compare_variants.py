@@ -129,7 +129,11 @@ def test_run_and_report_show_one_store_nps_with_its_window(tmp_path: Path) -> No
     args = ["run", "price_war", "--set", "town.shoppers=400", "--set", "warmup_days=10", "--days", "40"]
     res = runner.invoke(app, [*args, "--out", str(run_dir), "-q"], terminal_width=200)
     assert res.exit_code == 0, res.output
-    assert "market share and NPS over the last 40 days" in " ".join(res.output.split())
+    assert "stores — over the last 40 days: share of purchases" in " ".join(res.output.split())
+    profit = store_summary(load_result(run_dir).stores, 40).set_index("label")["profit"]
+    assert f"{float(profit['OmniMart']):,.0f}" in next(
+        line for line in res.output.splitlines() if "OmniMart" in line
+    )
     result = load_result(run_dir)
     nps = store_summary(result.stores, 40).set_index("label")["nps"]
     row = next(line for line in res.output.splitlines() if "OmniMart" in line)
