@@ -37,7 +37,7 @@ from cxsim.model.metrics import (
 from cxsim.model.reviews import ReviewBoard
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
-from cxsim.model.stores import Store, StoreArrays
+from cxsim.model.stores import Store, StoreArrays, StoreCache
 from cxsim.rules.arrays import row_max_mean_and_column_means
 from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
@@ -126,6 +126,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self.stores: list[Store] = [
             Store(self, name, st, i, scale) for i, (name, st) in enumerate(self.spec.stores.items())
         ]
+        self.store_cache = StoreCache()
+        """The stores' attributes as arrays, gathered once per change (:class:`StoreCache`)."""
 
     def _prior(self) -> np.ndarray:
         """The population prior of the beliefs: the category's norm over the town's stores."""
