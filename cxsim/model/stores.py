@@ -109,13 +109,6 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
         """The store's name (the ``store`` column of the tables)."""
         return self.name
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Set an attribute; a new value marks the cached columns that read it stale."""
-        columns = READERS.get(name)
-        if columns is not None and not _same(self.__dict__.get(name, _MISSING), value):
-            self._stale.update(columns)
-        super().__setattr__(name, value)
-
     # channels ---------------------------------------------------------------
     @property
     def has_walk_in(self) -> bool:
@@ -331,6 +324,37 @@ READERS: dict[str, frozenset[str]] = {
 }
 """For each store attribute, the columns that read it."""
 
+
+class _Watched:
+    """A store attribute that cached columns read: a new value marks those columns stale.
+
+    A data descriptor on :class:`Store` (the value lives in the instance's
+    ``__dict__`` under the same name), so that every write is seen, whoever
+    makes it, and writes of the day's other attributes cost nothing extra.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.columns = READERS[name]
+
+    def __get__(self, obj: Store | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: Store, value: Any) -> None:
+        values = obj.__dict__
+        if not _same(values.get(self.name, _MISSING), value):
+            obj._stale.update(self.columns)
+        values[self.name] = value
+
+
+for _name in READERS:
+    setattr(Store, _name, _Watched(_name))
+
 _ARRAY_FIELDS = tuple(f.name for f in fields(StoreArrays))
 
 
@@ -340,9 +364,9 @@ class StoreCache:
     Gathering ~40 attributes of every store into arrays each day was a fixed
     cost of the day that a small town does not amortize (docs/PERFORMANCE.md).
     A store marks the columns that read an attribute stale whenever the
-    attribute takes a new value (:meth:`Store.__setattr__`), whoever sets it:
+    attribute takes a new value, whoever sets it:
     events, strategies, closures, discounts, service moving toward its target,
-    entries, ratings, the app. The arrays handed out are read-only and never
+    entries, ratings, the app (:class:`_Watched`). The arrays handed out are read-only and never
     change; a stale column is gathered afresh. ``tests/model/test_store_cache.py``
     checks them against :meth:`StoreArrays.from_stores` over every built-in scenario.
     """
