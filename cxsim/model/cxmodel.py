@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.model import events, phases
+from cxsim.model.collector import DayCollector
 from cxsim.model.log import LogEntry
 from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (
@@ -110,9 +111,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._daily: list[dict[str, float]] = []
         self._max_loyalty = float("nan")  # mean over shoppers of their highest loyalty, set daily
         self._purchase_frames: list[pd.DataFrame] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: _reporter(c) for c in TIMESERIES_COLUMNS},
-            agenttype_reporters={Store: {c: c for c in STORE_COLUMNS if c != "day"}},
+        self.datacollector = DayCollector(
+            TIMESERIES_COLUMNS, Store, tuple(c for c in STORE_COLUMNS if c != "day")
         )
         for warm_day in range(1 - spec.warmup_days, 1):
             self.simulate_day(warm_day, warm=True)
@@ -202,16 +202,16 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
             "n_walk_in": by_channel[WALK_IN],
             "n_delivery": by_channel[DELIVERY],
             "n_pickup": by_channel[PICKUP],
-            "n_showroomed": np.count_nonzero(p.showroomed),
-            "n_competitive_showroomed": np.count_nonzero(p.competitive_showroomed),
-            "n_webroomed": np.count_nonzero(p.webroomed),
+            "n_showroomed": int(np.count_nonzero(p.showroomed)),
+            "n_competitive_showroomed": int(np.count_nonzero(p.competitive_showroomed)),
+            "n_webroomed": int(np.count_nonzero(p.webroomed)),
             "n_returned": sum(returned),
             "returned_walk_in": returned[WALK_IN],
             "returned_delivery": returned[DELIVERY],
             "returned_pickup": returned[PICKUP],
             "sum_satisfaction": sum_satisfaction,
-            "promoters": np.count_nonzero(promoter),
-            "detractors": np.count_nonzero(detractor),
+            "promoters": int(np.count_nonzero(promoter)),
+            "detractors": int(np.count_nonzero(detractor)),
             "revenue": float(sum(s.revenue for s in self.stores)),
             "revenue_kept": kept,
             "revenue_online": online,
@@ -295,11 +295,3 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         }
         row = summary_row(self.timeseries(), pd.DataFrame(self._daily), stats, window)
         return {"scenario": self.spec.name, "seed": self.spec.seed, **row}
-
-
-def _reporter(column: str) -> Callable[[CXModel], Any]:
-    def report(model: CXModel) -> Any:
-        return model.metrics[column]
-
-    report.__name__ = f"report_{column}"
-    return report
