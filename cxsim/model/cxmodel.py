@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.model import events, phases
+from cxsim.model.collector import DayCollector
 from cxsim.model.log import LogEntry
 from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (
@@ -27,9 +28,7 @@ from cxsim.model.metrics import (
     TIMESERIES_COLUMNS,
     DayPurchases,
     RollingNPS,
-    channel_shares,
     empty_purchases,
-    journey_rates,
     kept_revenue,
     revenue_share,
     summary_row,
@@ -37,7 +36,7 @@ from cxsim.model.metrics import (
 from cxsim.model.reviews import ReviewBoard
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
-from cxsim.model.stores import Store, StoreArrays
+from cxsim.model.stores import Store, StoreArrays, StoreCache
 from cxsim.rules.arrays import row_max_mean_and_column_means
 from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
@@ -112,9 +111,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._daily: list[dict[str, float]] = []
         self._max_loyalty = float("nan")  # mean over shoppers of their highest loyalty, set daily
         self._purchase_frames: list[pd.DataFrame] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: _reporter(c) for c in TIMESERIES_COLUMNS},
-            agenttype_reporters={Store: {c: c for c in STORE_COLUMNS if c != "day"}},
+        self.datacollector = DayCollector(
+            TIMESERIES_COLUMNS, Store, tuple(c for c in STORE_COLUMNS if c != "day")
         )
         for warm_day in range(1 - spec.warmup_days, 1):
             self.simulate_day(warm_day, warm=True)
@@ -126,6 +124,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self.stores: list[Store] = [
             Store(self, name, st, i, scale) for i, (name, st) in enumerate(self.spec.stores.items())
         ]
+        self.store_cache = StoreCache()
+        """The stores' attributes as arrays, gathered once per change (:class:`StoreCache`)."""
 
     def _prior(self) -> np.ndarray:
         """The population prior of the beliefs: the category's norm over the town's stores."""
@@ -184,55 +184,73 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
 
     # -------------------------------------------------------------- recording
     def record_day(self, day: int, p: DayPurchases, counts: dict[str, int]) -> None:
-        """Keep the day's totals, its purchases (if collected) and its metrics for the data collector."""
-        promoter, detractor = promoters_detractors(p.ltr)
-        f = p.fulfilment
+        """Keep the day's totals, its purchases (if collected) and its metrics for the data collector.
+
+        Counts by fulfilment come from one ``bincount`` each, and today's shares
+        and rates from those counts (the same numbers as :func:`~cxsim.model.metrics.channel_shares`
+        and :func:`~cxsim.model.metrics.journey_rates`, with fewer passes over the purchases).
+        """
+        n, f = len(p), p.fulfilment
+        by_channel = np.bincount(f, minlength=3).tolist() if n else [0, 0, 0]
+        returned = np.bincount(f[p.returned], minlength=3).tolist() if n else [0, 0, 0]
         kept, online = kept_revenue(p, self.spec.category.ticket)
-        self._daily.append(
-            {
-                "day": day,
-                "purchases": len(p),
-                "n_walk_in": int((f == WALK_IN).sum()),
-                "n_delivery": int((f == DELIVERY).sum()),
-                "n_pickup": int((f == PICKUP).sum()),
-                "n_showroomed": int(p.showroomed.sum()),
-                "n_competitive_showroomed": int(p.competitive_showroomed.sum()),
-                "n_webroomed": int(p.webroomed.sum()),
-                "n_returned": int(p.returned.sum()),
-                "returned_walk_in": int((p.returned & (f == WALK_IN)).sum()),
-                "returned_delivery": int((p.returned & (f == DELIVERY)).sum()),
-                "returned_pickup": int((p.returned & (f == PICKUP)).sum()),
-                "sum_satisfaction": float(p.satisfaction.sum()),
-                "promoters": int(promoter.sum()),
-                "detractors": int(detractor.sum()),
-                "revenue": float(sum(s.revenue for s in self.stores)),
-                "revenue_kept": kept,
-                "revenue_online": online,
-                **counts,
-            }
-        )
-        if self.spec.collect_purchases and len(p):
+        sum_satisfaction = float(p.satisfaction.sum())
+        promoter, detractor = promoters_detractors(p.ltr)
+        daily: dict[str, float] = {
+            "day": day,
+            "purchases": n,
+            "n_walk_in": by_channel[WALK_IN],
+            "n_delivery": by_channel[DELIVERY],
+            "n_pickup": by_channel[PICKUP],
+            "n_showroomed": int(np.count_nonzero(p.showroomed)),
+            "n_competitive_showroomed": int(np.count_nonzero(p.competitive_showroomed)),
+            "n_webroomed": int(np.count_nonzero(p.webroomed)),
+            "n_returned": sum(returned),
+            "returned_walk_in": returned[WALK_IN],
+            "returned_delivery": returned[DELIVERY],
+            "returned_pickup": returned[PICKUP],
+            "sum_satisfaction": sum_satisfaction,
+            "promoters": int(np.count_nonzero(promoter)),
+            "detractors": int(np.count_nonzero(detractor)),
+            "revenue": float(sum(s.revenue for s in self.stores)),
+            "revenue_kept": kept,
+            "revenue_online": online,
+            **counts,
+        }
+        self._daily.append(daily)
+        if self.spec.collect_purchases and n:
             self._purchase_frames.append(p.frame(day, self.store_names))
         # both loyalty statistics in one pass over every shopper's row (docs/PERFORMANCE.md)
         self._max_loyalty, by_store = row_max_mean_and_column_means(self.shoppers.loyalty)
         for s in self.stores:
             s.mean_loyalty = float(by_store[s.index])
-        self.metrics = self._day_metrics(day, p, counts)
+        self.metrics = self._day_metrics(daily, counts)
 
-    def _day_metrics(self, day: int, p: DayPurchases, counts: dict[str, int]) -> dict[str, Any]:
+    def _day_metrics(self, daily: dict[str, float], counts: dict[str, int]) -> dict[str, Any]:
+        """Today's row of the timeseries, from today's totals (shares as ``channel_shares`` has them)."""
+        n = int(daily["purchases"])
+
+        def share(count: float) -> float:
+            return float(count) / n if n else 0.0
+
+        delivery, pickup = share(daily["n_delivery"]), share(daily["n_pickup"])
         return {
-            "day": day,
-            "purchases": len(p),
-            **channel_shares(p),
-            "online_revenue_share": revenue_share(
-                self._daily[-1]["revenue_online"], self._daily[-1]["revenue_kept"]
-            ),
-            **journey_rates(p),
-            "mean_satisfaction": float(p.satisfaction.mean()) if len(p) else float("nan"),
+            "day": daily["day"],
+            "purchases": n,
+            "share_walk_in": share(daily["n_walk_in"]),
+            "share_delivery": delivery,
+            "share_pickup": pickup,
+            "online_share": delivery + pickup,
+            "online_revenue_share": revenue_share(daily["revenue_online"], daily["revenue_kept"]),
+            "showrooming_rate": share(daily["n_showroomed"]),
+            "competitive_showrooming_rate": share(daily["n_competitive_showroomed"]),
+            "webrooming_rate": share(daily["n_webroomed"]),
+            "return_rate": share(daily["n_returned"]),
+            "mean_satisfaction": daily["sum_satisfaction"] / n if n else float("nan"),
             "mean_loyalty": self._max_loyalty,
             "nps": self.nps.overall(),
             "open_stores": sum(s.is_open for s in self.stores),
-            "revenue": self._daily[-1]["revenue"],
+            "revenue": daily["revenue"],
             "events": ",".join(self.conditions.active),
             **counts,
         }
@@ -277,11 +295,3 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         }
         row = summary_row(self.timeseries(), pd.DataFrame(self._daily), stats, window)
         return {"scenario": self.spec.name, "seed": self.spec.seed, **row}
-
-
-def _reporter(column: str) -> Callable[[CXModel], Any]:
-    def report(model: CXModel) -> Any:
-        return model.metrics[column]
-
-    report.__name__ = f"report_{column}"
-    return report

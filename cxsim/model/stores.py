@@ -5,9 +5,11 @@ Their strategy rules live in :mod:`cxsim.rules.strategies`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -76,6 +78,8 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     online_channel_cost: float
 
     def __init__(self, model: CXModel, name: str, spec: sc.Store, index: int, scale: float) -> None:
+        self._stale: set[str] = set(COLUMNS)
+        """Columns of :class:`StoreCache` whose attributes changed since it last gathered them."""
         super().__init__(model)
         self.name = name
         self.index = index
@@ -231,6 +235,203 @@ class StoreArrays:
             pickup=arr(lambda s: s.has_pickup, bool),
             rating=arr(lambda s: s.rating),
             capacity=arr(lambda s: s.capacity),
+        )
+
+
+_MISSING = object()
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether ``new`` is bit for bit the value ``old`` (same type; NaN equals NaN; -0.0 is not 0.0)."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, float):
+        if math.isnan(old):
+            return math.isnan(new)
+        return old == new and math.copysign(1.0, old) == math.copysign(1.0, new)
+    return bool(old == new)
+
+
+@dataclass(frozen=True)
+class _Column:
+    get: Callable[[Store], Any]
+    reads: tuple[str, ...]
+    """Every attribute of the store that ``get`` reads (through properties too)."""
+    dtype: type = np.float64
+
+
+def _attr(name: str, dtype: type = np.float64) -> _Column:
+    return _Column(attrgetter(name), (name,), dtype)
+
+
+COLUMNS: dict[str, _Column] = {
+    # StoreArrays
+    "price": _Column(lambda s: s.price * (1.0 - s.discount), ("price", "discount")),
+    "online_price": _Column(
+        lambda s: s.online_price * (1.0 - max(s.discount, s.online_discount)),
+        ("price", "online_price_gap", "discount", "online_discount"),
+    ),
+    "service": _attr("service_quality"),
+    "consistency": _attr("service_consistency"),
+    "personalization": _attr("personalization"),
+    "atmosphere": _attr("atmosphere"),
+    "delivery_days": _attr("delivery_days"),
+    "reliability": _attr("delivery_reliability"),
+    "leniency": _attr("return_leniency"),
+    "cross_channel": _attr("cross_channel_returns", bool),
+    "after_sales": _attr("after_sales"),
+    "channel_consistency": _attr("channel_consistency"),
+    "is_open": _attr("is_open", bool),
+    "walk_in": _Column(lambda s: s.has_walk_in, ("kind",), bool),
+    "delivery": _Column(lambda s: s.has_delivery, ("kind",), bool),
+    "pickup": _Column(lambda s: s.has_pickup, ("kind", "bopis"), bool),
+    "rating": _attr("rating"),
+    "capacity": _attr("capacity"),
+    # the rest of the day: lockdowns, choice nests, dispatch, books
+    "kind_index": _Column(lambda s: KINDS.index(s.kind), ("kind",), np.int64),
+    "essential": _attr("essential", bool),
+    "curbside": _attr("curbside", bool),
+    "delivery_capacity": _Column(
+        lambda s: np.inf if s.delivery_capacity is None else s.delivery_capacity * s.scale,
+        ("delivery_capacity", "scale"),
+    ),
+    "margin": _attr("margin"),
+    "delivery_cost": _attr("delivery_cost"),
+    "return_cost": _attr("return_cost"),
+    "after_sales_cost": _attr("after_sales_cost"),
+    "fixed_cost": _attr("fixed_cost"),
+    "visit_minutes": _attr("visit_minutes"),
+    "wage": _attr("wage"),
+    "service_hours": _attr("service_hours"),
+    "staffed_service": _Column(
+        lambda s: s.service_quality if s.target_service is None else s.target_service,
+        ("service_quality", "target_service"),
+    ),
+    "personalization_hours": _attr("personalization_hours"),
+    "after_sales_hours": _attr("after_sales_hours"),
+    "capacity_hours": _attr("capacity_hours"),
+    "credit_limit": _attr("credit_limit"),
+    "exit_horizon_days": _attr("exit_horizon_days"),
+    "profit_memory_days": _attr("profit_memory_days"),
+}
+"""The store attributes the day reads as ``(S,)`` arrays, each with the attributes it reads."""
+
+READERS: dict[str, frozenset[str]] = {
+    attr: frozenset(name for name, col in COLUMNS.items() if attr in col.reads)
+    for attr in {a for col in COLUMNS.values() for a in col.reads}
+}
+"""For each store attribute, the columns that read it."""
+
+
+class _Watched:
+    """A store attribute that cached columns read: a new value marks those columns stale.
+
+    A data descriptor on :class:`Store` (the value lives in the instance's
+    ``__dict__`` under the same name), so that every write is seen, whoever
+    makes it, and writes of the day's other attributes cost nothing extra.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.columns = READERS[name]
+
+    def __get__(self, obj: Store | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: Store, value: Any) -> None:
+        values = obj.__dict__
+        if not _same(values.get(self.name, _MISSING), value):
+            obj._stale.update(self.columns)
+        values[self.name] = value
+
+
+for _name in READERS:
+    setattr(Store, _name, _Watched(_name))
+
+_ARRAY_FIELDS = tuple(f.name for f in fields(StoreArrays))
+
+
+class StoreCache:
+    """The stores' attributes as arrays, gathered again only when an attribute they read changes.
+
+    Gathering ~40 attributes of every store into arrays each day was a fixed
+    cost of the day that a small town does not amortize (docs/PERFORMANCE.md).
+    A store marks the columns that read an attribute stale whenever the
+    attribute takes a new value, whoever sets it:
+    events, strategies, closures, discounts, service moving toward its target,
+    entries, ratings, the app (:class:`_Watched`). The arrays handed out are read-only and never
+    change; a stale column is gathered afresh. ``tests/model/test_store_cache.py``
+    checks them against :meth:`StoreArrays.from_stores` over every built-in scenario.
+    """
+
+    def __init__(self) -> None:
+        self._stores: list[Store] | None = None
+        self._n = -1
+        self._cols: dict[str, np.ndarray] = {}
+
+    def _refresh(self, stores: list[Store]) -> None:
+        if stores is not self._stores or len(stores) != self._n:
+            self._stores, self._n = stores, len(stores)
+            stale: set[str] = set(COLUMNS)
+        else:
+            stale = set()
+            for s in stores:
+                stale |= s._stale
+            if not stale:
+                return
+        for name in stale:
+            col = COLUMNS[name]
+            values = _column(stores, col.get, col.dtype)
+            values.flags.writeable = False
+            self._cols[name] = values
+        for s in stores:
+            s._stale.clear()
+
+    def column(self, stores: list[Store], name: str) -> np.ndarray:
+        """The stores' current values of column ``name`` of :data:`COLUMNS` (read-only)."""
+        self._refresh(stores)
+        return self._cols[name]
+
+    def arrays(self, stores: list[Store]) -> StoreArrays:
+        """The stores' current attributes, as :meth:`StoreArrays.from_stores` gathers them."""
+        self._refresh(stores)
+        return StoreArrays(**{name: self._cols[name] for name in _ARRAY_FIELDS})
+
+    def costs(self, stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
+        """The stores' costs of the day, as :func:`store_costs` gathers them."""
+        self._refresh(stores)
+        c = self._cols
+        staff = Staffing(
+            wage=c["wage"],
+            service_hours=c["service_hours"],
+            service=c["staffed_service"],
+            personalization_hours=c["personalization_hours"],
+            personalization=c["personalization"],
+            after_sales_hours=c["after_sales_hours"],
+            after_sales=c["after_sales"],
+            capacity_hours=c["capacity_hours"],
+            capacity=c["capacity"],
+            floor=c["walk_in"],
+            scale=stores[0].scale if stores else 1.0,
+        )
+        return StoreCosts(
+            margin=c["margin"],
+            delivery_cost=c["delivery_cost"],
+            return_cost=c["return_cost"],
+            after_sales_cost=c["after_sales_cost"],
+            after_sales=c["after_sales"],
+            fixed_cost=c["fixed_cost"],
+            running=running_costs(staff),
+            visits=visit_costs(visits, staff.wage, c["visit_minutes"], c["service"]),
+            relief=relief,
+            is_open=c["is_open"],
         )
 
 

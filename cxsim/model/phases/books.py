@@ -9,7 +9,7 @@ import numpy as np
 from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.phases.state import DayState
-from cxsim.model.stores import Store, rival_market, store_costs
+from cxsim.model.stores import rival_market
 from cxsim.rules import (
     accounts,
 )
@@ -37,10 +37,11 @@ def stores(m: CXModel, d: DayState) -> None:
     shut = walk_in & ~d.walk_open if d.walk_open.size else np.zeros(len(m.stores), dtype=bool)
     relief = np.where(shut, lockdown_relief(m.spec.events, d.day), 0.0)
     visits = d.visits if d.visits.size else np.zeros(len(m.stores))
-    costs = accounts.daily_costs(t, ticket, store_costs(m.stores, visits, relief))
-    trading = np.array([s.is_open for s in m.stores]) & ~shut
+    cache = m.store_cache
+    costs = accounts.daily_costs(t, ticket, cache.costs(m.stores, visits, relief))
+    trading = cache.column(m.stores, "is_open") & ~shut
     if d.warm:
-        _expect(m.stores, t.revenue - costs, trading)
+        _expect(m, t.revenue - costs, trading)
         return
     nps, n = m.nps.by_store(), len(p)
     total_revenue = float(t.revenue.sum())
@@ -53,12 +54,12 @@ def stores(m: CXModel, d: DayState) -> None:
         s.market_share = s.purchases / n if n else 0.0
         s.revenue_share = s.revenue / total_revenue if total_revenue > 0 else 0.0
         s.nps = float(nps[i])
-    _expect(m.stores, np.array([s.profit for s in m.stores]), trading)
+    _expect(m, np.array([s.profit for s in m.stores]), trading)
     gives_up = accounts.exits(
         np.array([s.cash for s in m.stores]),
         np.array([s.expected_profit for s in m.stores]),
-        np.array([s.exit_horizon_days for s in m.stores], dtype=float),
-        np.array([s.credit_limit for s in m.stores]),
+        cache.column(m.stores, "exit_horizon_days"),
+        cache.column(m.stores, "credit_limit"),
     )
     for s in m.stores:
         if s.is_open and gives_up[s.index]:
@@ -73,14 +74,14 @@ def stores(m: CXModel, d: DayState) -> None:
                 m.log.append(LogEntry(d.day, "strategy", s.name, data))
 
 
-def _expect(stores: list[Store], profit: np.ndarray, trading: np.ndarray) -> None:
+def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
     """Trading stores update their expected daily profit with the day's profit."""
     expected = accounts.expected_profit(
-        np.array([s.expected_profit for s in stores]),
+        np.array([s.expected_profit for s in m.stores]),
         profit,
-        np.array([s.profit_memory_days for s in stores], dtype=float),
+        m.store_cache.column(m.stores, "profit_memory_days"),
     )
-    for s in stores:
+    for s in m.stores:
         if trading[s.index]:
             s.expected_profit = float(expected[s.index])
 

@@ -9,7 +9,6 @@ import numpy as np
 from cxsim.model import events
 from cxsim.model import scenario as sc
 from cxsim.model.phases.state import DayState
-from cxsim.model.stores import StoreArrays
 from cxsim.rules import (
     choice as choice_rules,
 )
@@ -40,7 +39,7 @@ def calendar(m: CXModel, d: DayState) -> None:
     for s in m.stores:
         s.reset_day()
         s.adjust_service()
-    d.st = StoreArrays.from_stores(m.stores)
+    d.st = m.store_cache.arrays(m.stores)
     d.walk_open, d.pickup_open = _open_counters(m, d)
     d.visits = np.zeros(len(m.stores), dtype=np.int64)
 
@@ -56,10 +55,10 @@ def _open_counters(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
     outside (as many did in 2020), so the pick-up alternative opens for it.
     """
     st, cond = d.stores, d.cond
-    essential = np.array([s.essential for s in m.stores], dtype=bool)
+    essential = m.store_cache.column(m.stores, "essential")
     if cond.walk_in_open:
         return st.walk_in.copy(), st.pickup & cond.pickup_open
-    curbside = np.array([s.curbside for s in m.stores], dtype=bool) & st.walk_in & cond.pickup_open
+    curbside = m.store_cache.column(m.stores, "curbside") & st.walk_in & cond.pickup_open
     walk_open = st.walk_in & essential
     return walk_open, (st.pickup & walk_open) | curbside
 

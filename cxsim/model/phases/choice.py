@@ -8,7 +8,6 @@ import numpy as np
 
 from cxsim.model import learning
 from cxsim.model.phases.state import DayState
-from cxsim.model.stores import KINDS
 from cxsim.rules import (
     beliefs,
     nesting,
@@ -46,7 +45,7 @@ def choice(m: CXModel, d: DayState) -> None:
     st, who, c = d.stores, d.who, m.spec.behaviour.choice
     prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
     u = _utilities(m, d, prices)
-    kinds = np.array([KINDS.index(s.kind) for s in m.stores], dtype=np.int64)
+    kinds = m.store_cache.column(m.stores, "kind_index")
     pick = nesting.nested_logit_draw(m.rng, u, choice_rules.alternative_nests(kinds), c.nest_lambdas())
     store, fulfil = choice_rules.decode(pick, len(m.stores))
     price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)

@@ -56,9 +56,7 @@ def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
     A store's ``delivery_capacity`` is per 1,000 shoppers, scaled to the town
     (unlimited when ``None``); its backlog is kept on the store agent.
     """
-    capacity = np.array(
-        [np.inf if s.delivery_capacity is None else s.delivery_capacity * s.scale for s in m.stores]
-    )
+    capacity = m.store_cache.column(m.stores, "delivery_capacity")
     backlog = np.array([s.backlog for s in m.stores])
     wait, left = fulfilment_rules.dispatch_queue(backlog, store, capacity)
     for s, b in zip(m.stores, left, strict=True):
