@@ -55,6 +55,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -465,10 +466,26 @@ def atomic_write_bytes(
     return path
 
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
+    """The process's file-creation mask.
+
+    Read from ``/proc/self/status`` where the kernel reports it (Linux 4.7+), which
+    changes nothing; elsewhere by setting it and putting it back, under a lock so that
+    two of our own writers never see each other's temporary mask (another thread that
+    creates a file in that instant still could: such systems are the fallback only).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
     return mask
 
 

@@ -178,3 +178,19 @@ def test_staging_folders_of_older_cxsim_are_removed_once_stale(tmp_path: Path) -
     with output_dir(tmp_path / "out", "compare") as tmp:
         (tmp / "compare.json").write_text("{}")
     assert not old.exists() and fresh.is_dir(), "only a stale one (it may belong to a running process)"
+
+
+def test_the_umask_is_read_without_changing_it(tmp_path: Path) -> None:
+    """The mask is read as it is (0o027 here: no permission for others), and left as it was."""
+    import os
+
+    from cxsim.core.io import _umask, atomic_write_text
+
+    mask = os.umask(0o027)
+    try:
+        assert _umask() == 0o027
+        path = atomic_write_text(tmp_path / "x.txt", "x")
+        assert os.umask(0o027) == 0o027  # still the mask we set
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o640
