@@ -7,10 +7,9 @@ Atomic files
 
 Temporary names
     Every temporary file or folder is named ``.cxsim-tmp-<host>-<pid>-<name>…``
-    (:data:`TMP_PREFIX`). A kill (even SIGKILL) can leave one behind; the next
-    command that writes to the same folder removes those of dead processes on
-    this host (and those of other hosts older than a day). Nothing else is
-    ever removed as a leftover.
+    (:data:`TMP_PREFIX`). A kill (even SIGKILL) can leave one behind; the next command
+    writing to the same folder removes those of dead processes on this host (and those of
+    other hosts older than a day). Nothing else is ever removed as a leftover.
 
 The output-folder rule
     A command writes its output folder (``--out``) only if the folder
@@ -31,17 +30,16 @@ The output-folder rule
     files are never removed (a figures folder may hold your files too).
 
     Rewriting a folder (same kind, or another kind with ``--overwrite``)
-    replaces the files the new output writes and removes those the manifest
-    lists that it does not write (no stale ``purchases.parquet`` after a run
-    without ``--purchases``). While files are moved in, the manifest lists the
-    old and the new ones: a kill leaves nothing the next command does not know.
+    replaces the files the new output writes and removes those the manifest lists that
+    it does not write (no stale ``purchases.parquet`` after a run without
+    ``--purchases``). While files are moved in, the manifest lists the old and the new
+    ones: a kill leaves nothing the next command does not know.
 
-    A report (``cxsim report``) adds a file (and its figures) to a folder:
-    any folder, as long as each file it writes is new or one cxsim wrote; the
-    folder's manifest records it under ``additions`` and it does not make the
-    folder cxsim's. A sweep is written batch by batch; its manifest lists
-    patterns (``runs/part-*.parquet``) instead of every part, and a sweep
-    folder of the same experiment is resumed, never rewritten.
+    A report (``cxsim report``) adds a file (and its figures) to any folder, as long as
+    each file it writes is new or one cxsim wrote; the folder's manifest records it
+    under ``additions`` and it does not make the folder cxsim's. A sweep is written batch
+    by batch; its manifest lists patterns (``runs/part-*.parquet``) instead of every
+    part, and a sweep folder of the same experiment is resumed, never rewritten.
 """
 
 from __future__ import annotations
@@ -470,19 +468,10 @@ _UMASK_LOCK = threading.Lock()
 
 
 def _umask() -> int:
-    """The process's file-creation mask.
-
-    Read from ``/proc/self/status`` where the kernel reports it (Linux 4.7+), which
-    changes nothing; elsewhere by setting it and putting it back, under a lock so that
-    two of our own writers never see each other's temporary mask (another thread that
-    creates a file in that instant still could: such systems are the fallback only).
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
+    """The file-creation mask: from ``/proc/self/status`` (Linux), else set and put back under a lock."""
+    with contextlib.suppress(OSError, ValueError, IndexError, StopIteration):
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
     with _UMASK_LOCK:
         mask = os.umask(0o022)
         os.umask(mask)
