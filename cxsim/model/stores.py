@@ -6,7 +6,7 @@ Their strategy rules live in :mod:`cxsim.rules.strategies`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -211,31 +211,8 @@ class StoreArrays:
 
     @classmethod
     def from_stores(cls, stores: list[Store]) -> StoreArrays:
-        """Snapshot the stores' current attributes."""
-
-        def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
-            return _column(stores, get, dtype)
-
-        return cls(
-            price=arr(lambda s: s.price * (1.0 - s.discount)),
-            online_price=arr(lambda s: s.online_price * (1.0 - max(s.discount, s.online_discount))),
-            service=arr(lambda s: s.service_quality),
-            consistency=arr(lambda s: s.service_consistency),
-            personalization=arr(lambda s: s.personalization),
-            atmosphere=arr(lambda s: s.atmosphere),
-            delivery_days=arr(lambda s: s.delivery_days),
-            reliability=arr(lambda s: s.delivery_reliability),
-            leniency=arr(lambda s: s.return_leniency),
-            cross_channel=arr(lambda s: s.cross_channel_returns, bool),
-            after_sales=arr(lambda s: s.after_sales),
-            channel_consistency=arr(lambda s: s.channel_consistency),
-            is_open=arr(lambda s: s.is_open, bool),
-            walk_in=arr(lambda s: s.has_walk_in, bool),
-            delivery=arr(lambda s: s.has_delivery, bool),
-            pickup=arr(lambda s: s.has_pickup, bool),
-            rating=arr(lambda s: s.rating),
-            capacity=arr(lambda s: s.capacity),
-        )
+        """Snapshot the stores' current attributes (a fresh gathering of :data:`COLUMNS`)."""
+        return cls(**_gather(stores, _ARRAY_FIELDS))
 
 
 _MISSING = object()
@@ -407,80 +384,66 @@ class StoreCache:
     def costs(self, stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
         """The stores' costs of the day, as :func:`store_costs` gathers them."""
         self._refresh(stores)
-        c = self._cols
-        staff = Staffing(
-            wage=c["wage"],
-            service_hours=c["service_hours"],
-            service=c["staffed_service"],
-            personalization_hours=c["personalization_hours"],
-            personalization=c["personalization"],
-            after_sales_hours=c["after_sales_hours"],
-            after_sales=c["after_sales"],
-            capacity_hours=c["capacity_hours"],
-            capacity=c["capacity"],
-            floor=c["walk_in"],
-            scale=stores[0].scale if stores else 1.0,
-        )
-        return StoreCosts(
-            margin=c["margin"],
-            delivery_cost=c["delivery_cost"],
-            return_cost=c["return_cost"],
-            after_sales_cost=c["after_sales_cost"],
-            after_sales=c["after_sales"],
-            fixed_cost=c["fixed_cost"],
-            running=running_costs(staff),
-            visits=visit_costs(visits, staff.wage, c["visit_minutes"], c["service"]),
-            relief=relief,
-            is_open=c["is_open"],
-        )
+        return _costs(self._cols, _scale(stores), visits, relief)
+
+
+def _gather(stores: list[Store], names: Iterable[str]) -> dict[str, np.ndarray]:
+    """A fresh gathering of the columns ``names`` of :data:`COLUMNS`."""
+    return {name: _column(stores, COLUMNS[name].get, COLUMNS[name].dtype) for name in names}
+
+
+def _scale(stores: list[Store]) -> float:
+    return stores[0].scale if stores else 1.0
+
+
+_STAFFING = {
+    "wage": "wage",
+    "service_hours": "service_hours",
+    "service": "staffed_service",
+    "personalization_hours": "personalization_hours",
+    "personalization": "personalization",
+    "after_sales_hours": "after_sales_hours",
+    "after_sales": "after_sales",
+    "capacity_hours": "capacity_hours",
+    "capacity": "capacity",
+    "floor": "walk_in",
+}
+"""The fields of :class:`~cxsim.rules.accounts.Staffing` -> the columns that hold them."""
+
+
+def _staffing(c: Mapping[str, np.ndarray], scale: float) -> Staffing:
+    return Staffing(**{field: c[column] for field, column in _STAFFING.items()}, scale=scale)
+
+
+def _costs(c: Mapping[str, np.ndarray], scale: float, visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
+    staff = _staffing(c, scale)
+    return StoreCosts(
+        margin=c["margin"],
+        delivery_cost=c["delivery_cost"],
+        return_cost=c["return_cost"],
+        after_sales_cost=c["after_sales_cost"],
+        after_sales=c["after_sales"],
+        fixed_cost=c["fixed_cost"],
+        running=running_costs(staff),
+        visits=visit_costs(visits, staff.wage, c["visit_minutes"], c["service"]),
+        relief=relief,
+        is_open=c["is_open"],
+    )
 
 
 def staffing(stores: list[Store]) -> Staffing:
     """The stores' staffing of their experience now (the service target is what they staff for)."""
-
-    def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
-        return _column(stores, get, dtype)
-
-    return Staffing(
-        wage=arr(lambda s: s.wage),
-        service_hours=arr(lambda s: s.service_hours),
-        service=arr(lambda s: s.service_quality if s.target_service is None else s.target_service),
-        personalization_hours=arr(lambda s: s.personalization_hours),
-        personalization=arr(lambda s: s.personalization),
-        after_sales_hours=arr(lambda s: s.after_sales_hours),
-        after_sales=arr(lambda s: s.after_sales),
-        capacity_hours=arr(lambda s: s.capacity_hours),
-        capacity=arr(lambda s: s.capacity),
-        floor=arr(lambda s: s.has_walk_in, bool),
-        scale=stores[0].scale if stores else 1.0,
-    )
+    return _staffing(_gather(stores, _STAFFING.values()), _scale(stores))
 
 
 def store_costs(stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
     """The stores' costs parameters of the day, as arrays for :func:`cxsim.rules.accounts.daily_costs`.
 
+    A fresh gathering (the day reads them through :meth:`StoreCache.costs`).
     ``visits``: research visits each store received today; ``relief``: the
     share of each store's standing costs relieved today.
     """
-
-    def arr(get: Callable[[Store], float], dtype: type = np.float64) -> np.ndarray:
-        return _column(stores, get, dtype)
-
-    staff = staffing(stores)
-    return StoreCosts(
-        margin=arr(lambda s: s.margin),
-        delivery_cost=arr(lambda s: s.delivery_cost),
-        return_cost=arr(lambda s: s.return_cost),
-        after_sales_cost=arr(lambda s: s.after_sales_cost),
-        after_sales=arr(lambda s: s.after_sales),
-        fixed_cost=arr(lambda s: s.fixed_cost),
-        running=running_costs(staff),
-        visits=visit_costs(
-            visits, staff.wage, arr(lambda s: s.visit_minutes), arr(lambda s: s.service_quality)
-        ),
-        relief=relief,
-        is_open=arr(lambda s: s.is_open, bool),
-    )
+    return _costs(_gather(stores, COLUMNS), _scale(stores), visits, relief)
 
 
 def rival_market(store: Store, stores: list[Store], day: int) -> Market:
