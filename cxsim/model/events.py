@@ -21,6 +21,9 @@ class DayConditions:
     budget: float = 0.0
     """Tightness of household budgets (0 in normal times, the severity in a recession): raises
     the utility of the outside option, not buying in town now (``behaviour.choice.outside_budget``)."""
+    fixed_cost_relief: float = 0.0
+    """Share of standing costs relieved for stores whose floor a lockdown shuts (the largest
+    ``fixed_cost_relief`` of the lockdowns in force)."""
     delivery_extra_days: float = 0.0
     reliability_factor: float = 1.0
     discounts: dict[str, float] = field(default_factory=dict)
@@ -62,6 +65,7 @@ def conditions(events: list[sc.Event], day: int) -> DayConditions:
         if isinstance(ev, sc.Lockdown):
             c.walk_in_open = False
             c.pickup_open = c.pickup_open and ev.pickup
+            c.fixed_cost_relief = max(c.fixed_cost_relief, ev.fixed_cost_relief)
             c.active.append("lockdown")
         elif isinstance(ev, sc.Promotion):
             target = c.online_discounts if ev.online_only else c.discounts

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cxsim.model import scenario as sc
 from cxsim.model.log import LogEntry
 from cxsim.model.phases.state import DayState
 from cxsim.model.stores import rival_market
@@ -33,12 +32,10 @@ def stores(m: CXModel, d: DayState) -> None:
     """
     p, ticket = d.purchases, m.spec.category.ticket
     t = accounts.tally(p.store, p.fulfilment, p.price, p.returned, p.after_sales, ticket, len(m.stores))
-    walk_in = d.stores.walk_in
-    shut = walk_in & ~d.walk_open if d.walk_open.size else np.zeros(len(m.stores), dtype=bool)
-    relief = np.where(shut, lockdown_relief(m.spec.events, d.day), 0.0)
-    visits = d.visits if d.visits.size else np.zeros(len(m.stores))
+    shut = d.stores.walk_in & ~d.walk_open
+    relief = np.where(shut, d.cond.fixed_cost_relief, 0.0)
     cache = m.store_cache
-    costs = accounts.daily_costs(t, ticket, cache.costs(m.stores, visits, relief))
+    costs = accounts.daily_costs(t, ticket, cache.costs(m.stores, d.visits, relief))
     trading = cache.column(m.stores, "is_open") & ~shut
     if d.warm:
         _expect(m, t.revenue - costs, trading)
@@ -84,18 +81,6 @@ def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
     for s in m.stores:
         if trading[s.index]:
             s.expected_profit = float(expected[s.index])
-
-
-def lockdown_relief(events: list[sc.Event], day: int) -> float:
-    """The largest ``fixed_cost_relief`` of the lockdowns in force on ``day`` (0 without one)."""
-    return max(
-        (
-            ev.fixed_cost_relief
-            for ev in events
-            if isinstance(ev, sc.Lockdown) and ev.start <= day < ev.start + ev.days
-        ),
-        default=0.0,
-    )
 
 
 # ------------------------------------------------------------------------ 9. collection
