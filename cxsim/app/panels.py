@@ -155,21 +155,14 @@ def TakeHome(state: AppState) -> None:
                 label="Scenario (TOML)",
                 mime_type="application/toml",
             )
-        solara.v.Html(tag="div", children=["The same run on the command line:"], class_="caption mt-2")
-        solara.v.Html(
-            tag="code",
-            children=[run_cmd],
-            class_="cx-run-command",
-            style_="font-size: 12px; word-break: break-all",
-        )
-        CopyButton.element(text=run_cmd)
-        solara.v.Html(
-            tag="div", children=["Compare with the preset (save the scenario first):"], class_="caption mt-2"
-        )
-        solara.v.Html(
-            tag="code",
-            children=[compare_cmd],
-            class_="cx-compare-command",
-            style_="font-size: 12px; word-break: break-all",
-        )
-        CopyButton.element(text=compare_cmd)
+        _command_line("The same run on the command line:", run_cmd, "cx-run-command")
+        _command_line("Compare with the preset (save the scenario first):", compare_cmd, "cx-compare-command")
+
+
+def _command_line(caption: str, command: str, class_: str) -> None:
+    """A caption, a command line to copy (``class_`` names it for the tests) and its copy button."""
+    solara.v.Html(tag="div", children=[caption], class_="caption mt-2")
+    solara.v.Html(
+        tag="code", children=[command], class_=class_, style_="font-size: 12px; word-break: break-all"
+    )
+    CopyButton.element(text=command)
