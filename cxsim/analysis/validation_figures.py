@@ -13,6 +13,9 @@ from cxsim.experiments.validation import Validation
 from cxsim.experiments.validation_measures import store_band
 from cxsim.experiments.validation_patterns import Pattern, fmt_num, fmt_pct
 
+STATUS_TITLE = {"pass": "pass", "fail": "FAIL", "finding": "finding (documented)"}
+"""A check's status as a panel's title shows it."""
+
 
 def write_figures(result: Validation, folder: Path) -> None:
     """Draw ``folder/<pattern id>.png`` for every pattern of a validation."""
@@ -96,7 +99,7 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
             err = None
             if np.isfinite(r["ci_low"]):
                 err = [[r["value"] - r["ci_low"]], [r["ci_high"] - r["value"]]]
-            color = "tab:blue" if r["passed"] else "tab:red"
+            color = {"pass": "tab:blue", "finding": "tab:orange"}.get(str(r["status"]), "tab:red")
             ax.errorbar(
                 [0.3],
                 [r["value"]],
@@ -112,9 +115,9 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
         ax.set_ylim(ymin, ymax)
         ax.set_xticks([])
         ax.set_title(
-            textwrap.fill(str(r["label"]), 34) + f"\n{'pass' if r['passed'] else 'FAIL'}",
+            textwrap.fill(str(r["label"]), 34) + f"\n{STATUS_TITLE[str(r['status'])]}",
             fontsize=9,
-            color="black" if r["passed"] else "tab:red",
+            color={"pass": "black", "finding": "tab:orange"}.get(str(r["status"]), "tab:red"),
         )
         if r["percent"]:
             digits = 1 if ymax - ymin < 0.08 else 0
@@ -158,7 +161,8 @@ def pattern_figure(p: Pattern, table: pd.DataFrame, reps: pd.DataFrame, path: Pa
         frameon=False,
         bbox_to_anchor=(0.5, 0.055),
     )
-    verdict = "pass" if bool(rows["pattern_passed"].iloc[0]) else "FAIL"
+    statuses = set(rows["status"])
+    verdict = "FAIL" if "fail" in statuses else ("a documented finding" if "finding" in statuses else "pass")
     fig.suptitle(textwrap.fill(f"{p.id} {p.name} — {verdict}", 90), fontsize=10)
     width = int(fig.get_figwidth() * 15)
     fig.text(0.01, 0.01, textwrap.fill(f"Source: {p.source}. {p.figure}", width), fontsize=7, va="bottom")

@@ -42,6 +42,10 @@ PatternsOpt = Annotated[
 """``--patterns FILE`` (repeatable), of validate and calibrate."""
 
 
+STATUS_RICH = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "finding": "[yellow]finding[/]"}
+"""A check's status in the terminal: a finding failed its band for a documented reason."""
+
+
 def rich_table(table: pd.DataFrame, title: str) -> Table:
     """The pattern table for the terminal."""
     t = Table(title=title, title_justify="left")
@@ -53,7 +57,7 @@ def rich_table(table: pd.DataFrame, title: str) -> Table:
         if first and last is not None:
             t.add_section()
         last = r["pattern"]
-        verdict = "[green]pass[/]" if r["passed"] else "[bold red]FAIL[/]"
+        verdict = STATUS_RICH[str(r["status"])]
         t.add_row(
             str(r["pattern"]) if first else "",
             str(r["label"]),
@@ -198,8 +202,14 @@ def validate(
         console.print(drift_rich_table(result.drift, result.info["drift"]["about"]))
     if left_out:
         console.print(f"left out (--no-elasticities): {', '.join(left_out)}")
-    n_fail = int((~result.table.groupby("pattern", sort=False)["pattern_passed"].first()).sum())
+    status = result.table.groupby("pattern", sort=False)["status"]
+    n_fail = int(status.apply(lambda s: (s == "fail").any()).sum())
     verdict = "[green]all patterns pass[/]" if n_fail == 0 else f"[bold red]{n_fail} pattern(s) fail[/]"
+    findings = result.table[result.table["status"] == "finding"]
+    if n_fail == 0 and len(findings):
+        verdict = f"[green]no pattern fails[/] ({len(findings)} check(s) a documented finding)"
+    for _, r in findings.iterrows():
+        console.print(f"[yellow]finding[/] {r['pattern']} {r['label']}: {r['finding']}")
     if not result.drift.empty:
         drifting = "[green]at a steady state[/]" if drift_passed(result.drift) else "[bold red]drifts[/]"
         verdict += f", the baseline {drifting}"

@@ -187,7 +187,10 @@ def test_shipped_patterns_cover_calibration_md_and_fit_their_scenarios():
     plan = resolve_scenarios(patterns)  # names, lockdown windows and horizons are checked here
     assert plan.specs[plan.main["P6"]].name  # the pandemic scenario resolves
     assert "P6" in plan.reference
-    assert plan.reference["P8"] == plan.main["P1"]  # singles_day's counterfactual shares the baseline runs
+    assert (
+        plan.reference["P8"] == plan.main["P1"]
+    )  # the weekly deal's counterfactual shares the baseline runs
+    assert plan.specs[plan.main["P8"]].name == "weekly_deal"  # a validation scenario beside patterns.toml
     assert len(plan.variants[plan.main["P7"]]) == 2 * len(plan.specs[plan.main["P7"]].stores) + 2
     assert plan.main["P10"] in plan.purchases and plan.main["P9"] == plan.main["P6"]
 
@@ -232,6 +235,33 @@ def test_a_failing_pattern_exits_1_and_still_writes(tmp_path):
     assert "FAIL" in res.output and "1 pattern(s) fail" in res.output
     table = pd.read_csv(out / "patterns.csv").set_index("pattern")
     assert bool(table.loc["T1", "passed"]) and not bool(table.loc["F1", "passed"])
+
+
+def test_a_documented_finding_is_reported_and_does_not_fail(tmp_path):
+    finding = FAILING.replace("band = [2.0, 3.0]", 'band = [2.0, 3.0]\nfinding = "shares stop at 100%"')
+    patterns = write(tmp_path, "finding.toml", PASSING + finding)
+    out = tmp_path / "out"
+    res = invoke("--patterns", str(patterns), "--only", "T1", "--only", "F1", "--out", str(out), *SMALL)
+    assert res.exit_code == 0, res.output
+    assert "finding F1" in res.output and "shares stop at 100%" in res.output
+    assert "1 check(s) a documented finding" in res.output and "FAIL" not in res.output
+    table = pd.read_csv(out / "patterns.csv").set_index("pattern")
+    assert not bool(table.loc["F1", "passed"]) and table.loc["F1", "status"] == "finding"
+    assert table.loc["T1", "status"] == "pass"
+    assert json.loads((out / "validation.json").read_text())["all_passed"] is True
+    # a finding on a check that passes is no excuse: it shows as a pass
+    inside = finding.replace("band = [2.0, 3.0]", "band = [0.0, 1.0]")
+    res = invoke(
+        "--patterns",
+        str(write(tmp_path, "in.toml", inside)),
+        "--only",
+        "F1",
+        "--out",
+        str(out),
+        "--overwrite",
+        *SMALL,
+    )
+    assert res.exit_code == 0 and "all patterns pass" in res.output, res.output
 
 
 def test_researcher_pattern_is_added_and_shipped_one_replaced(tmp_path):
