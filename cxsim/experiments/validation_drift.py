@@ -44,7 +44,7 @@ DRIFT_SCENARIO = "baseline"
 YEAR_DAYS = 365
 DRIFT_YEARS = 5
 """Years run after the warm-up (issue 14: years 1-5)."""
-DRIFT_REPS = 5
+DRIFT_REPS = 10
 """Seeds (the scenario's seed, seed + 1, ...)."""
 TOLERANCES: dict[str, float] = {"online_share": 0.01, "nps": 5.0, "wom_ratio": 0.5, "market_share": 0.02}
 """How far a yearly value may move (issue 14): ±1 pp, ±5 NPS points, ±0.5, ±2 pp per store."""

@@ -261,8 +261,9 @@ class Scenario(StrictModel):
     collect_purchases: bool = False
     collect_reviews: bool = False
     """Keep the ``reviews`` table (one row per review)."""
-    warmup_days: Annotated[int, Field(ge=0, le=MAX_WARMUP_DAYS)] = 90
-    """Days simulated before day 1 (no events, no accounts, no data) so habits settle."""
+    warmup_days: Annotated[int, Field(ge=0, le=MAX_WARMUP_DAYS)] = 730
+    """Days simulated before day 1 (no events, no accounts, no data) so that beliefs, loyalty and
+    habits reach their steady state (two years: the drift check of ``cxsim validate``)."""
     town: Town = Field(default_factory=Town)
     category: Category = Field(default_factory=Category)
     behaviour: Behaviour = Field(default_factory=Behaviour)

@@ -58,10 +58,10 @@ class ChoiceCoefficients(Coefficients):
         "(plus outside_budget in a recession; lapse for needs that go away)",
     }
 
-    money: NonNeg = 0.125
+    money: NonNeg = 0.06
     """Utility per currency unit (the marginal utility of money); x category.ticket x (price
-    index - 1) for the price, x value of time for time costs. 0.125 x 80 = the old 10 per index
-    unit."""
+    index - 1) for the price, x value of time for time costs. Calibrated (0.4.0) to the
+    moderate price elasticity of P7 (Bijmolt, van Heerde and Pieters 2005); 0.125 until 0.3.0."""
     price_awareness: Unit = 0.5
     """Share of an unresearched alternative's price difference the shopper perceives."""
     value_of_time: NonNeg = 15.0
@@ -79,8 +79,9 @@ class ChoiceCoefficients(Coefficients):
     wait_per_day: NonNeg = 2.8
     """Currency units per day of waiting for a delivery, x (0.5 + urgency); not scaled by the
     ticket (the cost of the need unmet, not of the money tied up)."""
-    delivery_minutes: NonNeg = 48.0
-    """Hassle of a home delivery, in minutes (being in, the parcel, the packaging)."""
+    delivery_minutes: NonNeg = 30.0
+    """Hassle of a home delivery, in minutes (being in, the parcel, the packaging); calibrated
+    (0.4.0, online share P1); 48 until 0.3.0."""
     pickup_minutes: NonNeg = 64.0
     """Hassle of a pick-up in store beyond the trip, in minutes (the counter, the queue)."""
     loyalty: NonNeg = 2.5
@@ -115,8 +116,9 @@ class ChoiceCoefficients(Coefficients):
     """Dissimilarity of the nest of physical stores' alternatives (1 = plain logit)."""
     nest_online: Dissimilarity = 0.2
     """Dissimilarity of the nest of online stores' alternatives (1 = plain logit)."""
-    nest_omnichannel: Dissimilarity = 0.5
-    """Dissimilarity of the nest of omnichannel stores' alternatives (1 = plain logit)."""
+    nest_omnichannel: Dissimilarity = 0.7
+    """Dissimilarity of the nest of omnichannel stores' alternatives (1 = plain logit); calibrated
+    (0.4.0, online share P1: a retailer's own channels are less alike than two shops); 0.5 until 0.3.0."""
 
     def nest_lambdas(self) -> np.ndarray:
         """The dissimilarities of the nests (physical, online, omnichannel, outside = 1)."""

@@ -29,8 +29,9 @@ class ResearchCoefficients(Coefficients):
     """Utility of researching online."""
     online_savvy: float = 3.0
     """Extra utility of online research per unit of digital savviness above 0.5."""
-    visit: float = -0.45
-    """Utility of visiting a store to inspect the product."""
+    visit: float = -0.25
+    """Utility of visiting a store to inspect the product (calibrated, 0.4.0: showrooming P2;
+    -0.45 until 0.3.0)."""
     visit_touch: float = 1.5
     """Extra utility of a visit per unit of the category's touch and feel."""
     visit_recreational: float = 0.8

@@ -26,8 +26,9 @@ class WordOfMouthCoefficients(Coefficients):
     """Distance of satisfaction from ``neutral`` at which a story has full strength."""
     positive: Unit = 0.30
     """Probability that a delighted customer (satisfaction 1) talks."""
-    negative: Unit = 0.40
-    """Probability that an outraged customer (satisfaction 0) talks."""
+    negative: Unit = 0.60
+    """Probability that an outraged customer (satisfaction 0) talks (calibrated, 0.4.0: who talks,
+    P4; 0.40 until 0.3.0)."""
     reach: Annotated[int, Field(ge=0, le=64)] = 3
     """Acquaintances told by each teller."""
     credibility: Unit = 0.5

@@ -53,8 +53,15 @@ def invoke(*args: str):
 def test_shipped_free_parameters_are_valid():
     settings = read_settings(Path(__file__).resolve().parents[2] / DEFAULT_FILE)
     assert settings.base == "baseline" and "P6" not in settings.pattern_ids
-    assert len(settings.parameters) >= 8 and all(p.low < p.high for p in settings.parameters)
+    assert {"P1", "P2", "P4", "P7"} <= set(settings.pattern_ids)
+    assert len(settings.parameters) >= 5 and all(p.low < p.high for p in settings.parameters)
     check_settings(settings)  # every path and range end is a valid baseline value
+    spec = cxsim.load_scenario("baseline").model_dump()
+    for p in settings.parameters:  # the calibrated defaults lie inside the searched ranges
+        value = spec
+        for key in p.path.split("."):
+            value = value[key]
+        assert p.low <= value <= p.high, p.path
 
 
 def test_tiny_calibration_writes_a_loadable_scenario(tmp_path):
