@@ -130,7 +130,7 @@ def test_talk_is_an_asymmetric_u_in_satisfaction():
     p, strength = word_of_mouth.talk_propensity(np.array([0.0, 0.5, c.neutral, 1.0]), c)
     assert p[2] == 0 and strength[2] == 0
     assert p[1] > 0 and p[3] > 0
-    assert p[1] > p[3] and p[1] / p[3] < 2  # the dissatisfied talk more, but not ten to three
+    assert p[1] > p[3] and p[1] / p[3] < 10 / 3  # the dissatisfied talk more, but not ten to three
 
 
 def test_stories_are_retold_for_several_hops_and_lose_credibility():

@@ -33,9 +33,13 @@ def test_a_big_ticket_makes_shoppers_go_farther_for_a_lower_price():
     assert big == pytest.approx(100 * small, rel=1e-6)  # price in money, travel in time: linear
 
 
-def test_defaults_at_ticket_80_give_the_old_index_utilities():
-    """At the default ticket the money coefficients reproduce the 0.2 utilities (price 10 per index unit)."""
-    c = choice.ChoiceCoefficients()
+def test_the_0_3_money_values_at_ticket_80_give_the_old_index_utilities():
+    """At the default ticket 0.3.0's money values reproduce the 0.2 utilities (price 10 per index unit).
+
+    0.4.0 recalibrated ``money`` (0.06) and ``delivery_minutes`` (30); the other minutes
+    are still 0.3.0's conversions of the 0.2 utilities.
+    """
+    c = choice.ChoiceCoefficients(money=0.125, delivery_minutes=48.0)
     assert c.money * 80.0 == pytest.approx(10.0)
     per_minute = c.money * c.value_of_time / 60.0
     assert per_minute * c.delivery_minutes == pytest.approx(1.5)
