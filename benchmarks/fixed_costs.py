@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.fixed_costs              # 10 seeds, 10,000 shoppers, 365 days
     .venv/bin/python -m benchmarks.fixed_costs --reps 3 --shoppers 3000 --margin 0.03
+    .venv/bin/python -m benchmarks.fixed_costs --scenario giant_enters --no-events  # before the giant
 
 A store's fixed cost (rent and overheads, per day per 1,000 shoppers) is not observed
 in the model's sources: it is set so that, in the baseline at its steady state (the
@@ -16,6 +17,12 @@ For every store: the mean over seeds of its yearly kept revenue ``R`` and profit
 (``scale`` = shoppers / 1,000). Purchases depend on the fixed cost only through a
 closure, so when no store closes the result is exact on the same seeds; the tool
 prints each store's profit before and the profit the new value gives.
+
+``--scenario`` measures another town the same way; ``--no-events`` runs it without its
+events (``giant_enters``: the four shops as they trade before the giant arrives), and
+counts the whole recorded horizon as years. A store that closes cannot be measured:
+every store trades with cash enough never to exit while it is measured (an override of
+its ``cash``; cash decides nothing else in a town without strategies).
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import Scenario, load_scenario
 
 YEAR = 365
+NEVER_EXIT_CASH = 1e9
+"""Cash (per 1,000 shoppers) with which no store exits while it is measured."""
 
 
 def store_year(spec: Scenario) -> dict[str, tuple[float, float, bool]]:
@@ -55,15 +64,23 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--margin", type=float, default=0.03)
+    p.add_argument("--scenario", default="baseline")
+    p.add_argument("--no-events", action="store_true", help="run the scenario without its events")
     a = p.parse_args()
-    overrides = (f"town.shoppers={a.shoppers}",)
-    reps = [Replication("baseline", seed, store_year, overrides, YEAR) for seed in range(1, a.reps + 1)]
+    town = load_scenario(a.scenario)
+    overrides = (
+        f"town.shoppers={a.shoppers}",
+        *(("events=[]",) if a.no_events else ()),
+        *(f"stores.{name}.cash={NEVER_EXIT_CASH}" for name in town.stores),
+    )
+    reps = [Replication(a.scenario, seed, store_year, overrides, YEAR) for seed in range(1, a.reps + 1)]
     values = run_replications(reps, workers=a.workers)
-    spec = load_scenario("baseline", list(overrides))
+    spec = load_scenario(a.scenario, list(overrides), days=YEAR)
     scale = a.shoppers / 1000.0
     print(
-        f"baseline, {a.shoppers:,} shoppers, {YEAR} days after the {spec.warmup_days}-day warm-up, "
-        f"seeds 1-{a.reps}; target profit {a.margin:.1%} of kept revenue"
+        f"{a.scenario}{' without its events' if a.no_events else ''}, {a.shoppers:,} shoppers, "
+        f"{YEAR} days after the {spec.warmup_days}-day warm-up, seeds 1-{a.reps}; "
+        f"target profit {a.margin:.1%} of kept revenue"
     )
     print("store          kept revenue   profit   open   fixed_cost now -> for the margin")
     for name, store in spec.stores.items():
