@@ -4,7 +4,7 @@ Each claim test runs small towns (3,000 shoppers) with a few seeds and compares
 with the baseline under common random numbers (the same seed), so that the
 difference is the scenario's effect rather than chance. The claims are those
 written at the top of each scenario file and in docs/SCENARIOS.md, as re-derived
-at 0.3.0 from 10 replications at 10,000 shoppers; each threshold lies in the
+at 0.4.0 from 10 replications at 10,000 shoppers; each threshold lies in the
 direction of that full-size effect and is cleared with margin by the small towns.
 """
 
@@ -126,10 +126,10 @@ def test_children_change_only_what_they_say() -> None:
 def test_baseline_claim() -> None:
     """Webroomers outnumber showroomers; online purchases come back more often (P2, P3, P5)."""
     s = run("baseline", SEEDS[0]).summary.iloc[0]
-    # A sanity band around the measured baseline (0.3.0: 8.5% at 10,000 shoppers, 8.2-8.5%
-    # at 3,000), not the calibration target: P1's band (docs/VALIDATION.md) is the
-    # calibration issue's ("A calibrated steady state").
-    assert 0.06 < s["online_share"] < 0.12
+    # 0.4.0 is calibrated to P1 (12-20% of kept revenue online, docs/VALIDATION.md): 14.3% of
+    # kept revenue and 16.6% of purchases at 10,000 shoppers; 14.2-14.7% and 16.5-17.0% at 3,000.
+    assert 0.12 < s["online_revenue_share"] < 0.20
+    assert 0.13 < s["online_share"] < 0.20
     assert s["webrooming_rate"] > s["showrooming_rate"]
     assert s["share_shoppers_webroomed"] > s["share_shoppers_showroomed"]
     assert s["return_rate_delivery"] > s["return_rate_walk_in"]
@@ -140,9 +140,13 @@ def test_price_war_claim() -> None:
     giant = paired("price_war", lambda r: share(r, "giant"))
     online = paired("price_war", lambda r: float(r.summary["online_share"].iloc[0]))
     indep = paired("price_war", lambda r: share(r, ("corner_shop", "boutique")))
-    assert (giant > 0.04).all(), giant
-    assert (online > 0.03).all(), online
+    money = paired("price_war", lambda r: cash(r, "giant"))
+    # 0.4.0, 10,000 shoppers, 10 reps: giant +3.5 pp, online +2.9 pp, independents -1.1 pp,
+    # the giant's cash -37k (0.3.0: +7.6 pp, +7.1 pp; the price coefficient fell 0.125 -> 0.06)
+    assert (giant > 0.02).all(), giant
+    assert (online > 0.015).all(), online
     assert (indep < 0).all(), indep
+    assert (money < 0).all(), money
 
 
 def test_personal_touch_claim() -> None:
@@ -161,9 +165,12 @@ def test_personal_touch_claim() -> None:
     added = paired("personal_touch", costs)
     net = paired("personal_touch", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
     assert (added > 0).all(), added
-    # At 0.3.0 the first-year net is small (-9k [-11, -7] for the two shops at 10,000 shoppers
-    # against ~94k of added costs; at 0.2.0 -117k): no longer a clear loss in a small town.
-    assert (net > -0.5 * added).all(), (net, added)
+    # At 0.4.0 the first-year net is small: -8k [-11, -4] for the two shops at 10,000 shoppers
+    # against +100k of added costs (0.3.0: -9k against ~94k; 0.2.0: -117k). A small town's
+    # added costs are noisy (seed 12: 18k, the others 31-32k), so "most of it" is checked on
+    # the two seeds together, and no town may lose more than the care added to its costs.
+    assert net.sum() > -0.5 * added.sum(), (net, added)
+    assert (net > -added).all(), (net, added)
 
 
 @pytest.mark.slow
@@ -195,18 +202,18 @@ def test_service_culture_claim() -> None:
 
 
 def test_go_omnichannel_claim() -> None:
-    """At 0.3.0 the chain's online channel wins it little share and costs it money; OmniMart
-    loses most, and the independents, not the chain, gain most of what OmniMart loses."""
+    """At 0.4.0 the chain's online channel takes most of what OmniMart, the incumbent
+    omnichannel store, loses, but costs the chain money in its first year."""
     chain = paired("go_omnichannel", lambda r: share(r, "chain", 60))
     omni = paired("go_omnichannel", lambda r: share(r, "omni", 60))
     indep = paired("go_omnichannel", lambda r: share(r, ("corner_shop", "boutique"), 60))
     money = paired("go_omnichannel", lambda r: cash(r, "chain"))
-    # 10,000 shoppers, 10 reps: chain +0.6 pp (0.2.0: +3.0), OmniMart -4.0, independents +3.3
-    assert (chain < 0.02).all(), ("no longer a gain of 2 pp or more", chain)
-    assert (chain < indep - 0.01).all(), (chain, indep)
-    assert (omni < -0.025).all(), omni
-    assert (indep > 0.015).all(), indep
-    assert (money < -10_000).all(), money  # -61k at 10,000 shoppers: the channel's costs
+    # 10,000 shoppers, 10 reps, days 60-365: chain +5.0 pp, OmniMart -5.6, independents +1.1
+    # (0.3.0: chain +0.6, independents +3.3, when the independents gained most; 0.2.0: +3.0)
+    assert (chain > 0.02).all(), chain
+    assert (chain > indep + 0.01).all(), ("the chain, not the independents, gains most", chain, indep)
+    assert (omni < -0.03).all(), omni
+    assert (money < 0).all(), money  # -19k at 10,000 shoppers (0.3.0: -61k): the channel's costs
     others = {
         s: paired("go_omnichannel", lambda r, s=s: share(r, s, 60)).mean()
         for s in ("chain", "giant", "corner_shop", "boutique")
@@ -304,21 +311,30 @@ def test_recession_claim() -> None:
 
 @pytest.mark.slow
 def test_giant_enters_claim() -> None:
-    """The giant takes a large share of a town of small shops; the weakest shop closes."""
+    """The giant takes a large share of a town of small shops, at the survivors' expense."""
     for s in SEEDS:
         r = run("giant_enters", s)
         assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
-        # 0.3.0: 13.4% in year two at 10,000 shoppers (0.2.0: 9.0%, when this said > 8%)
-        assert share(r, "giant", 366, 730) > 0.11, "a large share in the second year"
-        closed = [e.day for e in r.log if e.kind == "closure" and e.store == "home_store"]
-        # 0.3.0: it exits on expected profit within about a year of the entry (days 270-367)
-        assert closed and 60 < closed[0] <= 425, "Home & Co exits"
-    # the counterfactual: the same town without the giant keeps Home & Co open
-    data, _ = load_raw("giant_enters")
-    data.update(events=[], seed=SEEDS[0])
-    data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
-    quiet = cxsim.run(validate(data, "giant_enters without the giant"))
-    assert not any(e.kind == "closure" for e in quiet.log), "without the giant no shop closes"
+        # 0.4.0: 10.7% in year two at 10,000 shoppers (0.3.0: 13.4%; 0.2.0: 9.0%)
+        assert share(r, "giant", 366, 730) > 0.08, "a large share in the second year"
+        # the counterfactual: the same town, the same seed, without the giant
+        data, _ = load_raw("giant_enters")
+        data.update(events=[], seed=s)
+        data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
+        quiet = cxsim.run(validate(data, "giant_enters without the giant"))
+        # 0.4.0, 10,000 shoppers, 10 reps, days 60-730: Corner Shop -3.7 pp, Boutique -3.4,
+        # Sound & Vision -3.1; cash at two years -125k, -126k, -96k
+        for store in ("corner_shop", "boutique", "hifi"):
+            lost = share(r, store, 60) - share(quiet, store, 60)
+            assert lost < -0.015, (store, lost)
+            assert cash(r, store) - cash(quiet, store) < -10_000, store
+        # A finding of 0.4.0, not the giant's doing: Home & Co (its fixed cost set for 0.3.0)
+        # exits on expected profit in the first days of both towns, before the giant enters
+        # (0.3.0: in every run within about a year of the entry, and not without the giant).
+        # If this fails, the scenario's claim about Home & Co must be re-derived.
+        for town in (r, quiet):
+            closed = [(e.day, e.store) for e in town.log if e.kind == "closure"]
+            assert len(closed) == 1 and closed[0][1] == "home_store" and closed[0][0] < 60, closed
 
 
 # ----------------------------------------------------------------------------- layering
