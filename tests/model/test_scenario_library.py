@@ -317,8 +317,11 @@ def test_recession_claim() -> None:
     purchases = paired("recession", lambda r: float(r.summary["purchases"].iloc[0]))
     giant = paired("recession", lambda r: share(r, "giant", 60, 330))
     money = paired("recession", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
+    # 0.4.0, 10,000 shoppers, 10 reps: purchases -1,504 [-1,770, -1,238] (-2.1%), the giant
+    # +1.0 pp [+0.9, +1.0] over days 60-329, the two shops' cash -20k and -24k. A small town's
+    # giant gain is uneven (seeds 11-14: +1.7, +0.3, +1.1, +1.0 pp), hence also the mean.
     assert (purchases < 0).all(), purchases
-    assert (giant > 0).all(), giant
+    assert (giant > 0).all() and giant.mean() > 0.004, giant
     assert (money < 0).all(), money
 
 
