@@ -246,7 +246,7 @@ def test_inconsistent_omnichannel_claim() -> None:
 
 @pytest.mark.slow
 def test_pandemic_claim() -> None:
-    """P6, weakly: a lockdown moves purchases online; little of the move stays."""
+    """P6: a lockdown moves purchases online; a little of the move stays."""
     seeds = (11, 12, 13)
     rows = []
     for s in seeds:
@@ -270,15 +270,18 @@ def test_pandemic_claim() -> None:
             }
         )
     df = pd.DataFrame(rows)
-    # 10,000 shoppers, 10 reps: 8.9% before, 39.9% during (MegaChain's floor stays open)
+    # 0.4.0, 10,000 shoppers, 10 reps: 16.5% before, 61.9% during (MegaChain's floor stays open)
     assert (df["during"] > df["pre"] + 0.2).all(), "well above pre-lockdown"
     assert (df["year_after"] < df["during"]).all(), "below the lockdown peak a year later"
-    # What stays is small: +0.4 pp [+0.3, +0.5] over the no-lockdown town after the reopening
-    # (days 150-730, 10 of 10 runs), +0.4 pp [+0.1, +0.7] a year after (days 515-544, 8 of 10),
-    # and below the pre-lockdown level then (-0.6 pp, the town's online share drifts down).
-    # A 30-day window is within one small town's noise, so the test takes the days after.
+    # What stays is small: +0.6 pp [+0.6, +0.7] over the no-lockdown town after the reopening
+    # (days 150-730, 10 of 10 runs), +0.9 pp [+0.5, +1.2] a year after (days 515-544, 9 of 10),
+    # and above the pre-lockdown level then: +0.7 pp [+0.5, +1.0], 10 of 10 (0.3.0: -0.6 pp,
+    # when the baseline's online share drifted down). A 30-day window is within one small
+    # town's noise (seed 12: -0.1 pp), so both are checked on the mean of the three towns.
     lasting = df["after"] - df["baseline_after"]
     assert lasting.mean() > 0.002, lasting
+    above = df["year_after"] - df["pre"]
+    assert above.mean() > 0.002, above
 
 
 def test_singles_day_claim() -> None:
