@@ -4,7 +4,7 @@ Each claim test runs small towns (3,000 shoppers) with a few seeds and compares
 with the baseline under common random numbers (the same seed), so that the
 difference is the scenario's effect rather than chance. The claims are those
 written at the top of each scenario file and in docs/SCENARIOS.md, as re-derived
-at 0.3.0 from 10 replications at 10,000 shoppers; each threshold lies in the
+at 0.4.0 from 10 replications at 10,000 shoppers; each threshold lies in the
 direction of that full-size effect and is cleared with margin by the small towns.
 """
 
@@ -126,10 +126,10 @@ def test_children_change_only_what_they_say() -> None:
 def test_baseline_claim() -> None:
     """Webroomers outnumber showroomers; online purchases come back more often (P2, P3, P5)."""
     s = run("baseline", SEEDS[0]).summary.iloc[0]
-    # A sanity band around the measured baseline (0.3.0: 8.5% at 10,000 shoppers, 8.2-8.5%
-    # at 3,000), not the calibration target: P1's band (docs/VALIDATION.md) is the
-    # calibration issue's ("A calibrated steady state").
-    assert 0.06 < s["online_share"] < 0.12
+    # 0.4.0 is calibrated to P1 (12-20% of kept revenue online, docs/VALIDATION.md): 14.3% of
+    # kept revenue and 16.6% of purchases at 10,000 shoppers; 14.2-14.7% and 16.5-17.0% at 3,000.
+    assert 0.12 < s["online_revenue_share"] < 0.20
+    assert 0.13 < s["online_share"] < 0.20
     assert s["webrooming_rate"] > s["showrooming_rate"]
     assert s["share_shoppers_webroomed"] > s["share_shoppers_showroomed"]
     assert s["return_rate_delivery"] > s["return_rate_walk_in"]
@@ -140,9 +140,13 @@ def test_price_war_claim() -> None:
     giant = paired("price_war", lambda r: share(r, "giant"))
     online = paired("price_war", lambda r: float(r.summary["online_share"].iloc[0]))
     indep = paired("price_war", lambda r: share(r, ("corner_shop", "boutique")))
-    assert (giant > 0.04).all(), giant
-    assert (online > 0.03).all(), online
+    money = paired("price_war", lambda r: cash(r, "giant"))
+    # 0.4.0, 10,000 shoppers, 10 reps: giant +3.5 pp, online +2.9 pp, independents -1.1 pp,
+    # the giant's cash -37k (0.3.0: +7.6 pp, +7.1 pp; the price coefficient fell 0.125 -> 0.06)
+    assert (giant > 0.02).all(), giant
+    assert (online > 0.015).all(), online
     assert (indep < 0).all(), indep
+    assert (money < 0).all(), money
 
 
 def test_personal_touch_claim() -> None:
@@ -161,9 +165,12 @@ def test_personal_touch_claim() -> None:
     added = paired("personal_touch", costs)
     net = paired("personal_touch", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
     assert (added > 0).all(), added
-    # At 0.3.0 the first-year net is small (-9k [-11, -7] for the two shops at 10,000 shoppers
-    # against ~94k of added costs; at 0.2.0 -117k): no longer a clear loss in a small town.
-    assert (net > -0.5 * added).all(), (net, added)
+    # At 0.4.0 the first-year net is small: -8k [-11, -4] for the two shops at 10,000 shoppers
+    # against +100k of added costs (0.3.0: -9k against ~94k; 0.2.0: -117k). A small town's
+    # added costs are noisy (seed 12: 18k, the others 31-32k), so "most of it" is checked on
+    # the two seeds together, and no town may lose more than the care added to its costs.
+    assert net.sum() > -0.5 * added.sum(), (net, added)
+    assert (net > -added).all(), (net, added)
 
 
 @pytest.mark.slow
@@ -188,25 +195,29 @@ def test_service_culture_claim() -> None:
 
         return at
 
-    # at 0.3.0 the training pays for itself within two years (-11k at one year, +25k at two,
-    # at 10,000 shoppers; 0.2.0 measured -58k at two years)
-    assert (paired("service_culture", chain_cash(365), days=730) < 0).all(), "year one: a cost"
-    assert (paired("service_culture", chain_cash(730), days=730) > 0).all(), "two years: it pays"
+    # At 0.4.0, 10,000 shoppers: -19k at one year, +5k [+1, +8] at two (8 of 10 runs above
+    # the baseline), year two's profit +24k [+22, +25] (0.3.0: -11k and +25k; 0.2.0: -58k at
+    # two years). The narrow break-even at two years is within a small town's noise
+    # (-2.5k and +0.7k for seeds 11 and 12), so the test checks that year two earns back.
+    one = paired("service_culture", chain_cash(365), days=730)
+    two = paired("service_culture", chain_cash(730), days=730)
+    assert (one < 0).all(), ("year one: a cost", one)
+    assert (two - one > 0).all(), ("year two: a profit", two - one)
 
 
 def test_go_omnichannel_claim() -> None:
-    """At 0.3.0 the chain's online channel wins it little share and costs it money; OmniMart
-    loses most, and the independents, not the chain, gain most of what OmniMart loses."""
+    """At 0.4.0 the chain's online channel takes most of what OmniMart, the incumbent
+    omnichannel store, loses, but costs the chain money in its first year."""
     chain = paired("go_omnichannel", lambda r: share(r, "chain", 60))
     omni = paired("go_omnichannel", lambda r: share(r, "omni", 60))
     indep = paired("go_omnichannel", lambda r: share(r, ("corner_shop", "boutique"), 60))
     money = paired("go_omnichannel", lambda r: cash(r, "chain"))
-    # 10,000 shoppers, 10 reps: chain +0.6 pp (0.2.0: +3.0), OmniMart -4.0, independents +3.3
-    assert (chain < 0.02).all(), ("no longer a gain of 2 pp or more", chain)
-    assert (chain < indep - 0.01).all(), (chain, indep)
-    assert (omni < -0.025).all(), omni
-    assert (indep > 0.015).all(), indep
-    assert (money < -10_000).all(), money  # -61k at 10,000 shoppers: the channel's costs
+    # 10,000 shoppers, 10 reps, days 60-365: chain +5.0 pp, OmniMart -5.6, independents +1.1
+    # (0.3.0: chain +0.6, independents +3.3, when the independents gained most; 0.2.0: +3.0)
+    assert (chain > 0.02).all(), chain
+    assert (chain > indep + 0.01).all(), ("the chain, not the independents, gains most", chain, indep)
+    assert (omni < -0.03).all(), omni
+    assert (money < 0).all(), money  # -19k at 10,000 shoppers (0.3.0: -61k): the channel's costs
     others = {
         s: paired("go_omnichannel", lambda r, s=s: share(r, s, 60)).mean()
         for s in ("chain", "giant", "corner_shop", "boutique")
@@ -228,6 +239,7 @@ def test_inconsistent_omnichannel_claim() -> None:
     volume = vs(lambda r: share(r, "chain", 60))
     nps = vs(lambda r: store_nps(r, "chain", 60))
     money = vs(lambda r: cash(r, "chain"))
+    # 0.4.0, 10,000 shoppers, 10 reps, days 60-365: share +5.2 pp, NPS -4.1; cash -17k
     assert (volume > 0.02).all(), volume
     assert (nps < -1.5).all(), nps
     assert (money < 0).all(), money
@@ -235,7 +247,7 @@ def test_inconsistent_omnichannel_claim() -> None:
 
 @pytest.mark.slow
 def test_pandemic_claim() -> None:
-    """P6, weakly: a lockdown moves purchases online; little of the move stays."""
+    """P6: a lockdown moves purchases online; a little of the move stays."""
     seeds = (11, 12, 13)
     rows = []
     for s in seeds:
@@ -259,15 +271,18 @@ def test_pandemic_claim() -> None:
             }
         )
     df = pd.DataFrame(rows)
-    # 10,000 shoppers, 10 reps: 8.9% before, 39.9% during (MegaChain's floor stays open)
+    # 0.4.0, 10,000 shoppers, 10 reps: 16.5% before, 61.9% during (MegaChain's floor stays open)
     assert (df["during"] > df["pre"] + 0.2).all(), "well above pre-lockdown"
     assert (df["year_after"] < df["during"]).all(), "below the lockdown peak a year later"
-    # What stays is small: +0.4 pp [+0.3, +0.5] over the no-lockdown town after the reopening
-    # (days 150-730, 10 of 10 runs), +0.4 pp [+0.1, +0.7] a year after (days 515-544, 8 of 10),
-    # and below the pre-lockdown level then (-0.6 pp, the town's online share drifts down).
-    # A 30-day window is within one small town's noise, so the test takes the days after.
+    # What stays is small: +0.6 pp [+0.6, +0.7] over the no-lockdown town after the reopening
+    # (days 150-730, 10 of 10 runs), +0.9 pp [+0.5, +1.2] a year after (days 515-544, 9 of 10),
+    # and above the pre-lockdown level then: +0.7 pp [+0.5, +1.0], 10 of 10 (0.3.0: -0.6 pp,
+    # when the baseline's online share drifted down). A 30-day window is within one small
+    # town's noise (seed 12: -0.1 pp), so both are checked on the mean of the three towns.
     lasting = df["after"] - df["baseline_after"]
     assert lasting.mean() > 0.002, lasting
+    above = df["year_after"] - df["pre"]
+    assert above.mean() > 0.002, above
 
 
 def test_singles_day_claim() -> None:
@@ -287,9 +302,18 @@ def test_singles_day_claim() -> None:
 def test_delivery_crunch_claim() -> None:
     """A logistics crunch moves shoppers back to shops and sinks the giant's NPS while it lasts."""
     online = paired("delivery_crunch", lambda r: window(r.timeseries, 120, 179, "online_share"))
-    nps = paired("delivery_crunch", lambda r: store_nps(r, "giant", 140, 185))
-    assert (online < -0.03).all(), online
-    assert (nps < -10).all(), nps
+    assert (online < -0.03).all(), online  # 0.4.0, 10,000 shoppers: -5.1 pp [-5.5, -4.7]
+    # The giant's 30-day NPS over days 150-179 (the 30 days wholly in the crunch) against its
+    # mean over the baseline's year: -23 [-27, -19] at 10,000 shoppers (+8 vs +31). A small
+    # town's 30-day NPS of the giant in the baseline on the same days is too noisy to pair
+    # with (seed 12: +17 against +28 to +34 for other seeds), so the reference is the year.
+    nps = np.array(
+        [
+            store_nps(run("delivery_crunch", s), "giant", 150, 179) - store_nps(run("baseline", s), "giant")
+            for s in SEEDS
+        ]
+    )
+    assert (nps < -8).all(), nps
 
 
 def test_recession_claim() -> None:
@@ -297,28 +321,40 @@ def test_recession_claim() -> None:
     purchases = paired("recession", lambda r: float(r.summary["purchases"].iloc[0]))
     giant = paired("recession", lambda r: share(r, "giant", 60, 330))
     money = paired("recession", lambda r: cash(r, "corner_shop") + cash(r, "boutique"))
+    # 0.4.0, 10,000 shoppers, 10 reps: purchases -1,504 [-1,770, -1,238] (-2.1%), the giant
+    # +1.0 pp [+0.9, +1.0] over days 60-329, the two shops' cash -20k and -24k. A small town's
+    # giant gain is uneven (seeds 11-14: +1.7, +0.3, +1.1, +1.0 pp), hence also the mean.
     assert (purchases < 0).all(), purchases
-    assert (giant > 0).all(), giant
+    assert (giant > 0).all() and giant.mean() > 0.004, giant
     assert (money < 0).all(), money
 
 
 @pytest.mark.slow
 def test_giant_enters_claim() -> None:
-    """The giant takes a large share of a town of small shops; the weakest shop closes."""
+    """The giant takes a large share of a town of small shops, at the survivors' expense."""
     for s in SEEDS:
         r = run("giant_enters", s)
         assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
-        # 0.3.0: 13.4% in year two at 10,000 shoppers (0.2.0: 9.0%, when this said > 8%)
-        assert share(r, "giant", 366, 730) > 0.11, "a large share in the second year"
-        closed = [e.day for e in r.log if e.kind == "closure" and e.store == "home_store"]
-        # 0.3.0: it exits on expected profit within about a year of the entry (days 270-367)
-        assert closed and 60 < closed[0] <= 425, "Home & Co exits"
-    # the counterfactual: the same town without the giant keeps Home & Co open
-    data, _ = load_raw("giant_enters")
-    data.update(events=[], seed=SEEDS[0])
-    data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
-    quiet = cxsim.run(validate(data, "giant_enters without the giant"))
-    assert not any(e.kind == "closure" for e in quiet.log), "without the giant no shop closes"
+        # 0.4.0: 10.7% in year two at 10,000 shoppers (0.3.0: 13.4%; 0.2.0: 9.0%)
+        assert share(r, "giant", 366, 730) > 0.08, "a large share in the second year"
+        # the counterfactual: the same town, the same seed, without the giant
+        data, _ = load_raw("giant_enters")
+        data.update(events=[], seed=s)
+        data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
+        quiet = cxsim.run(validate(data, "giant_enters without the giant"))
+        # 0.4.0, 10,000 shoppers, 10 reps, days 60-730: Corner Shop -3.7 pp, Boutique -3.4,
+        # Sound & Vision -3.1; cash at two years -125k, -126k, -96k
+        for store in ("corner_shop", "boutique", "hifi"):
+            lost = share(r, store, 60) - share(quiet, store, 60)
+            assert lost < -0.015, (store, lost)
+            assert cash(r, store) - cash(quiet, store) < -10_000, store
+        # A finding of 0.4.0, not the giant's doing: Home & Co (its fixed cost set for 0.3.0)
+        # exits on expected profit in the first days of both towns, before the giant enters
+        # (0.3.0: in every run within about a year of the entry, and not without the giant).
+        # If this fails, the scenario's claim about Home & Co must be re-derived.
+        for town in (r, quiet):
+            closed = [(e.day, e.store) for e in town.log if e.kind == "closure"]
+            assert len(closed) == 1 and closed[0][1] == "home_store" and closed[0][0] < 60, closed
 
 
 # ----------------------------------------------------------------------------- layering
