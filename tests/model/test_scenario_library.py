@@ -331,30 +331,29 @@ def test_recession_claim() -> None:
 
 @pytest.mark.slow
 def test_giant_enters_claim() -> None:
-    """The giant takes a large share of a town of small shops, at the survivors' expense."""
+    """The giant takes a share of a town of small shops, at the shops' expense; the weakest is at risk."""
     for s in SEEDS:
         r = run("giant_enters", s)
         assert window(r.timeseries, 1, 59, "online_share") < 0.01, "no online shopping before"
-        # 0.4.0: 10.7% in year two at 10,000 shoppers (0.3.0: 13.4%; 0.2.0: 9.0%)
-        assert share(r, "giant", 366, 730) > 0.08, "a large share in the second year"
+        # 0.4.0: 9.7% in year two at 10,000 shoppers (0.3.0: 13.4%; 0.2.0: 9.0%)
+        assert share(r, "giant", 366, 730) > 0.06, "a large share in the second year"
         # the counterfactual: the same town, the same seed, without the giant
         data, _ = load_raw("giant_enters")
         data.update(events=[], seed=s)
         data["town"] = {**data.get("town", {}), "shoppers": SHOPPERS}
         quiet = cxsim.run(validate(data, "giant_enters without the giant"))
-        # 0.4.0, 10,000 shoppers, 10 reps, days 60-730: Corner Shop -3.7 pp, Boutique -3.4,
-        # Sound & Vision -3.1; cash at two years -125k, -126k, -96k
-        for store in ("corner_shop", "boutique", "hifi"):
+        # 0.4.0, 10,000 shoppers, 10 reps, days 60-730: Corner Shop -2.2 pp, Boutique -1.8,
+        # Sound & Vision -2.1, Home & Co -2.9; cash at two years -75k, -68k, -67k, -50k
+        for store in ("corner_shop", "boutique", "hifi", "home_store"):
             lost = share(r, store, 60) - share(quiet, store, 60)
-            assert lost < -0.015, (store, lost)
-            assert cash(r, store) - cash(quiet, store) < -10_000, store
-        # A finding of 0.4.0, not the giant's doing: Home & Co (its fixed cost set for 0.3.0)
-        # exits on expected profit in the first days of both towns, before the giant enters
-        # (0.3.0: in every run within about a year of the entry, and not without the giant).
-        # If this fails, the scenario's claim about Home & Co must be re-derived.
-        for town in (r, quiet):
-            closed = [(e.day, e.store) for e in town.log if e.kind == "closure"]
-            assert len(closed) == 1 and closed[0][1] == "home_store" and closed[0][0] < 60, closed
+            assert lost < -0.01, (store, lost)
+            assert cash(r, store) - cash(quiet, store) < -5_000, store
+        # costed for a 3% margin before the giant (0.4.0): without it no shop closes; with it
+        # Home & Co, the weakest, closes in its second year (6 of 10 runs at 10,000 shoppers,
+        # days 559-674; here both seeds, days 672 and 690) and no other shop does
+        assert not [e for e in quiet.log if e.kind == "closure"], "every shop lives without the giant"
+        closed = [(e.day, e.store) for e in r.log if e.kind == "closure"]
+        assert [c[1] for c in closed] == ["home_store"] and closed[0][0] > 365, closed
 
 
 # ----------------------------------------------------------------------------- layering
