@@ -9,8 +9,6 @@ Prints one JSON line with the result. Kinds:
   Times the data collection (today's metrics row with the loyalty statistics
   over all shoppers, Mesa's ``DataCollector``, building the tables) and reads
   the peak RSS.
-  ``"numpy_reductions": true`` swaps cxsim's fast reductions back for the
-  plain numpy ones they replaced (the "before" of docs/PERFORMANCE.md);
   ``"stores": k`` gives the town k stores (the baseline five, then more chains).
 - ``mesa``: the per-agent Mesa core against the vectorized core
   (:mod:`benchmarks.mesa_core`).
@@ -18,7 +16,6 @@ Prints one JSON line with the result. Kinds:
 
 from __future__ import annotations
 
-import importlib
 import json
 import resource
 import sys
@@ -71,41 +68,24 @@ def town_spec(shoppers: int, days: int, seed: int, stores: int = 5, collect_ever
     return load_scenario(spec, overrides, days=days, seed=seed)
 
 
-def full(
-    shoppers: int,
-    days: int,
-    seed: int = 1,
-    stores: int = 5,
-    numpy_reductions: bool = False,
-    collect_every: int = 1,
-) -> dict[str, Any]:
+def full(shoppers: int, days: int, seed: int = 1, stores: int = 5, collect_every: int = 1) -> dict[str, Any]:
     """Measure one full-model run (see the module docstring)."""
     import cxsim.model.cxmodel as cm
     import cxsim.model.phases as dp
 
-    dr = importlib.import_module("cxsim.model.phases.research")  # the module, not its phase function
-
-    saved = {name: getattr(cm, name) for name in ("row_max_mean_and_column_means",)}
     methods = {name: getattr(dp, name) for name in PHASES}
-    saved_day = {name: getattr(dr, name) for name in ("row_max", "row_min")}
+    saved = dict(vars(cm))
     try:
-        if numpy_reductions:  # the code before the optimizations of docs/PERFORMANCE.md
-            dr.row_max = lambda x: x.max(axis=1)
-            dr.row_min = lambda x: x.min(axis=1)
-            cm.row_max_mean_and_column_means = lambda x: (float(x.max(axis=1).mean()), x.mean(axis=0))
-        return _full(shoppers, days, seed, stores, collect_every, numpy_reductions)
+        return _full(shoppers, days, seed, stores, collect_every)
     finally:
-        for name, fn in saved.items():
-            setattr(cm, name, fn)
         for name, fn in methods.items():
             setattr(dp, name, fn)
-        for name, fn in saved_day.items():
-            setattr(dr, name, fn)
+        for name in ("row_max_mean_and_column_means",):
+            if name in saved:
+                setattr(cm, name, saved[name])
 
 
-def _full(
-    shoppers: int, days: int, seed: int, stores: int, collect_every: int, numpy_reductions: bool
-) -> dict[str, Any]:
+def _full(shoppers: int, days: int, seed: int, stores: int, collect_every: int) -> dict[str, Any]:
     import cxsim.model.cxmodel as cm
     import cxsim.model.phases as dp
     from cxsim.model.cxmodel import CXModel
@@ -125,7 +105,9 @@ def _full(
 
         return wrapper
 
-    cm.row_max_mean_and_column_means = timed("loyalty_stats", cm.row_max_mean_and_column_means)
+    stats = getattr(cm, "row_max_mean_and_column_means", None)  # the loyalty statistics, where they are
+    if stats is not None:
+        cm.row_max_mean_and_column_means = timed("loyalty_stats", stats)
     phases = dict.fromkeys(PHASES, 0.0)
 
     def phase(name: str, fn: Any) -> Any:
@@ -161,7 +143,6 @@ def _full(
         "days": days,
         "warmup_days": spec.warmup_days,
         "stores": len(spec.stores),
-        "numpy_reductions": numpy_reductions,
         "init_s": t1 - t0,
         "run_s": t2 - t1,
         "total_s": total,
@@ -169,8 +150,10 @@ def _full(
         "cpu_s": cpu,
         "cpu_shopper_days_per_s": shoppers * days / cpu,
         "sim_shopper_days_per_s": shoppers * (days + spec.warmup_days) / (t2 - t0),
+        "cpu_sim_shopper_days_per_s": shoppers * (days + spec.warmup_days) / cpu,
         "collection_s": collection,
         "collection_share": collection / total,
+        "collection_share_recorded": collection / (t3 - t1),
         "collection_parts_s": {**timers, **parts},
         "phases_s": phases,
         "peak_rss_mb": _peak_rss_mb(),

@@ -5,119 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.markdown import m as _m
+from benchmarks.markdown import pct as _pct
+from benchmarks.markdown import table as _table
+from benchmarks.targets import saltelli_lines, targets
+
 NARRATIVE = Path(__file__).with_name("narrative.md")
-
-
-def _m(x: float) -> str:
-    return f"{x / 1e6:.2f}"
-
-
-def _row(cells: list[Any]) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    out = [_row(header), _row(["---"] * len(header))]
-    out += [_row(r) for r in rows]
-    return [*out, ""]
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x != x else f"{100 * x:.0f}%"
-
-
-def _mark(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
-
-
-def _wall_or_cpu(wall_ok: bool, cpu_ok: bool | None) -> str:
-    if wall_ok:
-        return "**met**"
-    if cpu_ok:
-        return "**met in CPU time** (wall clock slowed by other processes)"
-    return "**not met**"
-
-
-def _sweep_mark(r: dict[str, Any]) -> str:
-    eff = r["efficiency"]
-    if eff != eff:
-        return _mark(None)
-    if eff >= 0.85:
-        return "**met**"
-    if r["cpu_efficiency"] >= 0.85 and r["cpu_obtained"] < 0.8:
-        return "**not shown in this run**: other processes held the cores (CPU obtained); see notes"
-    return "**not met**"
-
-
-def targets(results: dict[str, Any]) -> list[list[Any]]:
-    """The issue's targets against the measured figures (wall clock, and CPU time of the process)."""
-    rows: list[list[Any]] = []
-    full = {r["shoppers"]: r for r in results.get("full", [])}
-    r100 = full.get(100_000)
-    if r100:
-        rate, cpu_rate = r100["shopper_days_per_s"], r100.get("cpu_shopper_days_per_s", float("nan"))
-        rows.append(
-            [
-                "full model, 100,000 shoppers, one core",
-                ">= 3 M shopper-days/s",
-                f"{_m(rate)} M/s wall clock; {_m(cpu_rate)} M per CPU-second",
-                _wall_or_cpu(rate >= 3e6, cpu_rate >= 3e6),
-            ]
-        )
-    r1m = full.get(1_000_000)
-    if r1m:
-        rows.append(
-            [
-                "1,000,000 shoppers x 365 days: time",
-                "< 180 s",
-                f"{r1m['total_s']:.0f} s wall clock; {r1m.get('cpu_s', float('nan')):.0f} CPU-seconds",
-                _wall_or_cpu(r1m["total_s"] < 180, r1m.get("cpu_s", float("inf")) < 180),
-            ]
-        )
-        peak = r1m["peak_rss_mb"]
-        rows.append(
-            [
-                "1,000,000 shoppers x 365 days: peak memory",
-                "< 2 GB",
-                f"{peak / 1024:.2f} GB",
-                _mark(peak < 2048),
-            ]
-        )
-    for mesa in results.get("mesa", []):
-        cpu_x = mesa.get("cpu_speedup", float("nan"))
-        rows.append(
-            [
-                f"vectorized core vs Mesa per-agent, {mesa['shoppers']:,} shoppers",
-                ">= 30x",
-                f"{mesa['speedup']:.1f}x wall clock; {cpu_x:.1f}x CPU time",
-                _wall_or_cpu(mesa["speedup"] >= 30, cpu_x >= 30),
-            ]
-        )
-    sweep = results.get("sweep")
-    if sweep:
-        for r in sweep["results"]:
-            if r["workers"] == 2:
-                eff = r["efficiency"]
-                rows.append(
-                    [
-                        f"2-worker parallel efficiency, {r['backend']}",
-                        ">= 85%",
-                        f"{_pct(eff)} wall clock ({_pct(r['efficiency_with_startup'])} with start-up); "
-                        f"CPU efficiency {_pct(r['cpu_efficiency'])}, CPU obtained {_pct(r['cpu_obtained'])}",
-                        _sweep_mark(r),
-                    ]
-                )
-    for n, r in sorted(full.items()):
-        share = r["collection_share"]
-        rows.append(
-            [
-                f"data collection, {n:,} shoppers",
-                "< 10% of run time",
-                f"{100 * share:.1f}%",
-                _mark(share < 0.10),
-            ]
-        )
-    return rows
 
 
 def write_report(results: dict[str, Any], out: Path, command: str) -> None:
@@ -167,7 +60,8 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
             "## Full model",
             "",
             f"Baseline scenario, every mechanism on, {plan['days']} days after the "
-            "90-day warm-up, one process, one core. *End to end* divides the shopper-days of the reported "
+            f"{results['full'][0].get('warmup_days', 90)}-day warm-up, one process, one core. "
+            "*End to end* divides the shopper-days of the reported "
             "days by the whole wall time of the run (town creation, warm-up, the days, building the tables), "
             "as `cxsim.run` does it; *simulated* counts the warm-up days too; *per CPU-second* divides by "
             "the CPU time of the process instead (what one core delivers when other processes share it).",
@@ -420,13 +314,14 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         ]
 
     if "before_after" in results:
+        ref = results["before_after"][0].get("ref", "?") if results["before_after"] else "?"
         lines += [
-            "## Before and after the optimizations, in this run",
+            "## Before and after, in this run",
             "",
-            "The current code against the same code with cxsim's fast reductions (`cxsim/rules/arrays.py`) "
-            "swapped back for the numpy calls they replaced (`benchmarks/child.py`, `numpy_reductions`: "
-            "`x.max(axis=1)`, `x.min(axis=1)`, `x.mean(axis=0)`), on the same machine in the same run. "
-            "Seconds per phase of the day include the warm-up.",
+            f"The model as of commit `{ref}` (exported with `git archive`, run by the same "
+            "`benchmarks/child.py`) against this tree's, alternating run by run on the same machine, same "
+            "sizes and seed; each side's least disturbed run (least CPU time) is shown. Seconds per phase "
+            "of the day include the warm-up.",
             "",
         ]
         header = ["phase"]
@@ -439,28 +334,32 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         rows = []
         for key, label in [
             ("total_s", "**whole run, s**"),
-            ("shopper_days_per_s", "**M shopper-days/s**"),
+            ("cpu_s", "**CPU s**"),
+            ("cpu_sim_shopper_days_per_s", "**M simulated shopper-days per CPU-second**"),
             ("collection_share", "**data collection**"),
         ]:
             cells = [label]
             for _, r in columns:
-                v = r[key]
+                v = r.get(key, float("nan"))
                 cells.append(
                     _m(v)
-                    if key == "shopper_days_per_s"
+                    if key == "cpu_sim_shopper_days_per_s"
                     else (f"{100 * v:.1f}%" if key == "collection_share" else f"{v:.2f}")
                 )
             rows.append(cells)
-        for phase in columns[0][1].get("phases_s", {}):
-            rows.append([f"`{phase}`", *(f"{r['phases_s'][phase]:.2f}" for _, r in columns)])
+        for phase in columns[0][1].get("phases_s", {}) if columns else ():
+            cells = [f"{r['phases_s'].get(phase, float('nan')):.2f}" for _, r in columns]
+            rows.append([f"`{phase}`", *cells])
         lines += _table(header, rows)
         for ba in results["before_after"]:
             b, a = ba["before"], ba["after"]
             lines.append(
-                f"- {a['shoppers']:,} shoppers: {b['total_s'] / a['total_s']:.2f}x faster "
-                f"(runs: median of {a['repeats']}; load after {ba['load_after']})."
+                f"- {a['shoppers']:,} shoppers: {b['cpu_s'] / a['cpu_s']:.2f}x less CPU time, "
+                f"{b['total_s'] / a['total_s']:.2f}x wall clock (load after {ba['load_after']})."
             )
         lines.append("")
+
+    lines += saltelli_lines(results)
 
     if NARRATIVE.is_file():
         lines += [NARRATIVE.read_text().rstrip(), ""]

@@ -15,8 +15,12 @@ Sections (each heavy measurement runs in a fresh process, see benchmarks/child.p
 4. how a run's cost grows with shoppers and with stores;
 5. sweep throughput with 1 and 2 workers, process pool and Dask LocalCluster,
    through ``cxsim.experiments.sweep.run_sweep``;
-6. before/after of the optimizations: the same run with cxsim's fast
-   reductions swapped back for the numpy ones they replaced.
+6. before/after: the same full-model runs with the model as of a git ref (by default
+   :data:`BEFORE`, the code before issue 16's work) and with this tree's, alternating;
+7. a Saltelli design over 8 parameters on 2 workers (issue 16): a slice of the
+   N = 128 design's runs (the same kind of run: a 10,000-shopper year after the
+   warm-up) timed through ``run_sweep``, and the wall clock of N = 128 (2,304
+   runs) and N = 1,024 (18,432 runs) extrapolated linearly from it.
 
 Timings are medians of repeats where a size allows; the machine is shared, so
 the load average is recorded next to each section.
@@ -27,23 +31,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
-import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import load_average, machine_info
 from benchmarks.report import write_report
+from benchmarks.sweeps import section_saltelli, section_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
+BEFORE = "85c4062"
+"""The last commit before issue 16's work on speed (0.4.0): the "before" of the before/after section."""
 
 
 @dataclass
@@ -62,6 +65,11 @@ class Plan:
     sweep_runs: int
     sweep_repeats: int
     before_after: list[tuple[int, int, int]]  # shoppers, days, repeats
+    saltelli_samples: int = 8  # base sample N of the timed slice (N (2D + 2) runs)
+    saltelli_shoppers: int = 10_000
+    saltelli_days: int = 365
+    saltelli_set: tuple[str, ...] = ()  # extra overrides (the quick plan shortens the warm-up)
+    before_ref: str = BEFORE  # git ref of the "before" model
     dask: bool = True
     dask_workers: tuple[int, ...] = (1, 2)
     quick: bool = False
@@ -69,7 +77,7 @@ class Plan:
 
 FULL = Plan(
     days=365,
-    full_sizes=[(10_000, 5), (100_000, 3), (1_000_000, 1)],
+    full_sizes=[(10_000, 5), (100_000, 3), (1_000_000, 1), (10_000_000, 1)],
     mesa=[(10_000, 365, 5), (30_000, 365, 3)],
     scale_shoppers=[10_000, 30_000, 100_000, 300_000],
     scale_stores=[2, 5, 10, 20, 40],
@@ -79,7 +87,7 @@ FULL = Plan(
     sweep_days=365,
     sweep_runs=8,
     sweep_repeats=3,
-    before_after=[(100_000, 365, 3), (1_000_000, 365, 1)],
+    before_after=[(10_000, 365, 3), (100_000, 365, 3)],
 )
 QUICK = Plan(
     days=30,
@@ -94,6 +102,11 @@ QUICK = Plan(
     sweep_runs=2,
     sweep_repeats=1,
     before_after=[(1_000, 30, 1)],
+    saltelli_samples=2,
+    saltelli_shoppers=1_000,
+    saltelli_days=10,
+    saltelli_set=("warmup_days=5",),
+    before_ref="HEAD",  # the quick run checks the mechanism: the last commit against the working tree
     dask_workers=(2,),  # the quick run only checks that the Dask path works
     quick=True,
 )
@@ -103,16 +116,20 @@ IN_PROCESS = False
 """Run measurements in this process (``--quick``: no fresh interpreter per size, peak memory shared)."""
 
 
-def child(task: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
-    """Run one measurement of benchmarks/child.py in a fresh Python process (or here, when quick)."""
-    if IN_PROCESS:
+def child(task: dict[str, Any], timeout: float = 7200, tree: Path | None = None) -> dict[str, Any]:
+    """Run one measurement of benchmarks/child.py in a fresh Python process (or here, when quick).
+
+    ``tree``: a folder holding another version of the ``cxsim`` package (with this ``benchmarks``
+    beside it): the measurement runs that version's model (the "before" of a before/after).
+    """
+    if IN_PROCESS and tree is None:
         from benchmarks import child as c
 
         task = dict(task)
         return {"full": c.full, "mesa": c.mesa}[task.pop("kind")](**task)
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.child", json.dumps(task)],
-        cwd=ROOT,
+        cwd=tree or ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -123,9 +140,21 @@ def child(task: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def median_run(task: dict[str, Any], repeats: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def version_tree(ref: str) -> Iterator[Path]:
+    """A temporary folder with the ``cxsim`` package as of git ``ref`` and this ``benchmarks`` beside it."""
+    with tempfile.TemporaryDirectory(prefix="cxsim-bench-before-") as tmp:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", ref, "cxsim"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        (Path(tmp) / "benchmarks").symlink_to(ROOT / "benchmarks")
+        yield Path(tmp)
+
+
+def median_run(task: dict[str, Any], repeats: int, tree: Path | None = None) -> dict[str, Any]:
     """The run with the median total time of ``repeats`` (each in its own process)."""
-    runs = [child(task) for _ in range(max(repeats, 1))]
+    runs = [child(task, tree=tree) for _ in range(max(repeats, 1))]
     runs.sort(key=lambda r: r["total_s"])
     best = dict(runs[len(runs) // 2])
     best["repeats"] = len(runs)
@@ -175,208 +204,23 @@ def section_scaling(plan: Plan, log: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def section_before_after(plan: Plan, log: Any) -> list[dict[str, Any]]:
+    """The model of this tree against the model as of :data:`BEFORE`, alternating, same sizes and seeds."""
     out = []
-    for shoppers, days, repeats in plan.before_after:
-        log(f"before/after: {shoppers:,} shoppers x {days} days, numpy reductions vs cxsim.rules.arrays")
-        task = {"kind": "full", "shoppers": shoppers, "days": days}
-        after = median_run(task, repeats)
-        before = median_run({**task, "numpy_reductions": True}, repeats)
-        out.append({"before": before, "after": after, "load_after": load_average()})
-        log(f"  {before['total_s']:.1f} s -> {after['total_s']:.1f} s")
+    ref = subprocess.run(
+        ["git", "rev-parse", "--short", plan.before_ref], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with version_tree(ref) as tree:
+        for shoppers, days, repeats in plan.before_after:
+            log(f"before/after: {shoppers:,} shoppers x {days} days, {ref} vs this tree")
+            task = {"kind": "full", "shoppers": shoppers, "days": days}
+            befores, afters = [], []
+            for _ in range(max(repeats, 1)):  # alternating, so that a busy spell hits both alike
+                befores.append(median_run(task, 1, tree=tree))
+                afters.append(median_run(task, 1, tree=ROOT))
+            before, after = (min(x, key=lambda r: r["cpu_s"]) for x in (befores, afters))
+            out.append({"before": before, "after": after, "load_after": load_average(), "ref": ref})
+            log(f"  {before['total_s']:.1f} s -> {after['total_s']:.1f} s")
     return out
-
-
-EXPERIMENT = """name = "benchmark_sweep"
-description = "Sweep throughput benchmark: independent full-model runs."
-scenario = "baseline"
-days = {days}
-seed = 5
-replications = {replications}
-set = ["town.shoppers={shoppers}"]
-
-[[parameters]]
-path = "stores.giant.price"
-name = "giant_price"
-values = [0.88, 0.92]
-
-[sampler]
-method = "grid"
-
-[output]
-tables = ["summary"]
-"""
-
-
-def warm_worker() -> int:
-    """Import the model in a worker before timing starts (what every worker of a long sweep has done)."""
-
-    return os.getpid()
-
-
-def _nap(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def worker_cpu_seconds() -> float:
-    """CPU seconds this process has used (all its threads)."""
-    return time.process_time()
-
-
-def _proc_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) of another process, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):  # pragma: no cover - not Linux
-        return float("nan")
-
-
-DASK_NO_PROFILER = {"distributed.worker.profile.enabled": False}
-"""Dask workers sample every thread's stack every 10 ms by default (the dashboard's profile); with
-CPU-bound Python tasks on few cores that costs about a fifth of the throughput of two workers."""
-
-
-@contextlib.contextmanager
-def warm_executor(
-    workers: int, dask: bool, profiler: bool = False
-) -> Iterator[tuple[Executor, Callable[[], float]]]:
-    """A process pool or Dask LocalCluster executor with every worker started and cxsim imported.
-
-    Yields the executor and a function that returns the CPU seconds its workers have used so far.
-    ``profiler`` keeps Dask's statistical worker profiler on (Dask's default).
-    """
-    if dask:
-        import dask as dask_config
-        from distributed import Client, LocalCluster
-
-        with dask_config.config.set({} if profiler else DASK_NO_PROFILER):
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                host="127.0.0.1",
-            )
-        with cluster, Client(cluster) as client:
-            client.run(warm_worker)
-            executor = client.get_executor(pure=False)
-            yield executor, lambda: sum(client.run(worker_cpu_seconds).values())
-            executor.shutdown(wait=True)
-        return
-    # fork: the workers start with cxsim already imported, as long-running sweep workers would be
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_worker) as pool:
-        pids = set(pool.map(_nap, [0.5] * workers))  # start every worker now
-
-        def cpu() -> float:
-            return sum(_proc_cpu_seconds(pid) for pid in pids)
-
-        yield pool, cpu
-
-
-def _own_cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-BACKENDS = {
-    "process pool": (False, False),
-    "Dask LocalCluster": (True, False),
-    "Dask LocalCluster, worker profiler on (Dask's default)": (True, True),
-}
-
-
-def _sweep_once(exp: Path, out: Path, workers: int, backend: str, api: bool, plan: Plan) -> dict[str, Any]:
-    dask, profiler = BACKENDS[backend]
-    t0 = time.perf_counter()
-    with warm_executor(workers, dask, profiler) as (executor, worker_cpu):
-        cpu0, own0 = worker_cpu(), _own_cpu_seconds()
-        started = time.perf_counter()
-        if api:
-            from cxsim.experiments.sweep import run_sweep
-
-            report = run_sweep(exp, out, executor=executor)
-            if report.ran != report.total or report.errors:
-                raise RuntimeError(f"benchmark sweep incomplete: {report}")
-            runs = report.ran
-        else:
-            from benchmarks.sweep_fallback import one_run
-
-            tasks = [(plan.sweep_shoppers, plan.sweep_days, seed) for seed in range(plan.sweep_runs)]
-            runs = len(list(executor.map(one_run, tasks)))
-        driver = time.perf_counter() - started
-        cpu, own = worker_cpu() - cpu0, _own_cpu_seconds() - own0
-    wall = time.perf_counter() - t0
-    return {
-        "backend": backend,
-        "workers": workers,
-        "runs": runs,
-        "wall_s": wall,
-        "driver_s": driver,
-        "runs_per_s": runs / driver,
-        "runs_per_s_with_startup": runs / wall,
-        "worker_cpu_s": cpu,
-        "worker_cpu_per_run_s": cpu / runs,
-        "driver_cpu_s": own,
-        "cpu_obtained": cpu / (workers * driver),
-    }
-
-
-def section_sweep(plan: Plan, log: Any) -> dict[str, Any]:
-    try:
-        import cxsim.experiments.sweep  # noqa: F401
-
-        api = True
-    except ImportError:
-        api = False
-    results = []
-    backends = [b for b in BACKENDS if plan.dask or not BACKENDS[b][0]]
-    if plan.quick:
-        backends = [b for b in backends if not BACKENDS[b][1]]
-    with tempfile.TemporaryDirectory(prefix="cxsim-bench-sweep-") as tmp:
-        exp = Path(tmp) / "benchmark_sweep.toml"
-        exp.write_text(
-            EXPERIMENT.format(
-                days=plan.sweep_days, replications=plan.sweep_runs // 2, shoppers=plan.sweep_shoppers
-            )
-        )
-        configs = [(b, w) for b in backends for w in (plan.dask_workers if BACKENDS[b][0] else (1, 2))]
-        trials: dict[tuple[str, int], list[dict[str, Any]]] = {c: [] for c in configs}
-        size = f"{plan.sweep_runs} runs of {plan.sweep_shoppers:,} shoppers"
-        for rep in range(plan.sweep_repeats):  # interleaved, so that a busy spell hits every config alike
-            for backend, workers in configs:
-                log(f"sweep {rep + 1}/{plan.sweep_repeats}: {size}, {backend}, {workers} worker(s)")
-                out = Path(tmp) / f"out-{rep}-{list(BACKENDS).index(backend)}-{workers}"
-                r = _sweep_once(exp, out, workers, backend, api, plan)
-                r["load_after"] = load_average()
-                trials[(backend, workers)].append(r)
-                log(f"  {r['runs_per_s']:.3f} runs/s ({r['wall_s']:.1f} s with start-up)")
-        for config in configs:  # best of the repeats: the least disturbed by other processes
-            best = dict(max(trials[config], key=lambda r: r["runs_per_s"]))
-            best["all_runs_per_s"] = [r["runs_per_s"] for r in trials[config]]
-            results.append(best)
-    for r in results:
-        one = next((x for x in results if x["backend"] == r["backend"] and x["workers"] == 1), None)
-        if one is None:
-            r["efficiency"] = r["efficiency_with_startup"] = r["cpu_efficiency"] = float("nan")
-            continue
-        r["efficiency"] = r["runs_per_s"] / (r["workers"] * one["runs_per_s"])
-        r["cpu_efficiency"] = one["worker_cpu_per_run_s"] / r["worker_cpu_per_run_s"]
-        r["efficiency_with_startup"] = r["runs_per_s_with_startup"] / (
-            r["workers"] * one["runs_per_s_with_startup"]
-        )
-    return {
-        "api": "cxsim.experiments.sweep.run_sweep(executor=...)"
-        if api
-        else "own minimal runner over cxsim.run",
-        "shoppers": plan.sweep_shoppers,
-        "days": plan.sweep_days,
-        "runs": plan.sweep_runs,
-        "repeats": plan.sweep_repeats,
-        "results": results,
-    }
 
 
 def run_suite(plan: Plan, log: Any = print, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -389,6 +233,7 @@ def run_suite(plan: Plan, log: Any = print, skip: tuple[str, ...] = ()) -> dict[
         "scaling": section_scaling,
         "sweep": section_sweep,
         "before_after": section_before_after,
+        "saltelli": section_saltelli,
     }
     for name, fn in sections.items():
         if name in skip:
@@ -408,11 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for the smoke test)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "PERFORMANCE.md", help="report to write")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results as JSON")
+    parser.add_argument(
+        "--before", default=None, help=f"git ref of the model to compare with (default {BEFORE}; quick: HEAD)"
+    )
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask sweep measurements")
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated sections to skip (full, mesa, scaling, sweep, before_after)",
+        help="comma-separated sections to skip (full, mesa, scaling, sweep, before_after, saltelli)",
     )
     parser.add_argument(
         "--render", type=Path, default=None, help="only write the report from a --json file of an earlier run"
@@ -428,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     global IN_PROCESS
     IN_PROCESS = args.quick
     plan.dask = not args.no_dask
+    if args.before is not None:
+        plan.before_ref = args.before
     skip = tuple(s.strip() for s in args.skip.split(",") if s.strip())
 
     def log(msg: str) -> None:

@@ -42,7 +42,8 @@ def test_benchmark_command_quick(tmp_path: Path) -> None:
         "## Mesa, one Agent per shopper, vs the vectorized engine",
         "## How the cost grows",
         "## Sweep throughput",
-        "## Before and after the optimizations, in this run",
+        "## Before and after, in this run",
+        "## A Saltelli design on 2 workers",
     ):
         assert heading in text, f"report lacks {heading!r}"
     results = json.loads(raw.read_text())
