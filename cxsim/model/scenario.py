@@ -407,6 +407,13 @@ def check_consistency(s: Scenario, source: str) -> None:
                 s.stores[ev.store].model_copy().__setattr__(ev.attribute, ev.value)
             except ValidationError as exc:
                 raise ScenarioError(source, f"events.{i}.value", _expected(exc), ev.value) from None
+            if ev.attribute in ("x", "y") and float(ev.value) > s.town.size_km:
+                raise ScenarioError(
+                    source,
+                    f"events.{i}.value",
+                    f"a coordinate within the town (0..town.size_km = {s.town.size_km:g} km)",
+                    ev.value,
+                )
     if not any(st.open for st in s.stores.values()):
         raise ScenarioError(source, "stores.*.open", "at least one store open on day 1", False)
     for name, st in s.stores.items():

@@ -126,6 +126,14 @@ def test_set_event_checks_attribute_and_value(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"events\.0\.value"):
         load_scenario(bad_value)
+    outside = write(
+        tmp_path,
+        "e3",
+        'extends = "baseline"\n[[events]]\ntype = "set"\nstore = "chain"\n'
+        'start = 3\nattribute = "x"\nvalue = 40.0\n',
+    )
+    with pytest.raises(ScenarioError, match=r"events\.0\.value.*within the town"):
+        load_scenario(outside)
 
 
 def test_store_entry_requires_closed_store(tmp_path):
