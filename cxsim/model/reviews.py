@@ -40,8 +40,7 @@ class ReviewBoard:
 
     def rating(self) -> np.ndarray:
         """Each store's public rating: the mean of its stars, NaN before its first review."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out: np.ndarray = np.where(self.head > 0, self.star_sum / np.maximum(self.head, 1), np.nan)
+        out: np.ndarray = np.where(self.head > 0, self.star_sum / np.maximum(self.head, 1), np.nan)
         return out
 
     def add(
