@@ -176,6 +176,11 @@ def certainty_equivalent(mean: np.ndarray, var: np.ndarray, risk_aversion: float
     return out
 
 
+_NOISE_OF = np.array([PERSONALIZATION, ATMOSPHERE, RELIABILITY, RETURNS, RETURNS, AFTER_SALES, CONSISTENCY])
+"""The noise draw (column of the ``(n, K)`` draw) added to each attribute from personalization on
+(reliability's is overwritten: an on-time outcome is known exactly; both returns use the same draw)."""
+
+
 def experience_signals(
     *,
     rng: np.random.Generator,
@@ -219,7 +224,7 @@ def experience_signals(
     noisy += noise.T[_NOISE_OF]
     sensed[RELIABILITY] = on_time  # no noise: the delivery was on time or not
     known = np.empty((K, n), dtype=bool)
-    known[:ATMOSPHERE] = True
+    known[:ATMOSPHERE] = True  # the whole experience, the service met, personalization
     known[ATMOSPHERE] = in_store
     known[RELIABILITY] = delivered
     known[RETURNS] = returned > delivered  # returned and not delivered
@@ -232,19 +237,14 @@ def experience_signals(
     return np.ascontiguousarray(out.T)
 
 
-_NOISE_OF = np.array([PERSONALIZATION, ATMOSPHERE, RELIABILITY, RETURNS, RETURNS, AFTER_SALES, CONSISTENCY])
-"""The noise draw (column of the ``(n, K)`` draw) added to each attribute from personalization on
-(reliability's is overwritten: an on-time outcome is known exactly; both returns use the same draw)."""
+_RETURN_OF = np.array([RETURNS, RETURNS_DELIVERED, RETURNS])
+"""The return-ease attribute of each fulfilment (walk-in, delivery, pick-up)."""
 
 
 def return_ease(ce: np.ndarray) -> np.ndarray:
     """Believed ease of returning by fulfilment, ``(n, S, 3)``: walk-in and pick-up vs delivery."""
     out: np.ndarray = ce.take(_RETURN_OF, axis=2)
     return out
-
-
-_RETURN_OF = np.array([RETURNS, RETURNS_DELIVERED, RETURNS])
-"""The return-ease attribute of each fulfilment (walk-in, delivery, pick-up)."""
 
 
 def anticipated_experience(
