@@ -18,6 +18,7 @@ equations are in docs/ODD.md (§7.15-7.17).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,13 +35,27 @@ if TYPE_CHECKING:
 
 
 def _own_variance(m: CXModel) -> np.ndarray:
-    """Noise variance of one own-experience signal per attribute, ``(K,)``."""
-    out: np.ndarray = beliefs.signal_sd(m.spec.behaviour.beliefs) ** 2
-    return out
+    """Noise variance of one own-experience signal per attribute, ``(K,)`` (read-only)."""
+    return _constants(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)[0]
 
 
 def _floor(m: CXModel) -> np.ndarray:
-    return beliefs.variance_floor(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)
+    """Lowest posterior variance per attribute, ``(K,)`` (read-only)."""
+    return _constants(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)[1]
+
+
+@lru_cache(maxsize=16)
+def _constants(c: beliefs.BeliefCoefficients, expectation_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """The run's own-signal noise variance and variance floor, computed once per coefficient set.
+
+    The coefficient groups are frozen (hashable); the arrays are made read-only
+    because they are shared by every call.
+    """
+    own: np.ndarray = beliefs.signal_sd(c) ** 2
+    floor = beliefs.variance_floor(c, expectation_rate)
+    own.flags.writeable = False
+    floor.flags.writeable = False
+    return own, floor
 
 
 def learn(m: CXModel, who: np.ndarray, store: np.ndarray, signal: np.ndarray, noise_var: np.ndarray) -> None:
@@ -67,7 +82,7 @@ def _pairs(x: np.ndarray) -> np.ndarray:
     Gathering rows of it with ``take`` copies the same values as ``x[who, store]``,
     about four times faster (never a copy: ``copy=False`` raises instead).
     """
-    return np.reshape(x, (-1, x.shape[2]), copy=False)
+    return x.reshape((-1, x.shape[2]), copy=False)
 
 
 # ------------------------------------------------------------------------- research
@@ -84,10 +99,11 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
         return
     mean, count = m.reviews.read(m.rng, online.size, bc.reviews_read)
     ratio = bc.review_credibility * count
-    with np.errstate(divide="ignore"):
-        noise = np.where(ratio > 0, _own_variance(m)[None, None, :] / np.maximum(ratio, 1e-12), np.inf)
+    noise = np.where(ratio > 0, _own_variance(m) / np.maximum(ratio, 1e-12), np.inf)
     a = m.shoppers
-    new_mean, new_var = beliefs.update(a.belief_mean[online], a.belief_var[online], mean, noise, _floor(m))
+    new_mean, new_var = beliefs.update(
+        a.belief_mean.take(online, axis=0), a.belief_var.take(online, axis=0), mean, noise, _floor(m)
+    )
     a.belief_mean[online] = new_mean
     a.belief_var[online] = new_var
 
@@ -98,7 +114,7 @@ def learn_from_visit(
     """A research visit shows the store's service (the encounter) and its environment."""
     signal = np.full((goers.size, K), np.nan)
     signal[:, SERVICE] = encounter
-    signal[:, ATMOSPHERE] = st.atmosphere[visited]
+    signal[:, ATMOSPHERE] = st.atmosphere.take(visited)
     learn(m, goers, visited, signal, _own_variance(m)[None, :])
 
 
@@ -147,17 +163,17 @@ def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channe
         rng=m.rng,
         experience=experience,
         service_met=d.met,
-        personalization=st.personalization[store],
-        atmosphere=st.atmosphere[store],
+        personalization=st.personalization.take(store),
+        atmosphere=st.atmosphere.take(store),
         in_store=in_store,
         delivered=delivered,
         on_time=d.late <= 0.0,
         returned=d.returned,
         ease=d.ease,
         after_sales_needed=d.care,
-        after_sales=st.after_sales[store],
-        two_channels=two_channels & st.walk_in[store] & st.delivery[store],
-        consistency=st.channel_consistency[store],
+        after_sales=st.after_sales.take(store),
+        two_channels=two_channels & (st.walk_in & st.delivery).take(store),
+        consistency=st.channel_consistency.take(store),
         c=m.spec.behaviour.beliefs,
     )
     again = in_store & (d.visited == store)  # the research visit already showed these
@@ -171,21 +187,21 @@ def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channe
 
 def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
     """The reviews written today go on the stores' boards; ratings and counts follow."""
-    p = d.purchases
-    star = word_of_mouth.stars(p.ltr[writes])
-    signal = d.learned[writes].copy()
+    p, rows = d.purchases, np.flatnonzero(writes)
+    star = word_of_mouth.stars(p.ltr.take(rows))
+    signal = d.learned.take(rows, axis=0)  # a copy
     signal[:, OVERALL] = word_of_mouth.star_signal(star)
     m.reviews.add(
         d.day,
-        p.store[writes],
-        p.shopper[writes],
+        p.store.take(rows),
+        p.shopper.take(rows),
         star,
-        p.fulfilment[writes],
+        p.fulfilment.take(rows),
         signal,
         m.store_names,
         not d.warm,
     )
-    rating, count = m.reviews.rating(), m.reviews.count
+    rating, count = m.reviews.rating().tolist(), m.reviews.count.tolist()
     for s in m.stores:
         s.rating = float(rating[s.index])
         s.review_count = int(count[s.index])
@@ -208,13 +224,11 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
     if hearers.size == 0:
         return 0, 0, talks
     told = talks[story]
-    content = d.learned[told].copy()
-    content[:, OVERALL] = p.satisfaction[told]
-    ratio = word_of_mouth.message_credibility(strength[told], hop, c)
-    with np.errstate(divide="ignore"):
-        noise = np.where(
-            ratio[:, None] > 0, _own_variance(m)[None, :] / np.maximum(ratio, 1e-12)[:, None], np.inf
-        )
-    learn(m, hearers, p.store[told], content, noise)
-    positive = int((p.satisfaction[told] >= c.neutral).sum())
+    satisfaction = p.satisfaction.take(told)
+    content = d.learned.take(told, axis=0)  # a copy
+    content[:, OVERALL] = satisfaction
+    ratio = word_of_mouth.message_credibility(strength.take(told), hop, c)
+    noise = np.where(ratio[:, None] > 0, _own_variance(m) / np.maximum(ratio, 1e-12)[:, None], np.inf)
+    learn(m, hearers, p.store.take(told), content, noise)
+    positive = int((satisfaction >= c.neutral).sum())
     return positive, int(hearers.size - positive), talks

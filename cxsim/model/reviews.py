@@ -25,6 +25,8 @@ class ReviewBoard:
     def __init__(self, n_stores: int, recent: int, keep_rows: bool) -> None:
         self.recent = recent
         self.signals = np.full((n_stores, recent, K), np.nan, dtype=np.float32)
+        self._first = np.arange(n_stores)[:, None] * recent
+        """Row of each store's first slot in ``signals`` viewed as ``(S recent, K)``, ``(S, 1)``."""
         self.head = np.zeros(n_stores, dtype=np.int64)
         """Reviews written at each store so far (the ring position is ``head % recent``)."""
         self.star_sum = np.zeros(n_stores, dtype=np.int64)
@@ -38,8 +40,7 @@ class ReviewBoard:
 
     def rating(self) -> np.ndarray:
         """Each store's public rating: the mean of its stars, NaN before its first review."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out: np.ndarray = np.where(self.head > 0, self.star_sum / np.maximum(self.head, 1), np.nan)
+        out: np.ndarray = np.where(self.head > 0, self.star_sum / np.maximum(self.head, 1), np.nan)
         return out
 
     def add(
@@ -90,15 +91,20 @@ class ReviewBoard:
         if n == 0 or per_store == 0 or not available.any():
             return np.full((n, S, K), np.nan), np.zeros((n, S, K))
         u = rng.random((n, S, per_store))
-        back = (u * np.maximum(available, 1)[None, :, None]).astype(np.int64)  # 0 = the newest
-        slot = (self.head[None, :, None] - 1 - back) % self.recent
-        read = self.signals[np.arange(S)[None, :, None], slot]  # (n, S, per_store, K)
-        read[:, available == 0] = np.nan
-        seen = ~np.isnan(read)
-        count = seen.sum(axis=2).astype(np.float64)
-        total = np.where(seen, read, 0.0).sum(axis=2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+        back = (u * np.maximum(available, 1)[:, None]).astype(np.int64)  # 0 = the newest
+        slot = (self.head[:, None] - 1 - back) % self.recent + self._first  # rows of (S recent, K)
+        known = self.signals == self.signals  # not NaN, (S, recent, K)
+        ring = np.where(known, self.signals, 0.0)
+        if not available.all():  # a store without reviews has only NaN in its ring; kept explicit
+            known[available == 0] = False
+            ring[available == 0] = 0.0
+        # The per_store reviews read by a researcher, one after another: (per_store, n, S, K),
+        # gathered from the ring with NaN already zeroed, then summed in reading order.
+        rows = slot.transpose(2, 0, 1)
+        count = known.reshape(-1, K).take(rows, axis=0).sum(axis=0, dtype=np.float64)
+        total = ring.reshape(-1, K).take(rows, axis=0).sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            mean: np.ndarray = total / count  # NaN (0 / 0) where nothing was read
         return mean, count
 
     def table(self) -> pd.DataFrame | None:

@@ -159,12 +159,14 @@ def update(
     nothing learned). Mean moves by the gain ``v / (v + s2)`` toward the signal
     (clipped to 0..1); variance becomes ``max(v s2 / (v + s2), floor)``.
     """
-    has = ~np.isnan(signal) & np.isfinite(noise_var)
+    has = np.isfinite(noise_var) & (signal == signal)  # signal == signal: not NaN
     s2 = np.where(has, noise_var, 1.0)
-    gain = np.where(has, var / (var + s2), 0.0)
-    y = np.clip(np.where(has, signal, 0.0), 0.0, 1.0)
-    new_mean = mean + gain * (y - mean)
-    new_var = np.where(has, np.maximum(var * s2 / (var + s2), floor), var)
+    m, v = mean.astype(np.float64), var.astype(np.float64)  # converted once, not per operation
+    total = v + s2
+    gain = np.where(has, v / total, 0.0)
+    y = np.minimum(np.maximum(np.where(has, signal, 0.0), 0.0), 1.0)
+    new_mean = m + gain * (y - m)
+    new_var = np.where(has, np.maximum(v * s2 / total, floor), v)
     return new_mean.astype(np.float32), new_var.astype(np.float32)
 
 
@@ -172,6 +174,11 @@ def certainty_equivalent(mean: np.ndarray, var: np.ndarray, risk_aversion: float
     """What a risk-averse shopper counts on: ``mean - risk_aversion x variance`` (Erdem and Keane 1996)."""
     out: np.ndarray = mean - risk_aversion * var
     return out
+
+
+_NOISE_OF = np.array([PERSONALIZATION, ATMOSPHERE, RELIABILITY, RETURNS, RETURNS, AFTER_SALES, CONSISTENCY])
+"""The noise draw (column of the ``(n, K)`` draw) added to each attribute from personalization on
+(reliability's is overwritten: an on-time outcome is known exactly; both returns use the same draw)."""
 
 
 def experience_signals(
@@ -204,24 +211,39 @@ def experience_signals(
     """
     n = experience.shape[0]
     noise = c.own_sd * rng.standard_normal((n, K))
-    out = np.full((n, K), np.nan)
-    out[:, OVERALL] = experience
-    out[:, SERVICE] = service_met
-    out[:, PERSONALIZATION] = personalization + noise[:, PERSONALIZATION]
-    out[:, ATMOSPHERE] = np.where(in_store, atmosphere + noise[:, ATMOSPHERE], np.nan)
-    out[:, RELIABILITY] = np.where(delivered, on_time.astype(float), np.nan)
-    out[:, RETURNS] = np.where(returned & ~delivered, ease + noise[:, RETURNS], np.nan)
-    out[:, RETURNS_DELIVERED] = np.where(returned & delivered, ease + noise[:, RETURNS], np.nan)
-    out[:, AFTER_SALES] = np.where(after_sales_needed, after_sales + noise[:, AFTER_SALES], np.nan)
-    out[:, CONSISTENCY] = np.where(two_channels, consistency + noise[:, CONSISTENCY], np.nan)
-    clipped: np.ndarray = np.clip(out, 0.0, 1.0)
-    return clipped
+    sensed = np.empty((K, n))  # one row per attribute, transposed at the end
+    sensed[OVERALL] = experience
+    sensed[SERVICE] = service_met
+    sensed[PERSONALIZATION] = personalization
+    sensed[ATMOSPHERE] = atmosphere
+    sensed[RETURNS] = ease
+    sensed[RETURNS_DELIVERED] = ease
+    sensed[AFTER_SALES] = after_sales
+    sensed[CONSISTENCY] = consistency
+    noisy = sensed[PERSONALIZATION:]
+    noisy += noise.T[_NOISE_OF]
+    sensed[RELIABILITY] = on_time  # no noise: the delivery was on time or not
+    known = np.empty((K, n), dtype=bool)
+    known[:ATMOSPHERE] = True  # the whole experience, the service met, personalization
+    known[ATMOSPHERE] = in_store
+    known[RELIABILITY] = delivered
+    known[RETURNS] = returned > delivered  # returned and not delivered
+    known[RETURNS_DELIVERED] = returned & delivered
+    known[AFTER_SALES] = after_sales_needed
+    known[CONSISTENCY] = two_channels
+    out = np.where(known, sensed, np.nan)
+    np.maximum(out, 0.0, out=out)
+    np.minimum(out, 1.0, out=out)
+    return np.ascontiguousarray(out.T)
+
+
+_RETURN_OF = np.array([RETURNS, RETURNS_DELIVERED, RETURNS])
+"""The return-ease attribute of each fulfilment (walk-in, delivery, pick-up)."""
 
 
 def return_ease(ce: np.ndarray) -> np.ndarray:
     """Believed ease of returning by fulfilment, ``(n, S, 3)``: walk-in and pick-up vs delivery."""
-    out = np.repeat(ce[:, :, RETURNS, None], 3, axis=2)
-    out[:, :, 1] = ce[:, :, RETURNS_DELIVERED]
+    out: np.ndarray = ce.take(_RETURN_OF, axis=2)
     return out
 
 
@@ -253,8 +275,9 @@ def anticipated_experience(
     """
     n, S, _ = ce.shape
     out = np.zeros((n, S, 3))
-    out[:, :, 0] += atmosphere_weight * (ce[:, :, ATMOSPHERE] - 0.5)
-    out[:, :, 1] -= late_weight * MEAN_LATE_DAYS * (1.0 - ce[:, :, RELIABILITY])
+    walk_in, delivery = out[:, :, 0], out[:, :, 1]  # views
+    walk_in += atmosphere_weight * (ce[:, :, ATMOSPHERE] - 0.5)
+    delivery -= late_weight * MEAN_LATE_DAYS * (1.0 - ce[:, :, RELIABILITY])
     out -= return_weight * return_probability[None, None, :] * (1.0 - return_ease(ce))
     out += (after_sales_need * after_sales_weight * (ce[:, :, AFTER_SALES] - 0.5))[:, :, None]
     inconsistency = (1.0 - ce[:, :, CONSISTENCY, None]) * (two_channels & omni[None, :, None])

@@ -38,12 +38,12 @@ def research(m: CXModel, d: DayState) -> None:
     d.avoided = a.avoid_until.take(who, axis=0) > d.day
     open_ok = st.is_open[None, :] & ~d.avoided
     walk_ok = open_ok & d.walk_open
-    dist = a.dist_km.take(who, axis=0)
+    dist, loyal = a.dist_km.take(who, axis=0), a.loyalty.take(who, axis=0)
     u = research_rules.research_utilities(
-        max_loyalty=row_max(np.where(open_ok, a.loyalty.take(who, axis=0), 0.0)),
-        savvy=a.savvy[who],
-        recreational=a.recreational[who],
-        habit=a.habit[who],
+        max_loyalty=row_max(np.where(open_ok, loyal, 0.0)),
+        savvy=a.savvy.take(who),
+        recreational=a.recreational.take(who),
+        habit=a.habit.take(who),
         nearest_store_km=row_min(np.where(walk_ok, dist, np.inf)),
         touch_feel=m.spec.category.touch_feel,
         visit_allowed=bool(d.walk_open.any()),
@@ -58,15 +58,20 @@ def research(m: CXModel, d: DayState) -> None:
     goers = np.flatnonzero(d.channel == research_rules.VISIT)
     if goers.size:
         vu = research_rules.visit_utilities(
-            dist[goers], a.loyalty[who[goers]], st.atmosphere, walk_ok[goers], c
+            dist.take(goers, axis=0), loyal.take(goers, axis=0), st.atmosphere, walk_ok.take(goers, axis=0), c
         )
         chosen = choice_rules.gumbel_argmax(m.rng, vu)
-        d.visited[goers] = np.where(back[goers] >= 0, back[goers], chosen)
-        v = d.visited[goers]
+        back_goers = back.take(goers)
+        v = np.where(back_goers >= 0, back_goers, chosen).astype(np.int32)  # as stored in d.visited
+        d.visited[goers] = v
         noise = m.spec.behaviour.experience.service_noise
-        d.encounter[goers] = experience_rules.realized_service(m.rng, st.service[v], st.consistency[v], noise)
-        learning.learn_from_visit(m, st, who[goers], v, d.encounter[goers])
-    d.visits = np.bincount(d.visited[goers], minlength=len(m.stores))
+        d.encounter[goers] = experience_rules.realized_service(
+            m.rng, st.service.take(v), st.consistency.take(v), noise
+        )
+        learning.learn_from_visit(m, st, who.take(goers), v, d.encounter.take(goers))
+        d.visits = np.bincount(v, minlength=len(m.stores))
+    else:
+        d.visits = np.zeros(len(m.stores), dtype=np.int64)
 
 
 def _returning(m: CXModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:
@@ -78,8 +83,9 @@ def _returning(m: CXModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:
     the store's floor is open to it today. The record is used once.
     """
     a, who = m.shoppers, d.who
-    back: np.ndarray = a.return_store[who].astype(np.int64)
+    back: np.ndarray = a.return_store.take(who).astype(np.int64)
     a.return_store[who] = -1
     rows = np.flatnonzero(back >= 0)
-    back[rows[~walk_ok[rows, back[rows]]]] = -1
+    if rows.size:
+        back[rows[~walk_ok[rows, back[rows]]]] = -1
     return back
