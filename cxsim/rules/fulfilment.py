@@ -123,7 +123,7 @@ def returned(
     """
     scale = 0.6 + 0.8 * ease
     p = base_rate * scale + misfit_mask * misfit_return * scale + impulse * impulse_return
-    return rng.random(misfit_mask.shape[0]) < np.clip(p, 0.0, 1.0)
+    return rng.random(misfit_mask.shape[0]) < np.minimum(np.maximum(p, 0.0, out=p), 1.0, out=p)
 
 
 def needs_after_sales(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:

@@ -46,7 +46,8 @@ class WordOfMouthCoefficients(Coefficients):
 def likelihood_to_recommend(rng: np.random.Generator, satisfaction: np.ndarray, noise: float) -> np.ndarray:
     """Answer to "how likely are you to recommend us?" on 0..10 (int8)."""
     raw = 10.0 * satisfaction + noise * rng.standard_normal(satisfaction.shape[0])
-    return np.clip(np.rint(raw), 0, 10).astype(np.int8)
+    rounded = np.rint(raw, out=raw)
+    return np.minimum(np.maximum(rounded, 0, out=rounded), 10, out=rounded).astype(np.int8)
 
 
 def promoters_detractors(ltr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +103,10 @@ def talk_propensity(satisfaction: np.ndarray, c: WordOfMouthCoefficients) -> tup
     "tell ten for every three"; Anderson found the difference modest.
     """
     n = c.neutral
-    above = np.clip((satisfaction - n) / c.spread, 0.0, 1.0)
-    below = np.clip((n - satisfaction) / c.spread, 0.0, 1.0)
+    above = (satisfaction - n) / c.spread
+    below = (n - satisfaction) / c.spread
+    above = np.minimum(np.maximum(above, 0.0, out=above), 1.0, out=above)
+    below = np.minimum(np.maximum(below, 0.0, out=below), 1.0, out=below)
     strength = np.maximum(above, below)
     p = np.where(satisfaction >= n, c.positive * above**2, c.negative * below**2)
     return p, strength
