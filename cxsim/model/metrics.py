@@ -138,24 +138,29 @@ class RollingNPS:
     def __init__(self, n_stores: int, window: int) -> None:
         self.counts = np.zeros((window, 3, n_stores), dtype=np.int64)
         self.slot = 0
+        self.totals = np.zeros((3, n_stores), dtype=np.int64)
+        """``counts`` summed over the window, kept as days enter and leave it (exact: integers)."""
 
     def add(self, store: np.ndarray, promoter: np.ndarray, detractor: np.ndarray) -> None:
         """Record one day of answers and advance the window."""
         s = self.counts.shape[2]
         self.slot = (self.slot + 1) % self.counts.shape[0]
-        self.counts[self.slot, 0] = np.bincount(store, weights=promoter, minlength=s)
-        self.counts[self.slot, 1] = np.bincount(store, weights=detractor, minlength=s)
-        self.counts[self.slot, 2] = np.bincount(store, minlength=s)
+        day = self.counts[self.slot]
+        self.totals -= day
+        day[0] = np.bincount(store, weights=promoter, minlength=s)
+        day[1] = np.bincount(store, weights=detractor, minlength=s)
+        day[2] = np.bincount(store, minlength=s)
+        self.totals += day
 
     def by_store(self) -> np.ndarray:
         """NPS per store over the window (NaN where no answers)."""
-        p, d, n = self.counts.sum(axis=0)
+        p, d, n = self.totals
         out: np.ndarray = net_promoter_score(p, d, n)
         return out
 
     def overall(self) -> float:
         """NPS over all stores in the window."""
-        p, d, n = self.counts.sum(axis=(0, 2))
+        p, d, n = self.totals.sum(axis=1)
         return float(net_promoter_score(p, d, n))
 
 
