@@ -48,7 +48,8 @@ def lateness_days(rng: np.random.Generator, reliability: np.ndarray) -> np.ndarr
     deliveries late.
     """
     late = rng.random(reliability.shape[0]) >= reliability
-    return np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0).astype(np.float64)
+    out: np.ndarray = np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0.0)  # float64
+    return out
 
 
 def dispatch_queue(
