@@ -72,8 +72,7 @@ class DayPurchases:
         )
 
 
-def empty_purchases() -> DayPurchases:
-    """A day without purchases."""
+def _empty_columns() -> dict[str, np.ndarray]:
     kw = {f.name: np.zeros(0) for f in fields(DayPurchases)}
     for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr"):
         kw[name] = np.zeros(0, dtype=np.int64)
@@ -87,7 +86,16 @@ def empty_purchases() -> DayPurchases:
         "churned",
     ):
         kw[name] = np.zeros(0, dtype=bool)
-    return DayPurchases(**kw)
+    return kw
+
+
+_EMPTY_COLUMNS = _empty_columns()
+"""The columns of a day without purchases, shared by every such day (an empty array holds nothing)."""
+
+
+def empty_purchases() -> DayPurchases:
+    """A day without purchases."""
+    return DayPurchases(**_EMPTY_COLUMNS)
 
 
 def _share(mask: np.ndarray, n: int) -> float:

@@ -138,8 +138,8 @@ def spread_word_of_mouth(
     empty = np.zeros(0, dtype=np.int64)
     if tellers.size == 0 or k == 0:
         return empty, empty, empty
-    hearers, stories, hops = [], [], []
-    who, story = tellers.astype(np.int64), np.arange(tellers.size)
+    hearers, stories = [], []
+    who, story = tellers.astype(np.int64, copy=False), np.arange(tellers.size)
     for hop in range(1, c.hops + 1):
         if who.size == 0:
             break
@@ -148,11 +148,12 @@ def spread_word_of_mouth(
         about = np.repeat(story, k)
         hearers.append(heard)
         stories.append(about)
-        hops.append(np.full(heard.size, hop, dtype=np.int64))
         if hop < c.hops:
-            passes = rng.random(heard.size) < c.retell * strength[about]
+            passes = rng.random(heard.size) < c.retell * strength.take(about)
             who, story = heard[passes], about[passes]
-    return np.concatenate(hearers), np.concatenate(stories), np.concatenate(hops)
+    sizes = [h.size for h in hearers]  # hop 1, 2, ... for each message of each telling
+    hops = np.repeat(np.arange(1, len(sizes) + 1, dtype=np.int64), sizes)
+    return np.concatenate(hearers), np.concatenate(stories), hops
 
 
 def message_credibility(strength: np.ndarray, hop: np.ndarray, c: WordOfMouthCoefficients) -> np.ndarray:
