@@ -48,7 +48,7 @@ def experience(m: CXModel, d: DayState) -> None:
     pair = who * a.loyalty.shape[1] + store
     loyalty_cells, familiarity_cells = _cells(a.loyalty), _cells(a.familiarity)
     familiarity = familiarity_cells.take(pair)
-    e, two_channels = _experience_quality(m, d, familiarity)
+    e, two_channels, webroomed = _experience_quality(m, d, familiarity)
     expectation = _cells(a.belief_mean).take(pair * a.belief_mean.shape[2] + beliefs.OVERALL)
     disc = experience_rules.disconfirmation(e, expectation)
     sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
@@ -81,7 +81,7 @@ def experience(m: CXModel, d: DayState) -> None:
         showroomed=showroomed,
         # journeys.competitive_showroomed, from the showrooming just classified
         competitive_showroomed=showroomed & (d.visited != store),
-        webroomed=journeys.webroomed(d.channel, d.fulfil),
+        webroomed=webroomed,
         churned=churned,
     )
 
@@ -103,13 +103,16 @@ def _signal_variance(c: beliefs.BeliefCoefficients) -> np.ndarray:
     return _SIGNAL_VARIANCE[0][1]
 
 
-def _experience_quality(m: CXModel, d: DayState, familiarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _experience_quality(
+    m: CXModel, d: DayState, familiarity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quality of each purchase's whole experience (:func:`cxsim.rules.experience.experience_quality`).
 
     The service met (kept in ``d.met``), the store, the delivery, the product,
     its return and after-sales care, channel inconsistency and mood
     (``familiarity``: the store's with each buyer). Also returns whether each
-    purchase used two channels.
+    purchase used two channels and whether it was webroomed (:func:`cxsim.model.journeys.webroomed`:
+    researched online, bought in the shop).
     """
     a, st, rng, c = m.shoppers, d.stores, m.rng, m.spec.behaviour.experience
     who, store, fulfil, visited = d.who, d.store, d.fulfil, d.visited
@@ -145,4 +148,4 @@ def _experience_quality(m: CXModel, d: DayState, familiarity: np.ndarray) -> tup
         economy=d.cond.economy,
         c=c,
     )
-    return e, two_channels
+    return e, two_channels, webroomed
