@@ -88,7 +88,7 @@ def experience(m: CXModel, d: DayState) -> None:
 
 def _cells(x: np.ndarray) -> np.ndarray:
     """A shopper array as a flat view (never a copy: ``copy=False`` raises instead), one entry per cell."""
-    return np.reshape(x, -1, copy=False)
+    return x.reshape(-1, copy=False)
 
 
 _SIGNAL_VARIANCE: list[tuple[beliefs.BeliefCoefficients, np.ndarray]] = []
