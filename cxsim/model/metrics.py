@@ -72,8 +72,7 @@ class DayPurchases:
         )
 
 
-def empty_purchases() -> DayPurchases:
-    """A day without purchases."""
+def _empty_columns() -> dict[str, np.ndarray]:
     kw = {f.name: np.zeros(0) for f in fields(DayPurchases)}
     for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr"):
         kw[name] = np.zeros(0, dtype=np.int64)
@@ -87,7 +86,16 @@ def empty_purchases() -> DayPurchases:
         "churned",
     ):
         kw[name] = np.zeros(0, dtype=bool)
-    return DayPurchases(**kw)
+    return kw
+
+
+_EMPTY_COLUMNS = _empty_columns()
+"""The columns of a day without purchases, shared by every such day (an empty array holds nothing)."""
+
+
+def empty_purchases() -> DayPurchases:
+    """A day without purchases."""
+    return DayPurchases(**_EMPTY_COLUMNS)
 
 
 def _share(mask: np.ndarray, n: int) -> float:
@@ -138,24 +146,29 @@ class RollingNPS:
     def __init__(self, n_stores: int, window: int) -> None:
         self.counts = np.zeros((window, 3, n_stores), dtype=np.int64)
         self.slot = 0
+        self.totals = np.zeros((3, n_stores), dtype=np.int64)
+        """``counts`` summed over the window, kept as days enter and leave it (exact: integers)."""
 
     def add(self, store: np.ndarray, promoter: np.ndarray, detractor: np.ndarray) -> None:
         """Record one day of answers and advance the window."""
         s = self.counts.shape[2]
         self.slot = (self.slot + 1) % self.counts.shape[0]
-        self.counts[self.slot, 0] = np.bincount(store, weights=promoter, minlength=s)
-        self.counts[self.slot, 1] = np.bincount(store, weights=detractor, minlength=s)
-        self.counts[self.slot, 2] = np.bincount(store, minlength=s)
+        day = self.counts[self.slot]
+        self.totals -= day
+        day[0] = np.bincount(store, weights=promoter, minlength=s)
+        day[1] = np.bincount(store, weights=detractor, minlength=s)
+        day[2] = np.bincount(store, minlength=s)
+        self.totals += day
 
     def by_store(self) -> np.ndarray:
         """NPS per store over the window (NaN where no answers)."""
-        p, d, n = self.counts.sum(axis=0)
+        p, d, n = self.totals
         out: np.ndarray = net_promoter_score(p, d, n)
         return out
 
     def overall(self) -> float:
         """NPS over all stores in the window."""
-        p, d, n = self.counts.sum(axis=(0, 2))
+        p, d, n = self.totals.sum(axis=1)
         return float(net_promoter_score(p, d, n))
 
 

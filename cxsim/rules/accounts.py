@@ -133,24 +133,23 @@ def tally(
     ticket: float,
     n_stores: int,
 ) -> DayTally:
-    """Count the day's purchases per store (one entry per purchase in every argument)."""
+    """Count the day's purchases per store (one entry per purchase in every argument).
 
-    def per_store(weights: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
-        idx = store if mask is None else store[mask]
-        w = None if weights is None else (weights if mask is None else weights[mask])
-        return np.bincount(idx, weights=w, minlength=n_stores)
-
+    Counts by store and fulfilment come from one ``bincount`` of ``(store, fulfilment)``
+    cells; the float counts (shipped, units, returns, care) are exact integers, as
+    summing weights of 1.0 gives them.
+    """
     kept = ~returned
+    by_fulfilment = np.bincount(store * 3 + fulfilment, minlength=3 * n_stores).reshape(n_stores, 3)
     return DayTally(
-        revenue=per_store(ticket * price * kept),
-        units=per_store(kept.astype(float)),
-        shipped=per_store(np.where(fulfilment == DELIVERY, 1.0, 0.0))
-        + 0.5 * per_store(np.where(fulfilment == PICKUP, 1.0, 0.0)),
-        returns=per_store(returned.astype(float)),
-        care=per_store(after_sales.astype(float)),
-        walk_in=per_store(mask=fulfilment == WALK_IN),
-        delivery=per_store(mask=fulfilment == DELIVERY),
-        pickup=per_store(mask=fulfilment == PICKUP),
+        revenue=np.bincount(store, weights=ticket * price * kept, minlength=n_stores),
+        units=np.bincount(store, weights=kept, minlength=n_stores),
+        shipped=by_fulfilment[:, DELIVERY] + 0.5 * by_fulfilment[:, PICKUP],
+        returns=np.bincount(store, weights=returned, minlength=n_stores),
+        care=np.bincount(store, weights=after_sales, minlength=n_stores),
+        walk_in=by_fulfilment[:, WALK_IN],
+        delivery=by_fulfilment[:, DELIVERY],
+        pickup=by_fulfilment[:, PICKUP],
     )
 
 

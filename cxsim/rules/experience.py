@@ -43,7 +43,8 @@ def realized_service(
     (heterogeneity in SERVQUAL, Parasuraman, Zeithaml and Berry 1988).
     """
     spread = noise * (1.0 - consistency)
-    return np.clip(quality + spread * rng.standard_normal(quality.shape[0]), 0.0, 1.0)
+    met = quality + spread * rng.standard_normal(quality.shape[0])
+    return np.minimum(np.maximum(met, 0.0, out=met), 1.0, out=met)  # np.clip, without its Python layers
 
 
 def crowding(walk_in_store: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -66,7 +67,7 @@ def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: flo
     66:201; Machleit, Eroglu and Mantel 2000, J. Consumer Psych. 9:29).
     """
     rec = 1.0 - ((crowding - optimum) / optimum) ** 2
-    rec = np.clip(rec, -1.5, 1.0) * 0.5
+    rec = np.minimum(np.maximum(rec, -1.5, out=rec), 1.0, out=rec) * 0.5
     task = -np.minimum(crowding, 3.0)
     return np.where(recreational, rec, task)
 
@@ -114,7 +115,7 @@ def experience_quality(
         + mood
         + 0.1 * (economy - 1.0)
     )
-    out: np.ndarray = np.clip(e, 0.0, 1.0)
+    out: np.ndarray = np.minimum(np.maximum(e, 0.0, out=e), 1.0, out=e)
     return out
 
 
@@ -131,7 +132,8 @@ def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.
     expectation level and disconfirmation; here the experience itself stands
     for the level.
     """
-    return np.clip(experience + weight * disc, 0.0, 1.0)
+    sat = experience + weight * disc
+    return np.minimum(np.maximum(sat, 0.0, out=sat), 1.0, out=sat)
 
 
 def adapt_expectation(expectation: np.ndarray, experience: np.ndarray, rate: float) -> np.ndarray:

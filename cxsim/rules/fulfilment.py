@@ -48,7 +48,8 @@ def lateness_days(rng: np.random.Generator, reliability: np.ndarray) -> np.ndarr
     deliveries late.
     """
     late = rng.random(reliability.shape[0]) >= reliability
-    return np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0).astype(np.float64)
+    out: np.ndarray = np.where(late, rng.geometric(0.5, size=reliability.shape[0]), 0.0)  # float64
+    return out
 
 
 def dispatch_queue(
@@ -123,7 +124,7 @@ def returned(
     """
     scale = 0.6 + 0.8 * ease
     p = base_rate * scale + misfit_mask * misfit_return * scale + impulse * impulse_return
-    return rng.random(misfit_mask.shape[0]) < np.clip(p, 0.0, 1.0)
+    return rng.random(misfit_mask.shape[0]) < np.minimum(np.maximum(p, 0.0, out=p), 1.0, out=p)
 
 
 def needs_after_sales(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:

@@ -44,7 +44,8 @@ def update_loyalty(loyalty: np.ndarray, disc: np.ndarray, c: LoyaltyCoefficients
     Marketing Sci. 12:125; Mittal, Ross and Baldasare 1998, J. Marketing 62:33).
     """
     change = c.repeat * (1.0 - loyalty) + np.where(disc >= 0.0, c.gain * disc, c.loss * disc)
-    return np.clip(loyalty + change, 0.0, 1.0)
+    new = loyalty + change
+    return np.minimum(np.maximum(new, 0.0, out=new), 1.0, out=new)
 
 
 def fade(values: np.ndarray, rate: float) -> None:

@@ -18,7 +18,8 @@ def draw_next_need(
     ``mean_interval / need_factor`` days, at least one day. ``need_factor`` < 1
     stretches gaps (a recession postpones purchases).
     """
-    p = np.clip(need_factor / np.maximum(mean_interval, 1.0), 1e-6, 1.0)
+    p = need_factor / np.maximum(mean_interval, 1.0)
+    p = np.minimum(np.maximum(p, 1e-6, out=p), 1.0, out=p)
     out: np.ndarray = (day + rng.geometric(p)).astype(np.int32)
     return out
 

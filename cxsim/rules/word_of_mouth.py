@@ -46,7 +46,8 @@ class WordOfMouthCoefficients(Coefficients):
 def likelihood_to_recommend(rng: np.random.Generator, satisfaction: np.ndarray, noise: float) -> np.ndarray:
     """Answer to "how likely are you to recommend us?" on 0..10 (int8)."""
     raw = 10.0 * satisfaction + noise * rng.standard_normal(satisfaction.shape[0])
-    return np.clip(np.rint(raw), 0, 10).astype(np.int8)
+    rounded = np.rint(raw, out=raw)
+    return np.minimum(np.maximum(rounded, 0, out=rounded), 10, out=rounded).astype(np.int8)
 
 
 def promoters_detractors(ltr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +103,10 @@ def talk_propensity(satisfaction: np.ndarray, c: WordOfMouthCoefficients) -> tup
     "tell ten for every three"; Anderson found the difference modest.
     """
     n = c.neutral
-    above = np.clip((satisfaction - n) / c.spread, 0.0, 1.0)
-    below = np.clip((n - satisfaction) / c.spread, 0.0, 1.0)
+    above = (satisfaction - n) / c.spread
+    below = (n - satisfaction) / c.spread
+    above = np.minimum(np.maximum(above, 0.0, out=above), 1.0, out=above)
+    below = np.minimum(np.maximum(below, 0.0, out=below), 1.0, out=below)
     strength = np.maximum(above, below)
     p = np.where(satisfaction >= n, c.positive * above**2, c.negative * below**2)
     return p, strength
@@ -135,8 +138,8 @@ def spread_word_of_mouth(
     empty = np.zeros(0, dtype=np.int64)
     if tellers.size == 0 or k == 0:
         return empty, empty, empty
-    hearers, stories, hops = [], [], []
-    who, story = tellers.astype(np.int64), np.arange(tellers.size)
+    hearers, stories = [], []
+    who, story = tellers.astype(np.int64, copy=False), np.arange(tellers.size)
     for hop in range(1, c.hops + 1):
         if who.size == 0:
             break
@@ -145,11 +148,12 @@ def spread_word_of_mouth(
         about = np.repeat(story, k)
         hearers.append(heard)
         stories.append(about)
-        hops.append(np.full(heard.size, hop, dtype=np.int64))
         if hop < c.hops:
-            passes = rng.random(heard.size) < c.retell * strength[about]
+            passes = rng.random(heard.size) < c.retell * strength.take(about)
             who, story = heard[passes], about[passes]
-    return np.concatenate(hearers), np.concatenate(stories), np.concatenate(hops)
+    sizes = [h.size for h in hearers]  # hop 1, 2, ... for each message of each telling
+    hops = np.repeat(np.arange(1, len(sizes) + 1, dtype=np.int64), sizes)
+    return np.concatenate(hearers), np.concatenate(stories), hops
 
 
 def message_credibility(strength: np.ndarray, hop: np.ndarray, c: WordOfMouthCoefficients) -> np.ndarray:

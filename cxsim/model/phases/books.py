@@ -40,17 +40,20 @@ def stores(m: CXModel, d: DayState) -> None:
     if d.warm:
         _expect(m, t.revenue - costs, trading)
         return
-    nps, n = m.nps.by_store(), len(p)
+    n = len(p)
     total_revenue = float(t.revenue.sum())
+    # Python numbers of each store's column, all at once (the same values as float(x[i]), int(x[i]))
+    revenue, cost, nps = t.revenue.tolist(), costs.tolist(), m.nps.by_store().tolist()
+    walk_in, delivery, pickup, returns = (x.tolist() for x in (t.walk_in, t.delivery, t.pickup, t.returns))
     for s in m.stores:
         i = s.index
-        s.book(float(t.revenue[i]), float(costs[i]))
-        s.walk_in, s.delivery, s.pickup = int(t.walk_in[i]), int(t.delivery[i]), int(t.pickup[i])
+        s.book(revenue[i], cost[i])
+        s.walk_in, s.delivery, s.pickup = int(walk_in[i]), int(delivery[i]), int(pickup[i])
         s.purchases = s.walk_in + s.delivery + s.pickup
-        s.returns = int(t.returns[i])
+        s.returns = int(returns[i])
         s.market_share = s.purchases / n if n else 0.0
         s.revenue_share = s.revenue / total_revenue if total_revenue > 0 else 0.0
-        s.nps = float(nps[i])
+        s.nps = nps[i]
     _expect(m, np.array([s.profit for s in m.stores]), trading)
     gives_up = accounts.exits(
         np.array([s.cash for s in m.stores]),

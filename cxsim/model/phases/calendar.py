@@ -113,8 +113,9 @@ def needs(m: CXModel, d: DayState) -> None:
         a.next_need[early] = d.day
         a.impulse[early] = store
     d.who = needs_rules.due_today(a.next_need, d.day)
-    d.impulse = a.impulse[d.who]
-    d.due_on = np.full(d.who.size, d.day, dtype=np.int64)
+    d.impulse = a.impulse.take(d.who)
+    d.due_on = np.empty(d.who.size, dtype=np.int64)
+    d.due_on.fill(d.day)
     if reached:  # who is ascending (due_today) and holds every shopper reached today
         d.due_on[np.searchsorted(d.who, np.concatenate(reached))] = np.concatenate(due_on)
     d.shopping = d.who.size > 0

@@ -44,19 +44,26 @@ def experience(m: CXModel, d: DayState) -> None:
         return
     a, st, who, store = m.shoppers, d.stores, d.who, d.store
     c, lc = m.spec.behaviour.experience, m.spec.behaviour.loyalty
-    e, two_channels = _experience_quality(m, d)
-    disc = experience_rules.disconfirmation(e, a.belief_mean[who, store, beliefs.OVERALL])
+    # (shopper, store) cells of the (n, S) arrays, as flat indices: the same cells as [who, store]
+    pair = who * a.loyalty.shape[1] + store
+    loyalty_cells, familiarity_cells = _cells(a.loyalty), _cells(a.familiarity)
+    familiarity = familiarity_cells.take(pair)
+    e, two_channels, webroomed = _experience_quality(m, d, familiarity)
+    expectation = _cells(a.belief_mean).take(pair * a.belief_mean.shape[2] + beliefs.OVERALL)
+    disc = experience_rules.disconfirmation(e, expectation)
     sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
     d.learned = learning.purchase_signals(m, d, e, two_channels)
-    learning.learn(m, who, store, d.learned, beliefs.signal_sd(m.spec.behaviour.beliefs)[None, :] ** 2)
-    a.loyalty[who, store] = loyalty.update_loyalty(a.loyalty[who, store], disc, lc)
-    a.familiarity[who, store] = personalization.grow_familiarity(
-        a.familiarity[who, store], st.personalization[store], lc.familiarity_gain
+    learning.learn(m, who, store, d.learned, _signal_variance(m.spec.behaviour.beliefs))
+    loyalty_cells[pair] = loyalty.update_loyalty(loyalty_cells.take(pair), disc, lc)
+    familiarity_cells[pair] = personalization.grow_familiarity(
+        familiarity, st.personalization.take(store), lc.familiarity_gain
     )
     churned = loyalty.starts_avoiding(disc, lc)
-    a.avoid_until[who[churned], store[churned]] = d.day + lc.avoid_days
+    if churned.any():
+        _cells(a.avoid_until)[pair[churned]] = d.day + lc.avoid_days
     noise = m.spec.behaviour.word_of_mouth.recommend_noise
     ltr = word_of_mouth.likelihood_to_recommend(m.rng, sat, noise)
+    showroomed = journeys.showroomed(d.channel, d.fulfil)
     d.purchases = DayPurchases(
         shopper=who,
         store=store,
@@ -71,37 +78,62 @@ def experience(m: CXModel, d: DayState) -> None:
         experience=e,
         satisfaction=sat,
         ltr=ltr,
-        showroomed=journeys.showroomed(d.channel, d.fulfil),
-        competitive_showroomed=journeys.competitive_showroomed(d.channel, d.fulfil, d.visited, store),
-        webroomed=journeys.webroomed(d.channel, d.fulfil),
+        showroomed=showroomed,
+        # journeys.competitive_showroomed, from the showrooming just classified
+        competitive_showroomed=showroomed & (d.visited != store),
+        webroomed=webroomed,
         churned=churned,
     )
 
 
-def _experience_quality(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
+def _cells(x: np.ndarray) -> np.ndarray:
+    """A shopper array as a flat view (never a copy: ``copy=False`` raises instead), one entry per cell."""
+    return x.reshape(-1, copy=False)
+
+
+_SIGNAL_VARIANCE: list[tuple[beliefs.BeliefCoefficients, np.ndarray]] = []
+
+
+def _signal_variance(c: beliefs.BeliefCoefficients) -> np.ndarray:
+    """Noise variance of one own-experience signal, ``(1, K)``, kept for the (frozen) coefficients ``c``."""
+    if not _SIGNAL_VARIANCE or _SIGNAL_VARIANCE[0][0] is not c:
+        variance = beliefs.signal_sd(c)[None, :] ** 2
+        variance.flags.writeable = False
+        _SIGNAL_VARIANCE[:] = [(c, variance)]
+    return _SIGNAL_VARIANCE[0][1]
+
+
+def _experience_quality(
+    m: CXModel, d: DayState, familiarity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quality of each purchase's whole experience (:func:`cxsim.rules.experience.experience_quality`).
 
     The service met (kept in ``d.met``), the store, the delivery, the product,
-    its return and after-sales care, channel inconsistency and mood. Also
-    returns whether each purchase used two channels.
+    its return and after-sales care, channel inconsistency and mood
+    (``familiarity``: the store's with each buyer). Also returns whether each
+    purchase used two channels and whether it was webroomed (:func:`cxsim.model.journeys.webroomed`:
+    researched online, bought in the shop).
     """
     a, st, rng, c = m.shoppers, d.stores, m.rng, m.spec.behaviour.experience
     who, store, fulfil, visited = d.who, d.store, d.fulfil, d.visited
-    delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
-    met = experience_rules.realized_service(rng, st.service[store], st.consistency[store], c.service_noise)
-    met = np.where(in_store & (visited == store), d.encounter, met)
+    delivered, in_store, at_visited = fulfil == DELIVERY, fulfil == WALK_IN, visited == store
+    met = experience_rules.realized_service(
+        rng, st.service.take(store), st.consistency.take(store), c.service_noise
+    )
+    met = np.where(in_store & at_visited, d.encounter, met)
     d.met = met
-    omni = st.walk_in[store] & st.delivery[store]
+    omni = (st.walk_in & st.delivery).take(store)
     pickup, webroomed = fulfil == PICKUP, in_store & (d.channel == research_rules.ONLINE)
-    two_channels = pickup | webroomed | (delivered & (visited == store))
-    familiarity = a.familiarity[who, store]
+    two_channels = pickup | webroomed | (delivered & at_visited)
     e = experience_rules.experience_quality(
         service=met,
-        service_share=choice_rules.SERVICE_SHARE[fulfil],
-        personalization=personalization.perceived_personalization(st.personalization[store], familiarity),
-        atmosphere=st.atmosphere[store],
+        service_share=choice_rules.SERVICE_SHARE.take(fulfil),
+        personalization=personalization.perceived_personalization(
+            st.personalization.take(store), familiarity
+        ),
+        atmosphere=st.atmosphere.take(store),
         crowd_feel=experience_rules.crowding_effect(
-            m.crowding[store], a.recreational[who], c.crowding_optimum
+            m.crowding.take(store), a.recreational.take(who), c.crowding_optimum
         ),
         in_store=in_store,
         paid_price=d.price,
@@ -110,10 +142,10 @@ def _experience_quality(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray
         returned=d.returned,
         ease=d.ease,
         after_sales_needed=d.care,
-        after_sales=st.after_sales[store],
-        inconsistency=np.where(omni & two_channels, 1.0 - st.channel_consistency[store], 0.0),
+        after_sales=st.after_sales.take(store),
+        inconsistency=np.where(omni & two_channels, 1.0 - st.channel_consistency.take(store), 0.0),
         mood=c.mood_noise * rng.standard_normal(who.size),
         economy=d.cond.economy,
         c=c,
     )
-    return e, two_channels
+    return e, two_channels, webroomed

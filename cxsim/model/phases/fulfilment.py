@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cxsim.model.phases.state import DayState
+from cxsim.model.stores import StoreArrays
 from cxsim.rules import (
     experience as experience_rules,
 )
@@ -37,12 +38,13 @@ def fulfilment(m: CXModel, d: DayState) -> None:
     delivered = d.fulfil == DELIVERY
     inspected = ~delivered | (d.visited >= 0)
     d.late = np.zeros(n)
-    queued = _dispatch(m, d.store[delivered])
-    if delivered.any():
-        rel = st.reliability[d.store[delivered]] * cond.reliability_factor
+    shipped_from = d.store[delivered]
+    queued = _dispatch(m, shipped_from)
+    if shipped_from.size:
+        rel = st.reliability.take(shipped_from) * cond.reliability_factor
         d.late[delivered] = fulfilment_rules.lateness_days(rng, rel) + queued
     d.misfit = fulfilment_rules.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
-    d.ease = fulfilment_rules.return_ease(st.leniency, st.cross_channel, st.walk_in)[d.store, d.fulfil]
+    d.ease = _return_ease(st)[d.store, d.fulfil]
     impulse_return = m.spec.behaviour.fulfilment.impulse_return
     d.returned = fulfilment_rules.returned(
         rng, d.misfit, cat.base_return_rate, cat.misfit_return, d.ease, d.impulse == d.store, impulse_return
@@ -50,13 +52,55 @@ def fulfilment(m: CXModel, d: DayState) -> None:
     d.care = fulfilment_rules.needs_after_sales(rng, n, cat.after_sales_need)
 
 
+_EASE: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
+"""The last return-ease table and the (read-only) store columns it was computed from."""
+
+
+def _return_ease(st: StoreArrays) -> np.ndarray:
+    """:func:`cxsim.rules.fulfilment.return_ease` of the stores, ``(S, 3)``.
+
+    Computed again only when one of the columns it reads is a new array (the
+    store cache hands out read-only columns that never change, and new ones
+    when an attribute changes).
+    """
+    key = (st.leniency, st.cross_channel, st.walk_in)
+    last = _EASE[0] if _EASE else None
+    if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
+        return last[1]
+    ease = fulfilment_rules.return_ease(*key)
+    if not any(column.flags.writeable for column in key):
+        ease.flags.writeable = False
+        _EASE[:] = [(key, ease)]
+    return ease
+
+
+_UNLIMITED: list[tuple[np.ndarray, bool]] = []
+"""The last (read-only) dispatch capacity column and whether it is unlimited at every store."""
+
+
+def _unlimited(capacity: np.ndarray) -> bool:
+    last = _UNLIMITED[0] if _UNLIMITED else None
+    if last is not None and last[0] is capacity:
+        return last[1]
+    unlimited = bool(np.isposinf(capacity).all())
+    if not capacity.flags.writeable:
+        _UNLIMITED[:] = [(capacity, unlimited)]
+    return unlimited
+
+
 def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
     """Today's delivery orders join their stores' dispatch queues; returns each order's days of wait.
 
     A store's ``delivery_capacity`` is per 1,000 shoppers, scaled to the town
-    (unlimited when ``None``); its backlog is kept on the store agent.
+    (unlimited when ``None``); its backlog is kept on the store agent. Where
+    every store's capacity is unlimited, no order waits and no backlog stays
+    (what :func:`cxsim.rules.fulfilment.dispatch_queue` returns then, without computing it).
     """
     capacity = m.store_cache.column(m.stores, "delivery_capacity")
+    if _unlimited(capacity):
+        for s in m.stores:
+            s.backlog = 0.0
+        return np.zeros(store.shape[0])
     backlog = np.array([s.backlog for s in m.stores])
     wait, left = fulfilment_rules.dispatch_queue(backlog, store, capacity)
     for s, b in zip(m.stores, left, strict=True):

@@ -44,10 +44,10 @@ def sharing(m: CXModel, d: DayState) -> None:
     d.counts = {
         "wom_positive": pos,
         "wom_negative": neg,
-        "promoters_talking": int(promoter[talks].sum()),
-        "detractors_talking": int(detractor[talks].sum()),
-        "reviews": int(writes.sum()),
-        "churn_events": int(p.churned.sum()),
+        "promoters_talking": int(np.count_nonzero(promoter[talks])),
+        "detractors_talking": int(np.count_nonzero(detractor[talks])),
+        "reviews": int(np.count_nonzero(writes)),
+        "churn_events": int(np.count_nonzero(p.churned)),
     }
     _after_purchase(m, d)
 
@@ -58,16 +58,17 @@ def _after_purchase(m: CXModel, d: DayState) -> None:
     A returned purchase re-opens the need (:func:`_reopen_returned`).
     """
     a, p = m.shoppers, d.purchases
-    online = p.shopper[p.fulfilment != WALK_IN]
-    a.habit[online] = loyalty.gain_habit(a.habit[online], m.spec.behaviour.loyalty)
-    a.last_store[p.shopper] = p.store
-    a.last_fulfilment[p.shopper] = p.fulfilment
-    a.last_purchase[p.shopper] = d.day
-    a.last_showroomed[p.shopper[p.showroomed]] = d.day
-    a.last_webroomed[p.shopper[p.webroomed]] = d.day
-    a.impulse[p.shopper] = -1
-    a.next_need[p.shopper] = needs_rules.draw_next_need(
-        m.rng, d.day, a.need_interval[p.shopper], d.cond.need_factor
+    shopper = p.shopper
+    online = shopper[p.fulfilment != WALK_IN]
+    a.habit[online] = loyalty.gain_habit(a.habit.take(online), m.spec.behaviour.loyalty)
+    a.last_store[shopper] = p.store
+    a.last_fulfilment[shopper] = p.fulfilment
+    a.last_purchase[shopper] = d.day
+    a.last_showroomed[shopper[p.showroomed]] = d.day
+    a.last_webroomed[shopper[p.webroomed]] = d.day
+    a.impulse[shopper] = -1
+    a.next_need[shopper] = needs_rules.draw_next_need(
+        m.rng, d.day, a.need_interval.take(shopper), d.cond.need_factor
     ) + promotion_rules.held_days(d.due_on, d.day)  # bought early: held until its need's day
     _reopen_returned(m, d)
 
@@ -81,7 +82,7 @@ def _reopen_returned(m: CXModel, d: DayState) -> None:
     """
     a, p, st = m.shoppers, d.purchases, d.stores
     back = np.flatnonzero(p.returned)
-    shopper, store = p.shopper[back], p.store[back]
+    shopper, store = p.shopper.take(back), p.store.take(back)
     a.next_need[shopper] = fulfilment_rules.rebuy_day(m.rng, d.day, back.size, m.spec.behaviour.fulfilment)
-    counter = (p.fulfilment[back] != DELIVERY) | (st.cross_channel[store] & st.walk_in[store])
+    counter = (p.fulfilment.take(back) != DELIVERY) | (st.cross_channel & st.walk_in).take(store)
     a.return_store[shopper] = np.where(counter, store, -1)
