@@ -42,23 +42,32 @@ def choice(m: CXModel, d: DayState) -> None:
     """
     if not d.shopping:
         return
-    st, who, c = d.stores, d.who, m.spec.behaviour.choice
-    prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
-    u = _utilities(m, d, prices)
-    kinds = m.store_cache.column(m.stores, "kind_index")
-    pick = nesting.nested_logit_draw(m.rng, u, choice_rules.alternative_nests(kinds), c.nest_lambdas())
-    store, fulfil = choice_rules.decode(pick, len(m.stores))
-    price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)
-    bought = store >= 0
-    _outside(m, d, ~bought)
-    d.who, d.channel, d.visited, d.encounter = (
-        who[bought],
-        d.channel[bought],
-        d.visited[bought],
-        d.encounter[bought],
+    st, who, c, S = d.stores, d.who, m.spec.behaviour.choice, len(m.stores)
+    cache = m.store_cache
+    prices = cache.derived("alternative_prices", _alternative_prices, st.price, st.online_price)
+    nests = cache.derived(
+        "alternative_nests", choice_rules.alternative_nests, cache.column(m.stores, "kind_index")
     )
-    d.store, d.fulfil, d.price, d.impulse = store[bought], fulfil[bought], price[bought], d.impulse[bought]
-    d.due_on = d.due_on[bought]
+    u = _utilities(m, d, prices)
+    pick = nesting.nested_logit_draw(m.rng, u, nests, c.nest_lambdas())
+    bought = pick < S * 3  # not the outside option (the last column)
+    _outside(m, d, ~bought)
+    keep = np.flatnonzero(bought)
+    pick = pick.take(keep)
+    d.who, d.channel, d.visited, d.encounter = (
+        who.take(keep),
+        d.channel.take(keep),
+        d.visited.take(keep),
+        d.encounter.take(keep),
+    )
+    d.store, d.fulfil = choice_rules.decode(pick, S)
+    d.price, d.impulse, d.due_on = prices.reshape(-1).take(pick), d.impulse.take(keep), d.due_on.take(keep)
+
+
+def _alternative_prices(price: np.ndarray, online_price: np.ndarray) -> np.ndarray:
+    """Price of every alternative, ``(S, 3)``: the shelf price walk-in, the online price otherwise."""
+    out: np.ndarray = np.stack([price, online_price, online_price], axis=1)
+    return out
 
 
 def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
@@ -67,8 +76,9 @@ def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
     reached = d.impulse >= 0
     wait = out & reached
     waiting = d.who[wait]
-    a.next_need[waiting] = np.maximum(d.due_on[wait], d.day + 1)
-    a.impulse[waiting] = -1
+    if waiting.size:
+        a.next_need[waiting] = np.maximum(d.due_on[wait], d.day + 1)
+        a.impulse[waiting] = -1
     rest = d.who[out & ~reached]
     if rest.size == 0:
         return
@@ -92,29 +102,34 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     """
     a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
     n, S = who.size, len(m.stores)
-    vis = np.zeros((n, S), dtype=bool)
+    # (n, S, 3) inputs are built store x fulfilment x shopper, (S, 3, n), and handed over as
+    # views: the layout the rule computes in (cxsim.rules.choice.alternative_utilities)
+    stores = np.arange(S)
+    vis = d.visited[:, None] == stores
     has_visit = d.visited >= 0
-    vis[np.flatnonzero(has_visit), d.visited[has_visit]] = True
-    open_ok = st.is_open[None, :] & ~d.avoided
+    open_ok = st.is_open & ~d.avoided
     reached = d.impulse >= 0
     if reached.any():  # a promotion reached them: its store, or wait
-        open_ok = open_ok & (~reached[:, None] | (np.arange(S)[None, :] == d.impulse[:, None]))
-    walk_in, pickup = open_ok & d.walk_open, open_ok & d.pickup_open
-    available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
+        open_ok &= ~reached[:, None] | (stores == d.impulse[:, None])
+    channels = np.stack([d.walk_open, st.delivery, d.pickup_open], axis=1)
+    available = np.empty((S, 3, n), dtype=bool)
+    np.logical_and(open_ok.T[:, None, :], channels[:, :, None], out=available)
     ticket = m.spec.category.ticket
     early = np.where(reached, d.due_on - d.day, 0)
-    observed = np.zeros((n, S, 3), dtype=bool)
-    observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]
-    observed[:, :, WALK_IN] |= vis
+    observed = np.empty((S, 3, n), dtype=bool)
+    observed[:, WALK_IN] = vis.T
+    observed[:, 1:] = d.channel == research_rules.ONLINE
     c = m.spec.behaviour.choice
     ce = learning.choice_beliefs(m, who)
-    inspected = np.ones((n, S, 3), dtype=bool)
-    inspected[:, :, DELIVERY] = has_visit[:, None]
+    inspected = np.ones((S, 3, n), dtype=bool)
+    inspected[:, DELIVERY] = has_visit
     familiarity = a.familiarity.take(who, axis=0)
     late = beliefs.MEAN_LATE_DAYS * (1.0 - ce[:, :, beliefs.RELIABILITY])
     return choice_rules.alternative_utilities(
         weights=a.weights.take(who, axis=0),
-        price_seen=choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness),
+        price_seen=_shopper_first(
+            choice_rules.perceived_price(prices[:, :, None], observed, c.price_awareness)
+        ),
         service=ce[:, :, beliefs.SERVICE],
         personalization=personalization.perceived_personalization(
             ce[:, :, beliefs.PERSONALIZATION], familiarity
@@ -125,11 +140,11 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         crowding=m.crowding,
         task_oriented=~a.recreational[who],
         delivery_days=st.delivery_days[None, :] + cond.delivery_extra_days + late,
-        inspected=inspected,
+        inspected=_shopper_first(inspected),
         return_ease=beliefs.return_ease(ce),
         visited=vis,
         habit=a.habit[who],
-        available=available,
+        available=_shopper_first(available),
         touch_feel=m.spec.category.touch_feel,
         urgency=m.spec.category.urgency,
         c=c,
@@ -138,3 +153,8 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         anticipated=learning.anticipated(m, d, ce, vis),
         outside=choice_rules.outside_utility(c, n, budget=cond.budget, ticket=ticket, early_days=early),
     )
+
+
+def _shopper_first(x: np.ndarray) -> np.ndarray:
+    """An ``(S, 3, n)`` array as the ``(n, S, 3)`` view the choice rules take (no copy)."""
+    return x.transpose(2, 0, 1)
