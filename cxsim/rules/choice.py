@@ -306,7 +306,9 @@ def _sfn(x: np.ndarray) -> np.ndarray:
 
 def decode(choice: np.ndarray, n_stores: int) -> tuple[np.ndarray, np.ndarray]:
     """Split chosen alternative indices into (store, fulfilment); -1, -1 for the outside option."""
+    store, fulfil = np.divmod(choice, 3)
     none = choice == n_stores * 3
-    store = np.where(none, -1, choice // 3)
-    fulfil = np.where(none, -1, choice % 3)
+    if none.any():
+        store[none] = -1
+        fulfil[none] = -1
     return store.astype(np.int32), fulfil.astype(np.int8)

@@ -100,7 +100,7 @@ def nested_logit_draw(
     some = weight.any(axis=0)
     some[0] = True
     live = np.flatnonzero(some)
-    inside = np.where(nest.take(live)[None, :] == chosen[:, None], weight.take(live, axis=1), 0.0)
+    inside = np.where(nest.take(live)[None, :] == chosen[:, None], weight[:, live], 0.0)
     out: np.ndarray = live.take(_first_above(inside.cumsum(axis=1), u_alt))
     return out
 
