@@ -251,56 +251,36 @@ def alternative_utilities(
     ``-inf`` where unavailable.
     """
     n, S = loyalty.shape
-    # Computed store x fulfilment x shopper, ``(S, 3, n)``: every term runs along the shoppers,
-    # the longest axis (numpy is slow along a short inner axis of 3 or S); the alternatives'
-    # columns of the result are its rows.
-    w = weights.T.copy()
-    u = np.empty((S, 3, n), dtype=np.float64)
+    w = weights
+    u = np.empty((n, S, 3), dtype=np.float64)
     price = c.money * price_sensitivity * ticket
-    np.multiply(-price * w[W_PRICE], _sfn(price_seen) - 1.0, out=u)
-    service_, personalization_, loyalty_, reputation_ = (
-        _sn(x) for x in (service, personalization, loyalty, reputation)
-    )
-    u += c.service * w[W_SERVICE] * (service_[:, None, :] * SERVICE_SHARE[:, None])
-    u += (c.personalization * w[W_PERSONAL] * personalization_)[:, None, :]
-    u += (c.loyalty * w[W_LOYALTY] * loyalty_ + c.reputation * w[W_REPUTATION] * (reputation_ - 0.5))[
-        :, None, :
-    ]
-    conv = (c.money * c.convenience) * w[W_CONVENIENCE]
+    u[:] = -price * w[:, W_PRICE, None, None] * (price_seen - 1.0)
+    u += c.service * w[:, W_SERVICE, None, None] * (service[:, :, None] * SERVICE_SHARE)
+    u += (c.personalization * w[:, W_PERSONAL, None] * personalization)[:, :, None]
+    u += (
+        c.loyalty * w[:, W_LOYALTY, None] * loyalty
+        + c.reputation * w[:, W_REPUTATION, None] * (reputation - 0.5)
+    )[:, :, None]
+    conv = (c.money * c.convenience) * w[:, W_CONVENIENCE, None]
     per_minute = c.value_of_time / MINUTES_PER_HOUR
-    crowd_minutes = c.crowding_minutes * crowding[:, None] * (0.5 + task_oriented)
-    trip = c.minutes_per_km * _sn(dist_km)
-    u[:, WALK_IN] -= conv * (per_minute * (trip + crowd_minutes))
-    wait = c.wait_per_day * (0.5 + urgency) * _sn(delivery_days) + per_minute * c.delivery_minutes
-    u[:, DELIVERY] -= conv * wait
-    u[:, PICKUP] -= conv * (per_minute * (0.6 * trip + c.pickup_minutes))
-    unseen = c.unseen_risk * touch_feel - c.return_ease * _sfn(return_ease)
-    u -= np.where(_sfn(inspected), 0.0, unseen)
-    walk_out = _sn(visited)
-    u[:, WALK_IN] += c.walk_out_effort * walk_out
-    u[:, PICKUP] += 0.5 * c.walk_out_effort * walk_out
-    u[:, DELIVERY] += c.digital_habit * habit
-    u[:, PICKUP] += 0.5 * c.digital_habit * habit
+    crowd_minutes = c.crowding_minutes * crowding[None, :] * (0.5 + task_oriented[:, None])
+    trip = c.minutes_per_km * dist_km
+    u[:, :, WALK_IN] -= conv * (per_minute * (trip + crowd_minutes))
+    wait = c.wait_per_day * (0.5 + urgency) * delivery_days.reshape(-1, S) + per_minute * c.delivery_minutes
+    u[:, :, DELIVERY] -= conv * wait
+    u[:, :, PICKUP] -= conv * (per_minute * (0.6 * trip + c.pickup_minutes))
+    unseen = c.unseen_risk * touch_feel - c.return_ease * return_ease
+    u -= np.where(inspected, 0.0, unseen)
+    u[:, :, WALK_IN] += c.walk_out_effort * visited
+    u[:, :, PICKUP] += 0.5 * c.walk_out_effort * visited
+    u[:, :, DELIVERY] += c.digital_habit * habit[:, None]
+    u[:, :, PICKUP] += 0.5 * c.digital_habit * habit[:, None]
     if anticipated is not None:
-        u += c.anticipation * _sfn(anticipated)
+        u += c.anticipation * anticipated
+    u = np.where(available, u, -np.inf)
     out = np.empty((n, S * 3 + 1), dtype=np.float64)
-    out[:, :-1] = np.where(_sfn(available), u, -np.inf).reshape(S * 3, n).T
+    out[:, :-1] = u.reshape(n, S * 3)
     out[:, -1] = outside_utility(c, n, ticket=ticket) if outside is None else outside
-    return out
-
-
-def _sn(x: np.ndarray) -> np.ndarray:
-    """A shopper x store array ``(n, S)`` (or a store array ``(S,)``) as store x shopper ``(S, n)``."""
-    out: np.ndarray = np.ascontiguousarray(x.T) if x.ndim == 2 else x[:, None]
-    return out
-
-
-def _sfn(x: np.ndarray) -> np.ndarray:
-    """An ``(n, S, 3)`` array (or ``(S, 3)``) as store x fulfilment x shopper ``(S, 3, n)``.
-
-    No copy when ``x`` is already a view of such an array (as the choice phase builds them).
-    """
-    out: np.ndarray = np.ascontiguousarray(x.transpose(1, 2, 0)) if x.ndim == 3 else x[:, :, None]
     return out
 
 

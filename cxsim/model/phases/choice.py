@@ -102,34 +102,28 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     """
     a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
     n, S = who.size, len(m.stores)
-    # (n, S, 3) inputs are built store x fulfilment x shopper, (S, 3, n), and handed over as
-    # views: the layout the rule computes in (cxsim.rules.choice.alternative_utilities)
-    stores = np.arange(S)
-    vis = d.visited[:, None] == stores
+    vis = d.visited[:, None] == np.arange(S)  # -1: no visit
     has_visit = d.visited >= 0
-    open_ok = st.is_open & ~d.avoided
+    open_ok = st.is_open[None, :] & ~d.avoided
     reached = d.impulse >= 0
     if reached.any():  # a promotion reached them: its store, or wait
-        open_ok &= ~reached[:, None] | (stores == d.impulse[:, None])
-    channels = np.stack([d.walk_open, st.delivery, d.pickup_open], axis=1)
-    available = np.empty((S, 3, n), dtype=bool)
-    np.logical_and(open_ok.T[:, None, :], channels[:, :, None], out=available)
+        open_ok = open_ok & (~reached[:, None] | (np.arange(S)[None, :] == d.impulse[:, None]))
+    walk_in, pickup = open_ok & d.walk_open, open_ok & d.pickup_open
+    available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
     ticket = m.spec.category.ticket
     early = np.where(reached, d.due_on - d.day, 0)
-    observed = np.empty((S, 3, n), dtype=bool)
-    observed[:, WALK_IN] = vis.T
-    observed[:, 1:] = d.channel == research_rules.ONLINE
+    observed = np.zeros((n, S, 3), dtype=bool)
+    observed[:, :, 1:] = (d.channel == research_rules.ONLINE)[:, None, None]
+    observed[:, :, WALK_IN] |= vis
     c = m.spec.behaviour.choice
     ce = learning.choice_beliefs(m, who)
-    inspected = np.ones((S, 3, n), dtype=bool)
-    inspected[:, DELIVERY] = has_visit
+    inspected = np.ones((n, S, 3), dtype=bool)
+    inspected[:, :, DELIVERY] = has_visit[:, None]
     familiarity = a.familiarity.take(who, axis=0)
     late = beliefs.MEAN_LATE_DAYS * (1.0 - ce[:, :, beliefs.RELIABILITY])
     return choice_rules.alternative_utilities(
         weights=a.weights.take(who, axis=0),
-        price_seen=_shopper_first(
-            choice_rules.perceived_price(prices[:, :, None], observed, c.price_awareness)
-        ),
+        price_seen=choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness),
         service=ce[:, :, beliefs.SERVICE],
         personalization=personalization.perceived_personalization(
             ce[:, :, beliefs.PERSONALIZATION], familiarity
@@ -140,11 +134,11 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         crowding=m.crowding,
         task_oriented=~a.recreational[who],
         delivery_days=st.delivery_days[None, :] + cond.delivery_extra_days + late,
-        inspected=_shopper_first(inspected),
+        inspected=inspected,
         return_ease=beliefs.return_ease(ce),
         visited=vis,
         habit=a.habit[who],
-        available=_shopper_first(available),
+        available=available,
         touch_feel=m.spec.category.touch_feel,
         urgency=m.spec.category.urgency,
         c=c,
@@ -153,8 +147,3 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         anticipated=learning.anticipated(m, d, ce, vis),
         outside=choice_rules.outside_utility(c, n, budget=cond.budget, ticket=ticket, early_days=early),
     )
-
-
-def _shopper_first(x: np.ndarray) -> np.ndarray:
-    """An ``(S, 3, n)`` array as the ``(n, S, 3)`` view the choice rules take (no copy)."""
-    return x.transpose(2, 0, 1)
