@@ -6,6 +6,7 @@ Their strategy rules live in :mod:`cxsim.rules.strategies`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
@@ -390,11 +391,7 @@ class StoreCache:
         ``name`` tells them apart. The result is read-only.
         """
         held = self._derived.get(name)
-        if (
-            held is not None
-            and len(held[0]) == len(columns)
-            and all(a is b for a, b in zip(held[0], columns, strict=True))
-        ):
+        if held is not None and len(held[0]) == len(columns) and all(map(operator.is_, held[0], columns)):
             return held[1]
         out = derive(*columns)
         out.flags.writeable = False
