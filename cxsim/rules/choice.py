@@ -148,7 +148,9 @@ def gumbel_argmax(rng: np.random.Generator, utilities: np.ndarray) -> np.ndarray
     (the Gumbel-max trick); ``-inf`` marks an unavailable alternative.
     """
     noise = rng.gumbel(size=utilities.shape)
-    return np.argmax(utilities + noise, axis=-1)
+    noise += utilities
+    out: np.ndarray = noise.argmax(axis=-1)
+    return out
 
 
 def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
