@@ -6,6 +6,7 @@ Their strategy rules live in :mod:`cxsim.rules.strategies`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
@@ -352,6 +353,7 @@ class StoreCache:
         self._stores: list[Store] | None = None
         self._n = -1
         self._cols: dict[str, np.ndarray] = {}
+        self._derived: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray]] = {}
 
     def _refresh(self, stores: list[Store]) -> None:
         if stores is not self._stores or len(stores) != self._n:
@@ -380,6 +382,21 @@ class StoreCache:
         """The stores' current attributes, as :meth:`StoreArrays.from_stores` gathers them."""
         self._refresh(stores)
         return StoreArrays(**{name: self._cols[name] for name in _ARRAY_FIELDS})
+
+    def derived(self, name: str, derive: Callable[..., np.ndarray], *columns: np.ndarray) -> np.ndarray:
+        """``derive(*columns)``, derived again only when one of ``columns`` is a new array.
+
+        For arrays computed from the cache's columns (which never change: a changed
+        attribute gives a new array), such as the choice's price of every alternative;
+        ``name`` tells them apart. The result is read-only.
+        """
+        held = self._derived.get(name)
+        if held is not None and len(held[0]) == len(columns) and all(map(operator.is_, held[0], columns)):
+            return held[1]
+        out = derive(*columns)
+        out.flags.writeable = False
+        self._derived[name] = (columns, out)
+        return out
 
     def costs(self, stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:
         """The stores' costs of the day, as :func:`store_costs` gathers them."""

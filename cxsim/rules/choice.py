@@ -148,7 +148,9 @@ def gumbel_argmax(rng: np.random.Generator, utilities: np.ndarray) -> np.ndarray
     (the Gumbel-max trick); ``-inf`` marks an unavailable alternative.
     """
     noise = rng.gumbel(size=utilities.shape)
-    return np.argmax(utilities + noise, axis=-1)
+    noise += utilities
+    out: np.ndarray = noise.argmax(axis=-1)
+    return out
 
 
 def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
@@ -286,7 +288,9 @@ def alternative_utilities(
 
 def decode(choice: np.ndarray, n_stores: int) -> tuple[np.ndarray, np.ndarray]:
     """Split chosen alternative indices into (store, fulfilment); -1, -1 for the outside option."""
+    store, fulfil = np.divmod(choice, 3)
     none = choice == n_stores * 3
-    store = np.where(none, -1, choice // 3)
-    fulfil = np.where(none, -1, choice % 3)
+    if none.any():
+        store[none] = -1
+        fulfil[none] = -1
     return store.astype(np.int32), fulfil.astype(np.int8)

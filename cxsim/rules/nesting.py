@@ -27,6 +27,8 @@ nest with none available has ``I_k = -inf`` and is never chosen.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -40,19 +42,37 @@ def _weights(
     (``-inf``) weigh 0; a nest with none available has inclusive value ``-inf``.
     """
     scaled = utilities / lambdas[nest]
-    top = np.max(scaled, axis=1, keepdims=True)
+    top = _row_max(scaled)
     top = np.where(np.isfinite(top), top, 0.0)
     weight = np.exp(scaled - top)
-    member = (nest[:, None] == np.arange(lambdas.size)[None, :]).astype(np.float64)
-    total = weight @ member
+    total = weight @ _membership(nest.tobytes(), nest.dtype.str, lambdas.size)
     with np.errstate(divide="ignore"):
         iv = lambdas[None, :] * (top + np.log(total))
     return weight, total, iv
 
 
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """``np.max(x, axis=1, keepdims=True)`` of a 2-D array, the same values (NaN propagates).
+
+    Numpy reduces a short last axis one row at a time; the columns of a transposed
+    copy are reduced a whole row of shoppers at a time, several times faster.
+    """
+    out: np.ndarray = np.ascontiguousarray(x.T).max(axis=0)[:, None]
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _membership(nest: bytes, dtype: str, k: int) -> np.ndarray:
+    """Which nest each column is in, ``(J, K)`` of 0.0/1.0 (read-only; one per nest structure)."""
+    cols = np.frombuffer(nest, dtype=dtype)
+    out: np.ndarray = (cols[:, None] == np.arange(k)[None, :]).astype(np.float64)
+    out.flags.writeable = False
+    return out
+
+
 def _first_above(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Per row, the first column whose cumulative weight exceeds ``u`` x the row's total."""
-    out: np.ndarray = np.argmax(cumulative > u[:, None] * cumulative[:, -1:], axis=1)
+    out: np.ndarray = (cumulative > u[:, None] * cumulative[:, -1:]).argmax(axis=1)
     return out
 
 
@@ -68,21 +88,27 @@ def nested_logit_draw(
     nest; each by inverting its cumulative distribution with one uniform draw per row
     (two uniforms per row in all: the same distribution as the two Gumbel-max draws of
     the module docstring, at a fraction of the random numbers). Each row must have an
-    available alternative.
+    available alternative. Columns of weight 0 in every row (alternatives nobody has
+    today) add nothing to any cumulative weight and are left out of the second step
+    (the first column stays, the fallback of a row whose cumulative never exceeds).
     """
     weight, _, iv = _weights(utilities, nest, lambdas)
     n = utilities.shape[0]
     u_nest, u_alt = rng.random((2, n))
-    p_nest = np.exp(iv - np.max(iv, axis=1, keepdims=True))
-    chosen = _first_above(np.cumsum(p_nest, axis=1), u_nest)
-    inside = np.where(nest[None, :] == chosen[:, None], weight, 0.0)
-    return _first_above(np.cumsum(inside, axis=1), u_alt)
+    p_nest = np.exp(iv - _row_max(iv))
+    chosen = _first_above(p_nest.cumsum(axis=1), u_nest)
+    some = weight.any(axis=0)
+    some[0] = True
+    live = np.flatnonzero(some)
+    inside = np.where(nest.take(live)[None, :] == chosen[:, None], weight[:, live], 0.0)
+    out: np.ndarray = live.take(_first_above(inside.cumsum(axis=1), u_alt))
+    return out
 
 
 def nested_logit_probabilities(utilities: np.ndarray, nest: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
     """Closed-form nested-logit probabilities per row, ``(n, J)`` (for analysis and tests)."""
     weight, total, iv = _weights(utilities, nest, lambdas)
-    e = np.exp(iv - np.max(iv, axis=1, keepdims=True))
+    e = np.exp(iv - _row_max(iv))
     p_nest = e / e.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.where(weight > 0.0, weight / total[:, nest], 0.0)

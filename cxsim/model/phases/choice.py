@@ -42,23 +42,32 @@ def choice(m: CXModel, d: DayState) -> None:
     """
     if not d.shopping:
         return
-    st, who, c = d.stores, d.who, m.spec.behaviour.choice
-    prices = np.stack([st.price, st.online_price, st.online_price], axis=1)
-    u = _utilities(m, d, prices)
-    kinds = m.store_cache.column(m.stores, "kind_index")
-    pick = nesting.nested_logit_draw(m.rng, u, choice_rules.alternative_nests(kinds), c.nest_lambdas())
-    store, fulfil = choice_rules.decode(pick, len(m.stores))
-    price = np.where(store >= 0, prices[np.maximum(store, 0), np.maximum(fulfil, 0)], 0.0)
-    bought = store >= 0
-    _outside(m, d, ~bought)
-    d.who, d.channel, d.visited, d.encounter = (
-        who[bought],
-        d.channel[bought],
-        d.visited[bought],
-        d.encounter[bought],
+    st, who, c, S = d.stores, d.who, m.spec.behaviour.choice, len(m.stores)
+    cache = m.store_cache
+    prices = cache.derived("alternative_prices", _alternative_prices, st.price, st.online_price)
+    nests = cache.derived(
+        "alternative_nests", choice_rules.alternative_nests, cache.column(m.stores, "kind_index")
     )
-    d.store, d.fulfil, d.price, d.impulse = store[bought], fulfil[bought], price[bought], d.impulse[bought]
-    d.due_on = d.due_on[bought]
+    u = _utilities(m, d, prices)
+    pick = nesting.nested_logit_draw(m.rng, u, nests, c.nest_lambdas())
+    bought = pick < S * 3  # not the outside option (the last column)
+    _outside(m, d, ~bought)
+    keep = np.flatnonzero(bought)
+    pick = pick.take(keep)
+    d.who, d.channel, d.visited, d.encounter = (
+        who.take(keep),
+        d.channel.take(keep),
+        d.visited.take(keep),
+        d.encounter.take(keep),
+    )
+    d.store, d.fulfil = choice_rules.decode(pick, S)
+    d.price, d.impulse, d.due_on = prices.reshape(-1).take(pick), d.impulse.take(keep), d.due_on.take(keep)
+
+
+def _alternative_prices(price: np.ndarray, online_price: np.ndarray) -> np.ndarray:
+    """Price of every alternative, ``(S, 3)``: the shelf price walk-in, the online price otherwise."""
+    out: np.ndarray = np.stack([price, online_price, online_price], axis=1)
+    return out
 
 
 def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
@@ -67,8 +76,9 @@ def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
     reached = d.impulse >= 0
     wait = out & reached
     waiting = d.who[wait]
-    a.next_need[waiting] = np.maximum(d.due_on[wait], d.day + 1)
-    a.impulse[waiting] = -1
+    if waiting.size:
+        a.next_need[waiting] = np.maximum(d.due_on[wait], d.day + 1)
+        a.impulse[waiting] = -1
     rest = d.who[out & ~reached]
     if rest.size == 0:
         return
@@ -92,9 +102,8 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     """
     a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
     n, S = who.size, len(m.stores)
-    vis = np.zeros((n, S), dtype=bool)
+    vis = d.visited[:, None] == np.arange(S)  # -1: no visit
     has_visit = d.visited >= 0
-    vis[np.flatnonzero(has_visit), d.visited[has_visit]] = True
     open_ok = st.is_open[None, :] & ~d.avoided
     reached = d.impulse >= 0
     if reached.any():  # a promotion reached them: its store, or wait
