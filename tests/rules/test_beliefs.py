@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cxsim.rules import beliefs, word_of_mouth
-from cxsim.rules.beliefs import OVERALL, RELIABILITY, SERVICE, K
+from cxsim.rules.beliefs import OVERALL, RELIABILITY, SERVICE, BeliefCoefficients, K
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -147,3 +147,19 @@ def test_stories_are_retold_for_several_hops_and_lose_credibility():
     assert cred[0] > cred[1] and cred[0] > cred[2]
     off = word_of_mouth.WordOfMouthCoefficients(reach=0)
     assert word_of_mouth.spread_word_of_mouth(rng(3), np.array([0]), np.array([1.0]), neigh, off)[0].size == 0
+
+
+def test_initial_beliefs_in_blocks_are_the_one_draw_bit_for_bit() -> None:
+    """Priors drawn block by block (bounded memory) equal one ``(n, S, K)`` draw, and leave the same state."""
+    from cxsim.rules.arrays import BLOCK
+
+    c = BeliefCoefficients()
+    n, stores = BLOCK + 1_234, 3
+    prior = np.linspace(0.2, 0.9, beliefs.K)
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    mean, var = beliefs.initial_beliefs(a, n, stores, prior, c)
+    hunch = c.hunch_sd * b.standard_normal((n, stores, beliefs.K))
+    one_draw = np.clip(prior[None, None, :] + hunch, 0.0, 1.0)
+    assert mean.dtype == np.float32 and var.dtype == np.float32
+    assert np.array_equal(mean, one_draw.astype(np.float32))
+    assert a.random() == b.random()
