@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from cxsim.core.memory import keep_freed_memory
 from cxsim.model import events, phases
 from cxsim.model.collector import DayCollector
 from cxsim.model.log import LogEntry
@@ -42,6 +43,9 @@ from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.fulfilment import return_ease
 from cxsim.rules.word_of_mouth import promoters_detractors
+
+BIG_TOWN = 1_000_000
+"""From this many shoppers a model asks glibc to keep freed blocks for reuse (:mod:`cxsim.core.memory`)."""
 
 
 def _overrides_from_params(params: dict[str, Any]) -> list[str]:
@@ -92,6 +96,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         if isinstance(seed, int | np.integer):
             spec = spec.model_copy(update={"seed": int(seed)})
         super().__init__(rng=seed)
+        if spec.town.shoppers >= BIG_TOWN:  # its day's temporaries are reused, not mapped afresh
+            keep_freed_memory()
         self.spec = spec
         self.scenario = mesa_scenario(spec)
         self.day = 0
