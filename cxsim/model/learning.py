@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from cxsim.model.stores import StoreArrays
 
 
-def _own_variance(m: CXModel) -> np.ndarray:
+def own_variance(m: CXModel) -> np.ndarray:
     """Noise variance of one own-experience signal per attribute, ``(K,)`` (read-only)."""
     return _constants(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)[0]
 
@@ -99,7 +99,7 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
         return
     mean, count = m.reviews.read(m.rng, online.size, bc.reviews_read)
     ratio = bc.review_credibility * count
-    noise = np.where(ratio > 0, _own_variance(m) / np.maximum(ratio, 1e-12), np.inf)
+    noise = np.where(ratio > 0, own_variance(m) / np.maximum(ratio, 1e-12), np.inf)
     a = m.shoppers
     new_mean, new_var = beliefs.update(
         a.belief_mean.take(online, axis=0), a.belief_var.take(online, axis=0), mean, noise, _floor(m)
@@ -115,7 +115,7 @@ def learn_from_visit(
     signal = np.full((goers.size, K), np.nan)
     signal[:, SERVICE] = encounter
     signal[:, ATMOSPHERE] = st.atmosphere.take(visited)
-    learn(m, goers, visited, signal, _own_variance(m)[None, :])
+    learn(m, goers, visited, signal, own_variance(m)[None, :])
 
 
 # --------------------------------------------------------------------------- choice
@@ -228,7 +228,7 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
     content = d.learned.take(told, axis=0)  # a copy
     content[:, OVERALL] = satisfaction
     ratio = word_of_mouth.message_credibility(strength.take(told), hop, c)
-    noise = np.where(ratio[:, None] > 0, _own_variance(m) / np.maximum(ratio, 1e-12)[:, None], np.inf)
+    noise = np.where(ratio[:, None] > 0, own_variance(m) / np.maximum(ratio, 1e-12)[:, None], np.inf)
     learn(m, hearers, p.store.take(told), content, noise)
     positive = int((satisfaction >= c.neutral).sum())
     return positive, int(hearers.size - positive), talks

@@ -388,14 +388,16 @@ class StoreCache:
 
         For arrays computed from the cache's columns (which never change: a changed
         attribute gives a new array), such as the choice's price of every alternative;
-        ``name`` tells them apart. The result is read-only.
+        ``name`` tells them apart. The result is read-only; from a writable column (which
+        could change in place) it is derived afresh every time and not kept.
         """
         held = self._derived.get(name)
         if held is not None and len(held[0]) == len(columns) and all(map(operator.is_, held[0], columns)):
             return held[1]
         out = derive(*columns)
-        out.flags.writeable = False
-        self._derived[name] = (columns, out)
+        if not any(column.flags.writeable for column in columns):  # a writable column may change in place
+            out.flags.writeable = False
+            self._derived[name] = (columns, out)
         return out
 
     def costs(self, stores: list[Store], visits: np.ndarray, relief: np.ndarray) -> StoreCosts:

@@ -230,6 +230,7 @@ def experience_signals(
     sensed[RETURNS_DELIVERED] = ease
     sensed[AFTER_SALES] = after_sales
     sensed[CONSISTENCY] = consistency
+    sensed[RELIABILITY] = 0.0  # set before the noise (never uninitialized memory), overwritten below
     noisy = sensed[PERSONALIZATION:]
     noisy += noise.T[_NOISE_OF]
     sensed[RELIABILITY] = on_time  # no noise: the delivery was on time or not

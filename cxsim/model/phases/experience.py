@@ -53,7 +53,7 @@ def experience(m: CXModel, d: DayState) -> None:
     disc = experience_rules.disconfirmation(e, expectation)
     sat = experience_rules.satisfaction(e, disc, c.disconfirmation)
     d.learned = learning.purchase_signals(m, d, e, two_channels)
-    learning.learn(m, who, store, d.learned, _signal_variance(m.spec.behaviour.beliefs))
+    learning.learn(m, who, store, d.learned, learning.own_variance(m)[None, :])
     loyalty_cells[pair] = loyalty.update_loyalty(loyalty_cells.take(pair), disc, lc)
     familiarity_cells[pair] = personalization.grow_familiarity(
         familiarity, st.personalization.take(store), lc.familiarity_gain
@@ -89,18 +89,6 @@ def experience(m: CXModel, d: DayState) -> None:
 def _cells(x: np.ndarray) -> np.ndarray:
     """A shopper array as a flat view (never a copy: ``copy=False`` raises instead), one entry per cell."""
     return x.reshape(-1, copy=False)
-
-
-_SIGNAL_VARIANCE: list[tuple[beliefs.BeliefCoefficients, np.ndarray]] = []
-
-
-def _signal_variance(c: beliefs.BeliefCoefficients) -> np.ndarray:
-    """Noise variance of one own-experience signal, ``(1, K)``, kept for the (frozen) coefficients ``c``."""
-    if not _SIGNAL_VARIANCE or _SIGNAL_VARIANCE[0][0] is not c:
-        variance = beliefs.signal_sd(c)[None, :] ** 2
-        variance.flags.writeable = False
-        _SIGNAL_VARIANCE[:] = [(c, variance)]
-    return _SIGNAL_VARIANCE[0][1]
 
 
 def _experience_quality(

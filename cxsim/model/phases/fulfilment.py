@@ -44,7 +44,7 @@ def fulfilment(m: CXModel, d: DayState) -> None:
         rel = st.reliability.take(shipped_from) * cond.reliability_factor
         d.late[delivered] = fulfilment_rules.lateness_days(rng, rel) + queued
     d.misfit = fulfilment_rules.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
-    d.ease = _return_ease(st)[d.store, d.fulfil]
+    d.ease = _return_ease(m, st)[d.store, d.fulfil]
     impulse_return = m.spec.behaviour.fulfilment.impulse_return
     d.returned = fulfilment_rules.returned(
         rng, d.misfit, cat.base_return_rate, cat.misfit_return, d.ease, d.impulse == d.store, impulse_return
@@ -52,40 +52,16 @@ def fulfilment(m: CXModel, d: DayState) -> None:
     d.care = fulfilment_rules.needs_after_sales(rng, n, cat.after_sales_need)
 
 
-_EASE: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
-"""The last return-ease table and the (read-only) store columns it was computed from."""
+def _return_ease(m: CXModel, st: StoreArrays) -> np.ndarray:
+    """:func:`cxsim.rules.fulfilment.return_ease` of the stores, ``(S, 3)``, derived once per change."""
+    return m.store_cache.derived(
+        "return_ease", fulfilment_rules.return_ease, st.leniency, st.cross_channel, st.walk_in
+    )
 
 
-def _return_ease(st: StoreArrays) -> np.ndarray:
-    """:func:`cxsim.rules.fulfilment.return_ease` of the stores, ``(S, 3)``.
-
-    Computed again only when one of the columns it reads is a new array (the
-    store cache hands out read-only columns that never change, and new ones
-    when an attribute changes).
-    """
-    key = (st.leniency, st.cross_channel, st.walk_in)
-    last = _EASE[0] if _EASE else None
-    if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
-        return last[1]
-    ease = fulfilment_rules.return_ease(*key)
-    if not any(column.flags.writeable for column in key):
-        ease.flags.writeable = False
-        _EASE[:] = [(key, ease)]
-    return ease
-
-
-_UNLIMITED: list[tuple[np.ndarray, bool]] = []
-"""The last (read-only) dispatch capacity column and whether it is unlimited at every store."""
-
-
-def _unlimited(capacity: np.ndarray) -> bool:
-    last = _UNLIMITED[0] if _UNLIMITED else None
-    if last is not None and last[0] is capacity:
-        return last[1]
-    unlimited = bool(np.isposinf(capacity).all())
-    if not capacity.flags.writeable:
-        _UNLIMITED[:] = [(capacity, unlimited)]
-    return unlimited
+def _all_unlimited(capacity: np.ndarray) -> np.ndarray:
+    """Whether every store's dispatch capacity is unlimited (a 0-d bool array)."""
+    return np.asarray(np.isposinf(capacity).all())
 
 
 def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
@@ -97,7 +73,7 @@ def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
     (what :func:`cxsim.rules.fulfilment.dispatch_queue` returns then, without computing it).
     """
     capacity = m.store_cache.column(m.stores, "delivery_capacity")
-    if _unlimited(capacity):
+    if m.store_cache.derived("all_unlimited", _all_unlimited, capacity):
         for s in m.stores:
             s.backlog = 0.0
         return np.zeros(store.shape[0])
