@@ -3,7 +3,7 @@
 glibc's ``malloc`` serves every block above a threshold (at most 32 MB, adjusted
 dynamically) with a fresh ``mmap`` and returns it to the system when freed. A day
 of a 10,000,000-shopper town allocates and frees many temporaries of 50-100 MB
-(the day's ~180,000 shoppers x stores x attributes), so each of them is mapped
+(the day's ~195,000 shoppers, 2% of the town, x stores x attributes), so each of them is mapped
 afresh and every page of it faults in again: 15% of the process's CPU time went
 to the kernel in `benchmarks/child.py` runs (docs/PERFORMANCE.md). Raising the
 threshold keeps such blocks in the heap and reuses them; the results do not
