@@ -21,9 +21,6 @@ from cxsim.rules import (
 from cxsim.rules import (
     experience as experience_rules,
 )
-from cxsim.rules import (
-    research as research_rules,
-)
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 
 if TYPE_CHECKING:
@@ -79,8 +76,7 @@ def experience(m: CXModel, d: DayState) -> None:
         satisfaction=sat,
         ltr=ltr,
         showroomed=showroomed,
-        # journeys.competitive_showroomed, from the showrooming just classified
-        competitive_showroomed=showroomed & (d.visited != store),
+        competitive_showroomed=journeys.competitive_showroomed(d.channel, d.fulfil, d.visited, store),
         webroomed=webroomed,
         churned=churned,
     )
@@ -111,7 +107,7 @@ def _experience_quality(
     met = np.where(in_store & at_visited, d.encounter, met)
     d.met = met
     omni = (st.walk_in & st.delivery).take(store)
-    pickup, webroomed = fulfil == PICKUP, in_store & (d.channel == research_rules.ONLINE)
+    pickup, webroomed = fulfil == PICKUP, journeys.webroomed(d.channel, fulfil)
     two_channels = pickup | webroomed | (delivered & at_visited)
     e = experience_rules.experience_quality(
         service=met,
