@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.memory import keep_freed_memory
+from cxsim.core.threads import one_blas_thread
 from cxsim.model import events, phases
 from cxsim.model.collector import DayCollector
 from cxsim.model.log import LogEntry
@@ -171,15 +172,16 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         A warm-up day (``warm``) has no calendar and books and records nothing.
         """
         d = phases.DayState(day, warm)
-        phases.calendar(self, d)
-        phases.needs(self, d)
-        phases.research(self, d)
-        phases.choice(self, d)
-        phases.fulfilment(self, d)
-        phases.experience(self, d)
-        phases.sharing(self, d)
-        phases.stores(self, d)
-        phases.collection(self, d)
+        with one_blas_thread():  # the day's one matrix product: no threads waiting on each other
+            phases.calendar(self, d)
+            phases.needs(self, d)
+            phases.research(self, d)
+            phases.choice(self, d)
+            phases.fulfilment(self, d)
+            phases.experience(self, d)
+            phases.sharing(self, d)
+            phases.stores(self, d)
+            phases.collection(self, d)
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Run the remaining days of the scenario."""
