@@ -35,7 +35,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from cxsim.rules.arrays import BLOCK
+from cxsim.rules.arrays import BLOCK, clip_in_place
 from cxsim.rules.coefficients import Coefficients, NonNeg, Pos, Unit
 
 ATTRIBUTES = (
@@ -174,7 +174,7 @@ def update(
     m, v = mean.astype(np.float64), var.astype(np.float64)  # converted once, not per operation
     total = v + s2
     gain = np.where(has, v / total, 0.0)
-    y = np.minimum(np.maximum(np.where(has, signal, 0.0), 0.0), 1.0)
+    y = clip_in_place(np.where(has, signal, 0.0), 0.0, 1.0)
     new_mean = m + gain * (y - m)
     new_var = np.where(has, np.maximum(v * s2 / total, floor), v)
     return new_mean.astype(np.float32), new_var.astype(np.float32)
@@ -243,9 +243,7 @@ def experience_signals(
     known[AFTER_SALES] = after_sales_needed
     known[CONSISTENCY] = two_channels
     out = np.where(known, sensed, np.nan)
-    np.maximum(out, 0.0, out=out)
-    np.minimum(out, 1.0, out=out)
-    return np.ascontiguousarray(out.T)
+    return np.ascontiguousarray(clip_in_place(out, 0.0, 1.0).T)
 
 
 _RETURN_OF = np.array([RETURNS, RETURNS_DELIVERED, RETURNS])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxsim.rules.arrays import clip_in_place
 from cxsim.rules.coefficients import Coefficients, NonNeg, Pos, Unit
 
 
@@ -44,7 +45,7 @@ def realized_service(
     """
     spread = noise * (1.0 - consistency)
     met = quality + spread * rng.standard_normal(quality.shape[0])
-    return np.minimum(np.maximum(met, 0.0, out=met), 1.0, out=met)  # np.clip, without its Python layers
+    return clip_in_place(met, 0.0, 1.0)
 
 
 def crowding(walk_in_store: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -67,7 +68,7 @@ def crowding_effect(crowding: np.ndarray, recreational: np.ndarray, optimum: flo
     66:201; Machleit, Eroglu and Mantel 2000, J. Consumer Psych. 9:29).
     """
     rec = 1.0 - ((crowding - optimum) / optimum) ** 2
-    rec = np.minimum(np.maximum(rec, -1.5, out=rec), 1.0, out=rec) * 0.5
+    rec = clip_in_place(rec, -1.5, 1.0) * 0.5
     task = -np.minimum(crowding, 3.0)
     return np.where(recreational, rec, task)
 
@@ -115,8 +116,7 @@ def experience_quality(
         + mood
         + 0.1 * (economy - 1.0)
     )
-    out: np.ndarray = np.minimum(np.maximum(e, 0.0, out=e), 1.0, out=e)
-    return out
+    return clip_in_place(e, 0.0, 1.0)
 
 
 def disconfirmation(experience: np.ndarray, expectation: np.ndarray) -> np.ndarray:
@@ -133,7 +133,7 @@ def satisfaction(experience: np.ndarray, disc: np.ndarray, weight: float) -> np.
     for the level.
     """
     sat = experience + weight * disc
-    return np.minimum(np.maximum(sat, 0.0, out=sat), 1.0, out=sat)
+    return clip_in_place(sat, 0.0, 1.0)
 
 
 def adapt_expectation(expectation: np.ndarray, experience: np.ndarray, rate: float) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from cxsim.rules.arrays import clip_in_place
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.coefficients import Coefficients, Unit
 
@@ -124,7 +125,7 @@ def returned(
     """
     scale = 0.6 + 0.8 * ease
     p = base_rate * scale + misfit_mask * misfit_return * scale + impulse * impulse_return
-    return rng.random(misfit_mask.shape[0]) < np.minimum(np.maximum(p, 0.0, out=p), 1.0, out=p)
+    return rng.random(misfit_mask.shape[0]) < clip_in_place(p, 0.0, 1.0)
 
 
 def needs_after_sales(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from cxsim.rules.arrays import clip_in_place
 from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
 
 
@@ -45,7 +46,7 @@ def update_loyalty(loyalty: np.ndarray, disc: np.ndarray, c: LoyaltyCoefficients
     """
     change = c.repeat * (1.0 - loyalty) + np.where(disc >= 0.0, c.gain * disc, c.loss * disc)
     new = loyalty + change
-    return np.minimum(np.maximum(new, 0.0, out=new), 1.0, out=new)
+    return clip_in_place(new, 0.0, 1.0)
 
 
 def fade(values: np.ndarray, rate: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxsim.rules.arrays import clip_in_place
+
 POSTPONE_DAYS = 7
 """Days after which a shopper who chose not to buy feels the need again."""
 
@@ -19,7 +21,7 @@ def draw_next_need(
     stretches gaps (a recession postpones purchases).
     """
     p = need_factor / np.maximum(mean_interval, 1.0)
-    p = np.minimum(np.maximum(p, 1e-6, out=p), 1.0, out=p)
+    p = clip_in_place(p, 1e-6, 1.0)
     out: np.ndarray = (day + rng.geometric(p)).astype(np.int32)
     return out
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from cxsim.rules.arrays import clip_in_place
 from cxsim.rules.coefficients import Coefficients, NonNeg, Unit
 
 
@@ -47,7 +48,7 @@ def likelihood_to_recommend(rng: np.random.Generator, satisfaction: np.ndarray, 
     """Answer to "how likely are you to recommend us?" on 0..10 (int8)."""
     raw = 10.0 * satisfaction + noise * rng.standard_normal(satisfaction.shape[0])
     rounded = np.rint(raw, out=raw)
-    return np.minimum(np.maximum(rounded, 0, out=rounded), 10, out=rounded).astype(np.int8)
+    return clip_in_place(rounded, 0, 10).astype(np.int8)
 
 
 def promoters_detractors(ltr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,10 +104,8 @@ def talk_propensity(satisfaction: np.ndarray, c: WordOfMouthCoefficients) -> tup
     "tell ten for every three"; Anderson found the difference modest.
     """
     n = c.neutral
-    above = (satisfaction - n) / c.spread
-    below = (n - satisfaction) / c.spread
-    above = np.minimum(np.maximum(above, 0.0, out=above), 1.0, out=above)
-    below = np.minimum(np.maximum(below, 0.0, out=below), 1.0, out=below)
+    above = clip_in_place((satisfaction - n) / c.spread, 0.0, 1.0)
+    below = clip_in_place((n - satisfaction) / c.spread, 0.0, 1.0)
     strength = np.maximum(above, below)
     p = np.where(satisfaction >= n, c.positive * above**2, c.negative * below**2)
     return p, strength
