@@ -58,6 +58,16 @@ def _constants(c: beliefs.BeliefCoefficients, expectation_rate: float) -> tuple[
     return own, floor
 
 
+def _source_noise(m: CXModel, credibility: np.ndarray) -> np.ndarray:
+    """Noise variance of what a source tells, per attribute: own variance / ``credibility``.
+
+    ``credibility`` (broadcast against the ``(K,)`` attributes) is a source's credibility
+    times the messages it carries; where it is 0 the source tells nothing (infinite noise).
+    """
+    out: np.ndarray = np.where(credibility > 0, own_variance(m) / np.maximum(credibility, 1e-12), np.inf)
+    return out
+
+
 def learn(m: CXModel, who: np.ndarray, store: np.ndarray, signal: np.ndarray, noise_var: np.ndarray) -> None:
     """Update the beliefs of shoppers ``who`` about stores ``store`` by ``signal`` ``(n, K)``.
 
@@ -99,7 +109,7 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
         return
     mean, count = m.reviews.read(m.rng, online.size, bc.reviews_read)
     ratio = bc.review_credibility * count
-    noise = np.where(ratio > 0, own_variance(m) / np.maximum(ratio, 1e-12), np.inf)
+    noise = _source_noise(m, ratio)
     a = m.shoppers
     new_mean, new_var = beliefs.update(
         a.belief_mean.take(online, axis=0), a.belief_var.take(online, axis=0), mean, noise, _floor(m)
@@ -228,7 +238,7 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
     content = d.learned.take(told, axis=0)  # a copy
     content[:, OVERALL] = satisfaction
     ratio = word_of_mouth.message_credibility(strength.take(told), hop, c)
-    noise = np.where(ratio[:, None] > 0, own_variance(m) / np.maximum(ratio, 1e-12)[:, None], np.inf)
+    noise = _source_noise(m, ratio[:, None])
     learn(m, hearers, p.store.take(told), content, noise)
     positive = int((satisfaction >= c.neutral).sum())
     return positive, int(hearers.size - positive), talks
