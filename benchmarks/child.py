@@ -26,6 +26,9 @@ import numpy as np
 
 from benchmarks.profile import PHASES
 
+STATS = "row_max_mean_and_column_means"
+"""The daily loyalty statistics' function in :mod:`cxsim.model.cxmodel` (timed as part of the collection)."""
+
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
@@ -74,15 +77,14 @@ def full(shoppers: int, days: int, seed: int = 1, stores: int = 5, collect_every
     import cxsim.model.phases as dp
 
     methods = {name: getattr(dp, name) for name in PHASES}
-    saved = dict(vars(cm))
+    stats = getattr(cm, STATS, None)
     try:
         return _full(shoppers, days, seed, stores, collect_every)
     finally:
         for name, fn in methods.items():
             setattr(dp, name, fn)
-        for name in ("row_max_mean_and_column_means",):
-            if name in saved:
-                setattr(cm, name, saved[name])
+        if stats is not None:
+            setattr(cm, STATS, stats)
 
 
 def _full(shoppers: int, days: int, seed: int, stores: int, collect_every: int) -> dict[str, Any]:
@@ -105,9 +107,9 @@ def _full(shoppers: int, days: int, seed: int, stores: int, collect_every: int) 
 
         return wrapper
 
-    stats = getattr(cm, "row_max_mean_and_column_means", None)  # the loyalty statistics, where they are
+    stats = getattr(cm, STATS, None)  # the loyalty statistics, where this version of cxsim has them
     if stats is not None:
-        cm.row_max_mean_and_column_means = timed("loyalty_stats", stats)
+        setattr(cm, STATS, timed("loyalty_stats", stats))
     phases = dict.fromkeys(PHASES, 0.0)
 
     def phase(name: str, fn: Any) -> Any:
