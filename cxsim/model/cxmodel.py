@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.memory import keep_freed_memory
-from cxsim.core.threads import one_blas_thread
 from cxsim.model import events, phases
 from cxsim.model.collector import DayCollector
 from cxsim.model.log import LogEntry
@@ -39,6 +38,7 @@ from cxsim.model.reviews import ReviewBoard
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import Shopper, ShopperArrays, create_shoppers
 from cxsim.model.stores import Store, StoreArrays, StoreCache
+from cxsim.model.towns import Towns
 from cxsim.rules.arrays import row_max_mean_and_column_means
 from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
@@ -77,6 +77,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
             ``None``: a fresh seed (Mesa's meaning), recorded in ``spec.seed``.
         days: overrides the scenario's horizon.
         overrides: ``PATH=VALUE`` strings, as ``cxsim run --set``.
+        warm_up: ``False``: the town is set up but not spun up (an
+            :class:`~cxsim.model.ensemble.Ensemble` spins up its towns together).
         **params: further overrides as keywords (``stores__giant__price=0.85``),
             so that Mesa's ``batch_run`` can sweep any parameter.
     """
@@ -88,6 +90,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         rng: int | np.random.Generator | Any | None = UNSET,
         days: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
+        warm_up: bool = True,
         **params: Any,
     ) -> None:
         scenario, rng, mesa_params = from_mesa_scenario(scenario, rng)
@@ -108,6 +111,10 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._init_stores()
         xy = np.array([[s.x, s.y] for s in self.stores])
         self.shoppers: ShopperArrays = create_shoppers(self.rng, spec, xy, self._prior())
+        self.towns = Towns([self.rng], spec.town.shoppers, len(self.stores), [self])
+        """The towns of the arrays: this one alone (a batch of one; :mod:`cxsim.model.towns`)."""
+        self.town_index = 0
+        """This town's place in its batch of towns (0 alone)."""
         self.reviews = ReviewBoard(
             len(self.stores), spec.behaviour.beliefs.reviews_recent, bool(spec.collect_reviews)
         )
@@ -121,9 +128,10 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self.datacollector = DayCollector(
             TIMESERIES_COLUMNS, Store, tuple(c for c in STORE_COLUMNS if c != "day")
         )
-        for warm_day in range(1 - spec.warmup_days, 1):
-            self.simulate_day(warm_day, warm=True)
         self.running = True
+        if warm_up:
+            for warm_day in range(1 - spec.warmup_days, 1):
+                self.simulate_day(warm_day, warm=True)
 
     # ------------------------------------------------------------------ set-up
     def _init_stores(self) -> None:
@@ -171,17 +179,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
 
         A warm-up day (``warm``) has no calendar and books and records nothing.
         """
-        d = phases.DayState(day, warm)
-        with one_blas_thread():  # the day's one matrix product: no threads waiting on each other
-            phases.calendar(self, d)
-            phases.needs(self, d)
-            phases.research(self, d)
-            phases.choice(self, d)
-            phases.fulfilment(self, d)
-            phases.experience(self, d)
-            phases.sharing(self, d)
-            phases.stores(self, d)
-            phases.collection(self, d)
+        phases.simulate_day(self, day, warm)
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Run the remaining days of the scenario."""
@@ -286,7 +284,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
 
     def review_table(self) -> pd.DataFrame | None:
         """One row per review of the recorded days (``day, store, shopper, stars, fulfilment``), if kept."""
-        return self.reviews.table()
+        return self.reviews.table(self.store_names, self.town_index, self.spec.town.shoppers)
 
     def summary(self) -> dict[str, Any]:
         """Headline metrics over the run's last ``summary_window_days`` days."""

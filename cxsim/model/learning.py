@@ -107,7 +107,7 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
     bc = m.spec.behaviour.beliefs
     if online.size == 0 or bc.reviews_read == 0:
         return
-    mean, count = m.reviews.read(m.rng, online.size, bc.reviews_read)
+    mean, count = m.reviews.read(m.towns, m.towns.of(online), online.size, bc.reviews_read)
     ratio = bc.review_credibility * count
     noise = _source_noise(m, ratio)
     a = m.shoppers
@@ -119,12 +119,15 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
 
 
 def learn_from_visit(
-    m: CXModel, st: StoreArrays, goers: np.ndarray, visited: np.ndarray, encounter: np.ndarray
+    m: CXModel, st: StoreArrays, goers: np.ndarray, visited: np.ndarray, at: np.ndarray, encounter: np.ndarray
 ) -> None:
-    """A research visit shows the store's service (the encounter) and its environment."""
+    """A research visit shows the store's service (the encounter) and its environment.
+
+    ``visited``: the store (the shopper's column); ``at``: the same store among all towns' stores.
+    """
     signal = np.full((goers.size, K), np.nan)
     signal[:, SERVICE] = encounter
-    signal[:, ATMOSPHERE] = st.atmosphere.take(visited)
+    signal[:, ATMOSPHERE] = st.atmosphere.take(at)
     learn(m, goers, visited, signal, own_variance(m)[None, :])
 
 
@@ -151,7 +154,7 @@ def anticipated(m: CXModel, d: DayState, ce: np.ndarray, visited: np.ndarray) ->
     return beliefs.anticipated_experience(
         ce=ce,
         two_channels=two,
-        omni=st.walk_in & st.delivery,
+        omni=m.towns.rows(st.walk_in & st.delivery, d.town),
         return_probability=np.array([seen, unseen, seen]),
         after_sales_need=cat.after_sales_need,
         atmosphere_weight=c.atmosphere,
@@ -167,23 +170,23 @@ def anticipated(m: CXModel, d: DayState, ce: np.ndarray, visited: np.ndarray) ->
 
 def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channels: np.ndarray) -> np.ndarray:
     """What each of today's purchases taught its buyer, ``(n, K)`` (NaN: nothing)."""
-    st, store, fulfil = d.stores, d.store, d.fulfil
+    st, store, fulfil, at = d.stores, d.store, d.fulfil, d.sidx
     delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
     signal = beliefs.experience_signals(
-        rng=m.rng,
+        rng=m.towns.draws(d.town),
         experience=experience,
         service_met=d.met,
-        personalization=st.personalization.take(store),
-        atmosphere=st.atmosphere.take(store),
+        personalization=st.personalization.take(at),
+        atmosphere=st.atmosphere.take(at),
         in_store=in_store,
         delivered=delivered,
         on_time=d.late <= 0.0,
         returned=d.returned,
         ease=d.ease,
         after_sales_needed=d.care,
-        after_sales=st.after_sales.take(store),
-        two_channels=two_channels & (st.walk_in & st.delivery).take(store),
-        consistency=st.channel_consistency.take(store),
+        after_sales=st.after_sales.take(at),
+        two_channels=two_channels & (st.walk_in & st.delivery).take(at),
+        consistency=st.channel_consistency.take(at),
         c=m.spec.behaviour.beliefs,
     )
     again = in_store & (d.visited == store)  # the research visit already showed these
@@ -203,36 +206,37 @@ def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
     signal[:, OVERALL] = word_of_mouth.star_signal(star)
     m.reviews.add(
         d.day,
-        p.store.take(rows),
+        d.sidx.take(rows),
         p.shopper.take(rows),
         star,
         p.fulfilment.take(rows),
         signal,
-        m.store_names,
         not d.warm,
     )
     rating, count = m.reviews.rating().tolist(), m.reviews.count.tolist()
     for s in m.stores:
-        s.rating = float(rating[s.index])
-        s.review_count = int(count[s.index])
+        s.rating = float(rating[s.flat])
+        s.review_count = int(count[s.flat])
 
 
-def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
+def spread_word(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word of mouth: who talks, who hears (retold along the network), what hearers learn.
 
     A story carries the teller's satisfaction (its valence and strength) as a
     signal of the whole experience, and what the teller learned about the
-    touchpoints. Returns the day's (positive, negative) messages and the
+    touchpoints. Returns the day's positive and negative messages per town and the
     purchases whose buyer told acquaintances (indices into ``d.purchases``).
     """
     c, p, a = m.spec.behaviour.word_of_mouth, d.purchases, m.shoppers
     propensity, strength = word_of_mouth.talk_propensity(p.satisfaction, c)
-    talks = np.flatnonzero(word_of_mouth.tells_acquaintances(m.rng, propensity))
+    t = m.towns
+    talks = np.flatnonzero(word_of_mouth.tells_acquaintances(t.draws(d.town), propensity))
+    rng = t.generators[0] if t.B == 1 else t.draws_for_rows
     hearers, story, hop = word_of_mouth.spread_word_of_mouth(
-        m.rng, p.shopper[talks], strength[talks], a.acquaintances, c
+        rng, p.shopper[talks], strength[talks], a.acquaintances, c
     )
     if hearers.size == 0:
-        return 0, 0, talks
+        return np.zeros(t.B, dtype=np.int64), np.zeros(t.B, dtype=np.int64), talks
     told = talks[story]
     satisfaction = p.satisfaction.take(told)
     content = d.learned.take(told, axis=0)  # a copy
@@ -240,5 +244,10 @@ def spread_word(m: CXModel, d: DayState) -> tuple[int, int, np.ndarray]:
     ratio = word_of_mouth.message_credibility(strength.take(told), hop, c)
     noise = _source_noise(m, ratio[:, None])
     learn(m, hearers, p.store.take(told), content, noise)
-    positive = int((satisfaction >= c.neutral).sum())
-    return positive, int(hearers.size - positive), talks
+    good = satisfaction >= c.neutral
+    if t.B == 1:
+        positive = int(good.sum())
+        return np.array([positive]), np.array([hearers.size - positive]), talks
+    town = t.of(hearers)  # each message counts in its hearer's town
+    positive_by_town = np.bincount(town[good], minlength=t.B)
+    return positive_by_town, np.bincount(town, minlength=t.B) - positive_by_town, talks

@@ -44,6 +44,15 @@ class DayPurchases:
     def __len__(self) -> int:
         return int(self.shopper.shape[0])
 
+    def town(self, lo: int, hi: int, first_shopper: int) -> DayPurchases:
+        """The purchases ``lo:hi`` (one town's, in a batch of towns), its shoppers numbered from 0.
+
+        ``first_shopper`` is the town's first row in the stacked shopper arrays.
+        """
+        part = {f.name: getattr(self, f.name)[lo:hi] for f in fields(self)}
+        part["shopper"] = part["shopper"] - first_shopper
+        return DayPurchases(**part)
+
     def frame(self, day: int, store_names: list[str]) -> pd.DataFrame:
         """The purchases as a tidy table (the optional ``purchases`` output)."""
         from cxsim.rules.choice import FULFILMENTS
@@ -170,6 +179,14 @@ class RollingNPS:
         """NPS over all stores in the window."""
         p, d, n = self.totals.sum(axis=1)
         return float(net_promoter_score(p, d, n))
+
+    def stores(self, lo: int, hi: int) -> RollingNPS:
+        """The window of stores ``lo:hi`` only (one town's, in a batch of towns): a view, kept current."""
+        part = RollingNPS.__new__(RollingNPS)
+        part.counts = self.counts[:, :, lo:hi]
+        part.totals = self.totals[:, lo:hi]
+        part.slot = self.slot
+        return part
 
 
 def summary_row(

@@ -12,11 +12,16 @@ reviews (:meth:`ReviewBoard.read`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from cxsim.rules.beliefs import K
 from cxsim.rules.choice import FULFILMENTS
+
+if TYPE_CHECKING:
+    from cxsim.model.towns import Towns
 
 
 class ReviewBoard:
@@ -31,7 +36,8 @@ class ReviewBoard:
         """Reviews written at each store so far (the ring position is ``head % recent``)."""
         self.star_sum = np.zeros(n_stores, dtype=np.int64)
         self.keep_rows = keep_rows
-        self._rows: list[pd.DataFrame] = []
+        self._rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        """Each recorded day's reviews: day, store, writer, stars, fulfilment."""
 
     @property
     def count(self) -> np.ndarray:
@@ -51,10 +57,12 @@ class ReviewBoard:
         stars: np.ndarray,
         fulfilment: np.ndarray,
         signals: np.ndarray,
-        store_names: list[str],
         record: bool = True,
     ) -> None:
-        """Post the day's reviews (in purchase order) to the stores' boards (rows kept if ``record``)."""
+        """Post the day's reviews (in purchase order) to the stores' boards (rows kept if ``record``).
+
+        ``store`` indexes the board's stores (all towns' stores, in a batch of towns).
+        """
         if store.size == 0:
             return
         order = np.argsort(store, kind="stable")
@@ -66,33 +74,37 @@ class ReviewBoard:
         self.head += np.bincount(store, minlength=self.head.size)
         self.star_sum += np.bincount(store, weights=stars, minlength=self.head.size).astype(np.int64)
         if self.keep_rows and record:
-            names = np.array(store_names, dtype=object)
-            self._rows.append(
-                pd.DataFrame(
-                    {
-                        "day": np.full(store.size, day, dtype=np.int32),
-                        "store": names[store],
-                        "shopper": shopper.astype(np.int64),
-                        "stars": stars.astype(np.int8),
-                        "fulfilment": np.array(FULFILMENTS, dtype=object)[fulfilment],
-                    }
-                )
-            )
+            self._rows.append((day, store.copy(), shopper.astype(np.int64), stars.astype(np.int8), fulfilment.copy()))
 
-    def read(self, rng: np.random.Generator, n: int, per_store: int) -> tuple[np.ndarray, np.ndarray]:
+    def read(
+        self, towns: Towns, town: np.ndarray | None, n: int, per_store: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """What ``n`` researchers read: mean signal and number of signals per store and attribute.
 
-        Each reads ``per_store`` reviews of each store, drawn with replacement
-        from its most recent ``recent`` (fewer if it has fewer). Returns
-        ``(n, S, K)`` means (NaN where nothing was read) and counts.
+        Each reads ``per_store`` reviews of each of its town's stores, drawn with
+        replacement from its most recent ``recent`` (fewer if it has fewer);
+        ``town``: each researcher's town (:meth:`~cxsim.model.towns.Towns.of`). A
+        town whose stores have no review yet draws nothing. Returns ``(n, S, K)``
+        means (NaN where nothing was read) and counts.
         """
-        S = self.head.size
+        S = towns.S
         available = np.minimum(self.head, self.recent)
+        if town is not None:  # the researchers of towns with some review read; the others learn nothing
+            some = available.reshape(towns.B, S).any(axis=1).take(town)
+            if not some.all():
+                mean, count = np.full((n, S, K), np.nan), np.zeros((n, S, K))
+                rows = np.flatnonzero(some)
+                if rows.size:
+                    mean[rows], count[rows] = self.read(towns, town.take(rows), rows.size, per_store)
+                return mean, count
         if n == 0 or per_store == 0 or not available.any():
             return np.full((n, S, K), np.nan), np.zeros((n, S, K))
-        u = rng.random((n, S, per_store))
-        back = (u * np.maximum(available, 1)[:, None]).astype(np.int64)  # 0 = the newest
-        slot = (self.head[:, None] - 1 - back) % self.recent + self._first  # rows of (S recent, K)
+        u = towns.draws(town).random((n, S, per_store))
+        # each researcher's town's stores: their availability, heads and first rows of the ring
+        avail, head = towns.rows(np.maximum(available, 1), town), towns.rows(self.head, town)
+        back = (u * avail[:, :, None]).astype(np.int64)  # 0 = the newest
+        first = towns.rows(self._first[:, 0], town)[:, :, None]
+        slot = (head[:, :, None] - 1 - back) % self.recent + first  # rows of (all stores x recent, K)
         known = self.signals == self.signals  # not NaN, (S, recent, K)
         ring = np.where(known, self.signals, 0.0)
         if not available.all():  # a store without reviews has only NaN in its ring; kept explicit
@@ -107,11 +119,33 @@ class ReviewBoard:
             mean: np.ndarray = total / count  # NaN (0 / 0) where nothing was read
         return mean, count
 
-    def table(self) -> pd.DataFrame | None:
-        """One row per review (``day, store, shopper, stars, fulfilment``), if the run keeps them."""
+    def table(self, store_names: list[str], town: int = 0, shoppers: int = 0) -> pd.DataFrame | None:
+        """One row per review (``day, store, shopper, stars, fulfilment``), if the run keeps them.
+
+        In a batch of towns: town ``town``'s reviews, its stores named by ``store_names`` and
+        its shoppers (``shoppers`` per town) numbered from 0.
+        """
         if not self.keep_rows:
             return None
-        if not self._rows:
+        S = len(store_names)
+        names = np.array(store_names, dtype=object)
+        frames = []
+        for day, store, shopper, stars, fulfilment in self._rows:
+            mine = store // S == town
+            if not mine.any():
+                continue
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": np.full(int(mine.sum()), day, dtype=np.int32),
+                        "store": names[store[mine] - town * S],
+                        "shopper": shopper[mine] - town * shoppers,
+                        "stars": stars[mine],
+                        "fulfilment": np.array(FULFILMENTS, dtype=object)[fulfilment[mine]],
+                    }
+                )
+            )
+        if not frames:
             return pd.DataFrame(
                 {
                     "day": np.zeros(0, np.int32),
@@ -121,4 +155,4 @@ class ReviewBoard:
                     "fulfilment": np.zeros(0, object),
                 }
             )
-        return pd.concat(self._rows, ignore_index=True)
+        return pd.concat(frames, ignore_index=True)

@@ -84,6 +84,11 @@ class Store(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
         super().__init__(model)
         self.name = name
         self.index = index
+        """The store's column in its shoppers' per-store arrays."""
+        self.town = 0
+        """Its town's place in a batch of towns (:mod:`cxsim.model.towns`); 0 alone."""
+        self.flat = index
+        """Its place among all towns' stores (``town S + index``; ``index`` alone)."""
         self.scale = scale
         for field in sc.Store.model_fields:
             setattr(self, field, getattr(spec, field))

@@ -278,7 +278,7 @@ def anticipated_experience(
     (``(1 - reliability) x 2``); the hassle of a return times its probability
     ``return_probability`` ``(3,)``; after-sales care times the chance of
     needing it; channel inconsistency where the alternative uses two of an
-    omnichannel store's channels (``two_channels`` ``(n, S, 3)``, ``omni`` ``(S,)``).
+    omnichannel store's channels (``two_channels`` ``(n, S, 3)``, ``omni`` ``(S,)`` or ``(n, S)``).
     A shopper who expects a better journey chooses it (anticipated
     satisfaction; Lemon and Verhoef 2016, J. Marketing 80:69).
     """
@@ -289,6 +289,6 @@ def anticipated_experience(
     delivery -= late_weight * MEAN_LATE_DAYS * (1.0 - ce[:, :, RELIABILITY])
     out -= return_weight * return_probability[None, None, :] * (1.0 - return_ease(ce))
     out += (after_sales_need * after_sales_weight * (ce[:, :, AFTER_SALES] - 0.5))[:, :, None]
-    inconsistency = (1.0 - ce[:, :, CONSISTENCY, None]) * (two_channels & omni[None, :, None])
+    inconsistency = (1.0 - ce[:, :, CONSISTENCY, None]) * (two_channels & omni[..., None])
     out -= inconsistency_weight * inconsistency
     return out

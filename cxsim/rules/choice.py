@@ -229,7 +229,7 @@ def alternative_utilities(
     ``personalization`` (capability x familiarity), ``loyalty``,
     ``reputation``, ``dist_km``, ``visited`` and ``service`` (as the shopper
     expects it, or met it in the store it visited) are ``(n, S)``;
-    ``crowding`` is ``(S,)``; ``delivery_days`` (the wait expected) is ``(S,)`` or
+    ``crowding`` is ``(S,)`` (or ``(n, S)``: each shopper's stores); ``delivery_days`` (the wait expected) is ``(S,)`` or
     ``(n, S)``; ``return_ease`` is ``(S, 3)`` or ``(n, S, 3)``; ``habit`` and
     ``task_oriented`` are ``(n,)``; ``anticipated`` (optional, ``(n, S, 3)``) is the
     experience expected from the touchpoints after the choice, worth
@@ -265,7 +265,7 @@ def alternative_utilities(
     )[:, :, None]
     conv = (c.money * c.convenience) * w[:, W_CONVENIENCE, None]
     per_minute = c.value_of_time / MINUTES_PER_HOUR
-    crowd_minutes = c.crowding_minutes * crowding[None, :] * (0.5 + task_oriented[:, None])
+    crowd_minutes = c.crowding_minutes * crowding * (0.5 + task_oriented[:, None])
     trip = c.minutes_per_km * dist_km
     u[:, :, WALK_IN] -= conv * (per_minute * (trip + crowd_minutes))
     wait = c.wait_per_day * (0.5 + urgency) * delivery_days.reshape(-1, S) + per_minute * c.delivery_minutes

@@ -48,7 +48,7 @@ def research_utilities(
     habit: np.ndarray,
     nearest_store_km: np.ndarray,
     touch_feel: float,
-    visit_allowed: bool,
+    visit_allowed: bool | np.ndarray,
     c: ResearchCoefficients,
 ) -> np.ndarray:
     """Utilities of the three research channels, ``(n, 3)``.
@@ -56,7 +56,8 @@ def research_utilities(
     Strong loyalty makes research unnecessary (habitual purchase); digital
     savviness and a digital habit favour online research; touch-and-feel
     categories, recreational motives and a nearby store favour a visit. A
-    visit is impossible when walk-in is closed (lockdown) or no store is open.
+    visit is impossible when walk-in is closed (lockdown) or no store is open
+    (``visit_allowed``: for everyone, or per shopper).
     """
     n = max_loyalty.shape[0]
     u = np.empty((n, 3), dtype=np.float64)
@@ -68,7 +69,9 @@ def research_utilities(
         + c.visit_recreational * recreational
         - c.visit_km * nearest_store_km
     )
-    if not visit_allowed:
+    if isinstance(visit_allowed, np.ndarray):  # one answer per shopper (towns run together)
+        u[~(visit_allowed & np.isfinite(nearest_store_km)), VISIT] = -np.inf
+    elif not visit_allowed:
         u[:, VISIT] = -np.inf
     else:
         u[~np.isfinite(nearest_store_km), VISIT] = -np.inf
@@ -90,7 +93,8 @@ def visit_utilities(
     """Utility of visiting each store for research, ``(n, S)``; -inf where impossible.
 
     Shoppers browse near home, in stores they like and in pleasant ones.
-    ``walk_in_ok`` is ``(n, S)`` (open, has a shop floor, not avoided).
+    ``walk_in_ok`` is ``(n, S)`` (open, has a shop floor, not avoided); ``atmosphere``
+    is ``(S,)``, or ``(n, S)`` (each shopper's stores).
     """
-    u = -c.visit_km * dist_km + 2.0 * loyalty + atmosphere[None, :]
+    u = -c.visit_km * dist_km + 2.0 * loyalty + atmosphere
     return np.where(walk_in_ok, u, -np.inf)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from collections.abc import Callable
+
 import numpy as np
 from pydantic import Field
 
@@ -118,7 +120,7 @@ def tells_acquaintances(rng: np.random.Generator, propensity: np.ndarray) -> np.
 
 
 def spread_word_of_mouth(
-    rng: np.random.Generator,
+    rng: np.random.Generator | Callable[[np.ndarray], np.random.Generator],
     tellers: np.ndarray,
     strength: np.ndarray,
     acquaintances: np.ndarray,
@@ -130,8 +132,11 @@ def spread_word_of_mouth(
     small world, Watts and Strogatz 1998); each hearer retells the story with
     probability ``retell x strength`` to ``reach`` of its own acquaintances, up
     to ``hops`` tellings. ``story`` indexes ``tellers`` (the original teller);
-    the hop says how often the story was retold (1: first hand).
+    the hop says how often the story was retold (1: first hand). ``rng`` is a
+    generator, or a function giving the generator for the draws of given tellers
+    (towns run together: :meth:`cxsim.model.towns.Towns.draws_for_rows`).
     """
+    draws = rng if callable(rng) else (lambda rows: rng)
     degree = acquaintances.shape[1]
     k = min(c.reach, degree)
     empty = np.zeros(0, dtype=np.int64)
@@ -142,13 +147,13 @@ def spread_word_of_mouth(
     for hop in range(1, c.hops + 1):
         if who.size == 0:
             break
-        picks = np.argsort(rng.random((who.size, degree)), axis=1)[:, :k]  # k distinct ties
+        picks = np.argsort(draws(who).random((who.size, degree)), axis=1)[:, :k]  # k distinct ties
         heard = acquaintances[who[:, None], picks].ravel().astype(np.int64)
         about = np.repeat(story, k)
         hearers.append(heard)
         stories.append(about)
         if hop < c.hops:
-            passes = rng.random(heard.size) < c.retell * strength.take(about)
+            passes = draws(heard).random(heard.size) < c.retell * strength.take(about)
             who, story = heard[passes], about[passes]
     sizes = [h.size for h in hearers]  # hop 1, 2, ... for each message of each telling
     hops = np.repeat(np.arange(1, len(sizes) + 1, dtype=np.int64), sizes)

@@ -21,6 +21,9 @@ they call. Random numbers are drawn in this order, phase by phase, so that a
 seed gives the same run.
 """
 
+from typing import Any
+
+from cxsim.core.threads import one_blas_thread
 from cxsim.model.phases.books import collection, stores
 from cxsim.model.phases.calendar import calendar, needs
 from cxsim.model.phases.choice import choice
@@ -40,5 +43,27 @@ __all__ = [
     "needs",
     "research",
     "sharing",
+    "simulate_day",
     "stores",
 ]
+
+
+def simulate_day(m: Any, day: int, warm: bool = False) -> None:
+    """The day's phases, in the order of the schedule, over one day state.
+
+    ``m`` is a :class:`~cxsim.model.cxmodel.CXModel` (one town) or an
+    :class:`~cxsim.model.ensemble.Ensemble` (towns stacked in shared arrays): the
+    same phases serve both. A warm-up day (``warm``) has no calendar and books and
+    records nothing.
+    """
+    d = DayState(day, warm)
+    with one_blas_thread():  # the day's one matrix product: no threads waiting on each other
+        calendar(m, d)
+        needs(m, d)
+        research(m, d)
+        choice(m, d)
+        fulfilment(m, d)
+        experience(m, d)
+        sharing(m, d)
+        stores(m, d)
+        collection(m, d)

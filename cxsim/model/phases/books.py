@@ -30,8 +30,8 @@ def stores(m: CXModel, d: DayState) -> None:
     owner does not extrapolate a lockdown it knows to be temporary); it is
     first formed over the warm-up, which books nothing else.
     """
-    p, ticket = d.purchases, m.spec.category.ticket
-    t = accounts.tally(p.store, p.fulfilment, p.price, p.returned, p.after_sales, ticket, len(m.stores))
+    p, ticket, towns = d.purchases, m.spec.category.ticket, m.towns
+    t = accounts.tally(d.sidx, p.fulfilment, p.price, p.returned, p.after_sales, ticket, len(m.stores))
     shut = d.stores.walk_in & ~d.walk_open
     relief = np.where(shut, d.cond.fixed_cost_relief, 0.0)
     cache = m.store_cache
@@ -40,13 +40,14 @@ def stores(m: CXModel, d: DayState) -> None:
     if d.warm:
         _expect(m, t.revenue - costs, trading)
         return
-    n = len(p)
-    total_revenue = float(t.revenue.sum())
+    S = towns.S
+    sold = [hi - lo for lo, hi in towns.bounds(p.shopper)]  # purchases in each town
+    town_revenue = [float(t.revenue[b * S : (b + 1) * S].sum()) for b in range(towns.B)]
     # Python numbers of each store's column, all at once (the same values as float(x[i]), int(x[i]))
     revenue, cost, nps = t.revenue.tolist(), costs.tolist(), m.nps.by_store().tolist()
     walk_in, delivery, pickup, returns = (x.tolist() for x in (t.walk_in, t.delivery, t.pickup, t.returns))
     for s in m.stores:
-        i = s.index
+        i, n, total_revenue = s.flat, sold[s.town], town_revenue[s.town]
         s.book(revenue[i], cost[i])
         s.walk_in, s.delivery, s.pickup = int(walk_in[i]), int(delivery[i]), int(pickup[i])
         s.purchases = s.walk_in + s.delivery + s.pickup
@@ -62,16 +63,18 @@ def stores(m: CXModel, d: DayState) -> None:
         cache.column(m.stores, "credit_limit"),
     )
     for s in m.stores:
-        if s.is_open and gives_up[s.index]:
-            customers = int((m.shoppers.last_store == s.index).sum())
+        town = towns.models[s.town]
+        if s.is_open and gives_up[s.flat]:
+            rows = slice(s.town * towns.n, (s.town + 1) * towns.n)
+            customers = int((m.shoppers.last_store[rows] == s.index).sum())
             s.close(d.day)
-            m.log.append(LogEntry(d.day, "closure", s.name, {"customers": customers}))
+            town.log.append(LogEntry(d.day, "closure", s.name, {"customers": customers}))
             continue
         if s.is_open and d.day % s.strategy_every == 0:
-            action = STRATEGIES[s.strategy](s, rival_market(s, m.stores, d.day))
+            action = STRATEGIES[s.strategy](s, rival_market(s, town.stores, d.day))
             if action is not None:
                 data = {"strategy": action.strategy, "attribute": action.attribute, "value": action.value}
-                m.log.append(LogEntry(d.day, "strategy", s.name, data))
+                town.log.append(LogEntry(d.day, "strategy", s.name, data))
 
 
 def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
@@ -82,8 +85,8 @@ def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
         m.store_cache.column(m.stores, "profit_memory_days"),
     )
     for s in m.stores:
-        if trading[s.index]:
-            s.expected_profit = float(expected[s.index])
+        if trading[s.flat]:
+            s.expected_profit = float(expected[s.flat])
 
 
 # ------------------------------------------------------------------------ 9. collection
@@ -93,9 +96,12 @@ def collection(m: CXModel, d: DayState) -> None:
     """The day's numbers; the data collector every ``collect_every`` days and on the last."""
     if d.warm:
         return
-    m.record_day(d.day, d.purchases, d.counts)
+    t, p = m.towns, d.purchases
     last = d.day >= m.spec.days
-    if d.day % m.spec.collect_every == 0 or last:
-        m.datacollector.collect(m)
-    if last:
-        m.running = False
+    for b, (lo, hi) in enumerate(t.bounds(p.shopper)):
+        town = t.models[b]
+        town.record_day(d.day, p if t.B == 1 else p.town(lo, hi, b * t.n), d.counts[b])
+        if d.day % m.spec.collect_every == 0 or last:
+            town.datacollector.collect(town)
+        if last:
+            town.running = False

@@ -8,7 +8,7 @@ import numpy as np
 
 from cxsim.model import events
 from cxsim.model import scenario as sc
-from cxsim.model.phases.state import DayState
+from cxsim.model.phases.state import DayState, no_sharing
 from cxsim.rules import (
     choice as choice_rules,
 )
@@ -34,6 +34,8 @@ def calendar(m: CXModel, d: DayState) -> None:
     """The day's conditions; promotions, store entries and attribute changes; stores open the day."""
     d.cond = events.conditions([] if d.warm else m.spec.events, d.day)
     m.conditions = d.cond
+    for town in m.towns.models:
+        town.conditions = d.cond
     if not d.warm:
         _apply_calendar(m, d)
     for s in m.stores:
@@ -42,6 +44,7 @@ def calendar(m: CXModel, d: DayState) -> None:
     d.st = m.store_cache.arrays(m.stores)
     d.walk_open, d.pickup_open = _open_counters(m, d)
     d.visits = np.zeros(len(m.stores), dtype=np.int64)
+    d.counts = no_sharing(m.towns.B)
 
 
 def _open_counters(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +70,21 @@ def _apply_calendar(m: CXModel, d: DayState) -> None:
     for s in m.stores:
         s.discount = d.cond.discounts.get(s.name, 0.0)
         s.online_discount = d.cond.online_discounts.get(s.name, 0.0)
+    t = m.towns
     for ev in d.cond.once:
-        store = m.stores[m.store_names.index(ev.store)]
-        if isinstance(ev, sc.StoreEntry):
-            store.is_open = True
-        else:
-            store.set_attribute(ev.attribute, ev.value)
-            if ev.attribute in ("x", "y"):
-                xy = np.array([[store.x, store.y]])
-                m.shoppers.dist_km[:, store.index] = distances_km(m.shoppers.home, xy)[:, 0]
-    m.log.extend(events.log_entries(m.spec.events, d.day))
+        i = m.store_names.index(ev.store)
+        for b in range(t.B):  # the same event in every town, on its own store and shoppers
+            store = m.stores[b * t.S + i]
+            if isinstance(ev, sc.StoreEntry):
+                store.is_open = True
+            else:
+                store.set_attribute(ev.attribute, ev.value)
+                if ev.attribute in ("x", "y"):
+                    xy = np.array([[store.x, store.y]])
+                    rows = slice(b * t.n, (b + 1) * t.n)
+                    m.shoppers.dist_km[rows, i] = distances_km(m.shoppers.home[rows], xy)[:, 0]
+    for town in t.models:
+        town.log.extend(events.log_entries(m.spec.events, d.day))
 
 
 # ---------------------------------------------------------------------------- 2. needs
@@ -94,25 +102,29 @@ def needs(m: CXModel, d: DayState) -> None:
     loyalty.fade(a.familiarity, c.familiarity_decay)
     loyalty.fade(a.habit, c.habit_decay)
     reached, due_on = [], []
+    t = m.towns
     for promo in d.cond.pull_forward:
         store = m.store_names.index(promo.store)
-        if not d.stores.is_open[store]:
-            continue
-        early = promotion_rules.reached(
-            m.rng,
-            a.next_need,
-            d.day,
-            promo.pull_forward_days,
-            promo.discount,
-            promo.response,
-            a.weights[:, choice_rules.W_PRICE],
-            m.spec.behaviour.promotions,
-        )
-        reached.append(early)
-        due_on.append(a.next_need[early].astype(np.int64))
-        a.next_need[early] = d.day
-        a.impulse[early] = store
+        for b in range(t.B):  # each town's shoppers, from its own stream, in the order of a run alone
+            if not d.stores.is_open[b * t.S + store]:
+                continue
+            rows = slice(b * t.n, (b + 1) * t.n)
+            early = promotion_rules.reached(
+                t.generators[b],
+                a.next_need[rows],
+                d.day,
+                promo.pull_forward_days,
+                promo.discount,
+                promo.response,
+                a.weights[rows, choice_rules.W_PRICE],
+                m.spec.behaviour.promotions,
+            ) + b * t.n
+            reached.append(early)
+            due_on.append(a.next_need[early].astype(np.int64))
+            a.next_need[early] = d.day
+            a.impulse[early] = store
     d.who = needs_rules.due_today(a.next_need, d.day)
+    d.town = t.of(d.who)
     d.impulse = a.impulse.take(d.who)
     d.due_on = np.empty(d.who.size, dtype=np.int64)
     d.due_on.fill(d.day)

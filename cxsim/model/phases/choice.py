@@ -26,6 +26,7 @@ from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
+    from cxsim.model.towns import Towns
 
 
 # --------------------------------------------------------------------------- 4. choice
@@ -42,14 +43,14 @@ def choice(m: CXModel, d: DayState) -> None:
     """
     if not d.shopping:
         return
-    st, who, c, S = d.stores, d.who, m.spec.behaviour.choice, len(m.stores)
+    st, who, c, S = d.stores, d.who, m.spec.behaviour.choice, m.towns.S
     cache = m.store_cache
     prices = cache.derived("alternative_prices", _alternative_prices, st.price, st.online_price)
     nests = cache.derived(
         "alternative_nests", choice_rules.alternative_nests, cache.column(m.stores, "kind_index")
     )
     u = _utilities(m, d, prices)
-    pick = nesting.nested_logit_draw(m.rng, u, nests, c.nest_lambdas())
+    pick = nesting.nested_logit_draw(m.towns.draws(d.town), u, nests, c.nest_lambdas())
     bought = pick < S * 3  # not the outside option (the last column)
     _outside(m, d, ~bought)
     keep = np.flatnonzero(bought)
@@ -60,13 +61,25 @@ def choice(m: CXModel, d: DayState) -> None:
         d.visited.take(keep),
         d.encounter.take(keep),
     )
+    d.town = None if d.town is None else d.town.take(keep)
     d.store, d.fulfil = choice_rules.decode(pick, S)
-    d.price, d.impulse, d.due_on = prices.reshape(-1).take(pick), d.impulse.take(keep), d.due_on.take(keep)
+    d.sidx = m.towns.flat(d.town, d.store)
+    # the price of each pick: the alternative (store, fulfilment) of the buyer's own town
+    d.price = prices.reshape(-1).take(pick if d.town is None else d.town * (S * 3) + pick)
+    d.impulse, d.due_on = d.impulse.take(keep), d.due_on.take(keep)
 
 
 def _alternative_prices(price: np.ndarray, online_price: np.ndarray) -> np.ndarray:
     """Price of every alternative, ``(S, 3)``: the shelf price walk-in, the online price otherwise."""
     out: np.ndarray = np.stack([price, online_price, online_price], axis=1)
+    return out
+
+
+def _rows3(t: Towns, prices: np.ndarray, town: np.ndarray | None) -> np.ndarray:
+    """The ``(B S, 3)`` prices of every alternative as ``(1, S, 3)`` (one town) or each row's town's."""
+    if town is None:
+        return prices[None, :, :]
+    out: np.ndarray = prices.reshape(t.B, t.S, 3).take(town, axis=0)
     return out
 
 
@@ -82,12 +95,13 @@ def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
     rest = d.who[out & ~reached]
     if rest.size == 0:
         return
-    gone = needs_rules.lapses(m.rng, rest.size, c.lapse)
+    t = m.towns
+    gone = needs_rules.lapses(t.draws_for_rows(rest), rest.size, c.lapse)
     a.next_need[rest] = needs_rules.postponed_need_day(d.day)
     lapsed = rest[gone]
     if lapsed.size:
         a.next_need[lapsed] = needs_rules.draw_next_need(
-            m.rng, d.day, a.need_interval[lapsed], d.cond.need_factor
+            t.draws_for_rows(lapsed), d.day, a.need_interval[lapsed], d.cond.need_factor
         )
 
 
@@ -100,16 +114,16 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     personalization, the store, delivery, returns, after-sales, consistency, the
     whole) comes from its beliefs, never from the stores' true attributes.
     """
-    a, st, cond, who = m.shoppers, d.stores, d.cond, d.who
-    n, S = who.size, len(m.stores)
+    a, st, cond, who, t, town = m.shoppers, d.stores, d.cond, d.who, m.towns, d.town
+    n, S = who.size, t.S
     vis = d.visited[:, None] == np.arange(S)  # -1: no visit
     has_visit = d.visited >= 0
-    open_ok = st.is_open[None, :] & ~d.avoided
+    open_ok = t.rows(st.is_open, town) & ~d.avoided
     reached = d.impulse >= 0
     if reached.any():  # a promotion reached them: its store, or wait
         open_ok = open_ok & (~reached[:, None] | (np.arange(S)[None, :] == d.impulse[:, None]))
-    walk_in, pickup = open_ok & d.walk_open, open_ok & d.pickup_open
-    available = np.stack([walk_in, open_ok & st.delivery, pickup], axis=2)
+    walk_in, pickup = open_ok & t.rows(d.walk_open, town), open_ok & t.rows(d.pickup_open, town)
+    available = np.stack([walk_in, open_ok & t.rows(st.delivery, town), pickup], axis=2)
     ticket = m.spec.category.ticket
     early = np.where(reached, d.due_on - d.day, 0)
     observed = np.zeros((n, S, 3), dtype=bool)
@@ -123,7 +137,7 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     late = beliefs.MEAN_LATE_DAYS * (1.0 - ce[:, :, beliefs.RELIABILITY])
     return choice_rules.alternative_utilities(
         weights=a.weights.take(who, axis=0),
-        price_seen=choice_rules.perceived_price(prices[None, :, :], observed, c.price_awareness),
+        price_seen=choice_rules.perceived_price(_rows3(t, prices, town), observed, c.price_awareness),
         service=ce[:, :, beliefs.SERVICE],
         personalization=personalization.perceived_personalization(
             ce[:, :, beliefs.PERSONALIZATION], familiarity
@@ -131,9 +145,9 @@ def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
         loyalty=a.loyalty.take(who, axis=0),
         reputation=ce[:, :, beliefs.OVERALL],
         dist_km=a.dist_km.take(who, axis=0),
-        crowding=m.crowding,
+        crowding=m.crowding if town is None else t.rows(m.crowding, town),
         task_oriented=~a.recreational[who],
-        delivery_days=st.delivery_days[None, :] + cond.delivery_extra_days + late,
+        delivery_days=t.rows(st.delivery_days, town) + cond.delivery_extra_days + late,
         inspected=inspected,
         return_ease=beliefs.return_ease(ce),
         visited=vis,

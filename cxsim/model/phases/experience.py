@@ -53,13 +53,13 @@ def experience(m: CXModel, d: DayState) -> None:
     learning.learn(m, who, store, d.learned, learning.own_variance(m)[None, :])
     loyalty_cells[pair] = loyalty.update_loyalty(loyalty_cells.take(pair), disc, lc)
     familiarity_cells[pair] = personalization.grow_familiarity(
-        familiarity, st.personalization.take(store), lc.familiarity_gain
+        familiarity, st.personalization.take(d.sidx), lc.familiarity_gain
     )
     churned = loyalty.starts_avoiding(disc, lc)
     if churned.any():
         _cells(a.avoid_until)[pair[churned]] = d.day + lc.avoid_days
     noise = m.spec.behaviour.word_of_mouth.recommend_noise
-    ltr = word_of_mouth.likelihood_to_recommend(m.rng, sat, noise)
+    ltr = word_of_mouth.likelihood_to_recommend(m.towns.draws(d.town), sat, noise)
     showroomed = journeys.showroomed(d.channel, d.fulfil)
     d.purchases = DayPurchases(
         shopper=who,
@@ -98,26 +98,22 @@ def _experience_quality(
     purchase used two channels and whether it was webroomed (:func:`cxsim.model.journeys.webroomed`:
     researched online, bought in the shop).
     """
-    a, st, rng, c = m.shoppers, d.stores, m.rng, m.spec.behaviour.experience
-    who, store, fulfil, visited = d.who, d.store, d.fulfil, d.visited
+    a, st, rng, c = m.shoppers, d.stores, m.towns.draws(d.town), m.spec.behaviour.experience
+    who, store, fulfil, visited, at = d.who, d.store, d.fulfil, d.visited, d.sidx
     delivered, in_store, at_visited = fulfil == DELIVERY, fulfil == WALK_IN, visited == store
-    met = experience_rules.realized_service(
-        rng, st.service.take(store), st.consistency.take(store), c.service_noise
-    )
+    met = experience_rules.realized_service(rng, st.service.take(at), st.consistency.take(at), c.service_noise)
     met = np.where(in_store & at_visited, d.encounter, met)
     d.met = met
-    omni = (st.walk_in & st.delivery).take(store)
+    omni = (st.walk_in & st.delivery).take(at)
     pickup, webroomed = fulfil == PICKUP, journeys.webroomed(d.channel, fulfil)
     two_channels = pickup | webroomed | (delivered & at_visited)
     e = experience_rules.experience_quality(
         service=met,
         service_share=choice_rules.SERVICE_SHARE.take(fulfil),
-        personalization=personalization.perceived_personalization(
-            st.personalization.take(store), familiarity
-        ),
-        atmosphere=st.atmosphere.take(store),
+        personalization=personalization.perceived_personalization(st.personalization.take(at), familiarity),
+        atmosphere=st.atmosphere.take(at),
         crowd_feel=experience_rules.crowding_effect(
-            m.crowding.take(store), a.recreational.take(who), c.crowding_optimum
+            m.crowding.take(at), a.recreational.take(who), c.crowding_optimum
         ),
         in_store=in_store,
         paid_price=d.price,
@@ -126,8 +122,8 @@ def _experience_quality(
         returned=d.returned,
         ease=d.ease,
         after_sales_needed=d.care,
-        after_sales=st.after_sales.take(store),
-        inconsistency=np.where(omni & two_channels, 1.0 - st.channel_consistency.take(store), 0.0),
+        after_sales=st.after_sales.take(at),
+        inconsistency=np.where(omni & two_channels, 1.0 - st.channel_consistency.take(at), 0.0),
         mood=c.mood_noise * rng.standard_normal(who.size),
         economy=d.cond.economy,
         c=c,

@@ -33,18 +33,20 @@ def fulfilment(m: CXModel, d: DayState) -> None:
         m.crowding = np.zeros(len(m.stores))
         _dispatch(m, np.zeros(0, dtype=np.int64))
         return
-    st, cat, cond, rng, n = d.stores, m.spec.category, d.cond, m.rng, d.who.size
-    m.crowding = experience_rules.crowding(d.store[d.fulfil == WALK_IN], st.capacity)
+    st, cat, cond, n, t = d.stores, m.spec.category, d.cond, d.who.size, m.towns
+    rng = t.draws(d.town)
+    m.crowding = experience_rules.crowding(d.sidx[d.fulfil == WALK_IN], st.capacity)
     delivered = d.fulfil == DELIVERY
     inspected = ~delivered | (d.visited >= 0)
     d.late = np.zeros(n)
-    shipped_from = d.store[delivered]
+    shipped_from = d.sidx[delivered]
     queued = _dispatch(m, shipped_from)
     if shipped_from.size:
         rel = st.reliability.take(shipped_from) * cond.reliability_factor
-        d.late[delivered] = fulfilment_rules.lateness_days(rng, rel) + queued
+        ship_town = None if d.town is None else d.town[delivered]
+        d.late[delivered] = fulfilment_rules.lateness_days(t.draws(ship_town), rel) + queued
     d.misfit = fulfilment_rules.misfit(rng, inspected, cat.touch_feel, cat.misfit_seen, cat.misfit_unseen)
-    d.ease = _return_ease(m, st)[d.store, d.fulfil]
+    d.ease = _return_ease(m, st)[d.sidx, d.fulfil]
     impulse_return = m.spec.behaviour.fulfilment.impulse_return
     d.returned = fulfilment_rules.returned(
         rng, d.misfit, cat.base_return_rate, cat.misfit_return, d.ease, d.impulse == d.store, impulse_return

@@ -34,10 +34,10 @@ def research(m: CXModel, d: DayState) -> None:
     """
     if not d.shopping:
         return
-    a, c, st, who = m.shoppers, m.spec.behaviour.research, d.stores, d.who
+    a, c, st, who, t, town = m.shoppers, m.spec.behaviour.research, d.stores, d.who, m.towns, d.town
     d.avoided = a.avoid_until.take(who, axis=0) > d.day
-    open_ok = st.is_open[None, :] & ~d.avoided
-    walk_ok = open_ok & d.walk_open
+    open_ok = t.rows(st.is_open, town) & ~d.avoided
+    walk_ok = open_ok & t.rows(d.walk_open, town)
     dist, loyal = a.dist_km.take(who, axis=0), a.loyalty.take(who, axis=0)
     u = research_rules.research_utilities(
         max_loyalty=row_max(np.where(open_ok, loyal, 0.0)),
@@ -46,10 +46,10 @@ def research(m: CXModel, d: DayState) -> None:
         habit=a.habit.take(who),
         nearest_store_km=row_min(np.where(walk_ok, dist, np.inf)),
         touch_feel=m.spec.category.touch_feel,
-        visit_allowed=bool(d.walk_open.any()),
+        visit_allowed=_visit_allowed(m, d),
         c=c,
     )
-    d.channel = research_rules.choose_channel(m.rng, u)
+    d.channel = research_rules.choose_channel(t.draws(town), u)
     back = _returning(m, d, walk_ok)
     d.channel[back >= 0] = research_rules.VISIT
     learning.read_reviews(m, who[d.channel == research_rules.ONLINE])
@@ -57,21 +57,34 @@ def research(m: CXModel, d: DayState) -> None:
     d.encounter = np.full(who.size, np.nan)
     goers = np.flatnonzero(d.channel == research_rules.VISIT)
     if goers.size:
+        goer_town = None if town is None else town.take(goers)
         vu = research_rules.visit_utilities(
-            dist.take(goers, axis=0), loyal.take(goers, axis=0), st.atmosphere, walk_ok.take(goers, axis=0), c
+            dist.take(goers, axis=0),
+            loyal.take(goers, axis=0),
+            t.rows(st.atmosphere, goer_town),
+            walk_ok.take(goers, axis=0),
+            c,
         )
-        chosen = choice_rules.gumbel_argmax(m.rng, vu)
+        rng = t.draws(goer_town)
+        chosen = choice_rules.gumbel_argmax(rng, vu)
         back_goers = back.take(goers)
         v = np.where(back_goers >= 0, back_goers, chosen).astype(np.int32)  # as stored in d.visited
         d.visited[goers] = v
         noise = m.spec.behaviour.experience.service_noise
-        d.encounter[goers] = experience_rules.realized_service(
-            m.rng, st.service.take(v), st.consistency.take(v), noise
-        )
-        learning.learn_from_visit(m, st, who.take(goers), v, d.encounter.take(goers))
-        d.visits = np.bincount(v, minlength=len(m.stores))
+        at = t.flat(goer_town, v)
+        d.encounter[goers] = experience_rules.realized_service(rng, st.service.take(at), st.consistency.take(at), noise)
+        learning.learn_from_visit(m, st, who.take(goers), v, at, d.encounter.take(goers))
+        d.visits = np.bincount(at, minlength=len(m.stores))
     else:
         d.visits = np.zeros(len(m.stores), dtype=np.int64)
+
+
+def _visit_allowed(m: CXModel, d: DayState) -> bool | np.ndarray:
+    """Whether any shop floor takes visits today: one answer per town, per row in a batch."""
+    if d.town is None:
+        return bool(d.walk_open.any())
+    out: np.ndarray = d.walk_open.reshape(m.towns.B, m.towns.S).any(axis=1).take(d.town)
+    return out
 
 
 def _returning(m: CXModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
     from cxsim.model.cxmodel import CXModel
+    from cxsim.model.towns import Towns
 
 
 # --------------------------------------------------------------------------- 7. sharing
@@ -35,21 +36,32 @@ def sharing(m: CXModel, d: DayState) -> None:
     if not d.shopping:
         m.nps.add(np.zeros(0, dtype=np.int64), np.zeros(0, bool), np.zeros(0, bool))
         return
-    c, p = m.spec.behaviour.word_of_mouth, d.purchases
+    c, p, t = m.spec.behaviour.word_of_mouth, d.purchases, m.towns
     promoter, detractor = word_of_mouth.promoters_detractors(p.ltr)
-    m.nps.add(p.store, promoter, detractor)
-    writes = word_of_mouth.writes_review(m.rng, p.satisfaction, c)
+    m.nps.add(d.sidx, promoter, detractor)
+    writes = word_of_mouth.writes_review(t.draws(d.town), p.satisfaction, c)
     learning.post_reviews(m, d, writes)
     pos, neg, talks = learning.spread_word(m, d)
-    d.counts = {
-        "wom_positive": pos,
-        "wom_negative": neg,
-        "promoters_talking": int(np.count_nonzero(promoter[talks])),
-        "detractors_talking": int(np.count_nonzero(detractor[talks])),
-        "reviews": int(np.count_nonzero(writes)),
-        "churn_events": int(np.count_nonzero(p.churned)),
+    told = np.zeros(p.ltr.shape[0], dtype=bool)
+    told[talks] = True
+    counts = {
+        "wom_positive": pos.tolist(),
+        "wom_negative": neg.tolist(),
+        "promoters_talking": _by_town(t, d.town, promoter & told),
+        "detractors_talking": _by_town(t, d.town, detractor & told),
+        "reviews": _by_town(t, d.town, writes),
+        "churn_events": _by_town(t, d.town, p.churned),
     }
+    d.counts = [{name: int(values[b]) for name, values in counts.items()} for b in range(t.B)]
     _after_purchase(m, d)
+
+
+def _by_town(t: Towns, town: np.ndarray | None, mask: np.ndarray) -> list[int]:
+    """How many of today's purchases ``mask`` holds in each town."""
+    if town is None:
+        return [int(np.count_nonzero(mask))]
+    out: list[int] = np.bincount(town[mask], minlength=t.B).tolist()
+    return out
 
 
 def _after_purchase(m: CXModel, d: DayState) -> None:
@@ -68,7 +80,7 @@ def _after_purchase(m: CXModel, d: DayState) -> None:
     a.last_webroomed[shopper[p.webroomed]] = d.day
     a.impulse[shopper] = -1
     a.next_need[shopper] = needs_rules.draw_next_need(
-        m.rng, d.day, a.need_interval.take(shopper), d.cond.need_factor
+        m.towns.draws(d.town), d.day, a.need_interval.take(shopper), d.cond.need_factor
     ) + promotion_rules.held_days(d.due_on, d.day)  # bought early: held until its need's day
     _reopen_returned(m, d)
 
@@ -83,6 +95,7 @@ def _reopen_returned(m: CXModel, d: DayState) -> None:
     a, p, st = m.shoppers, d.purchases, d.stores
     back = np.flatnonzero(p.returned)
     shopper, store = p.shopper.take(back), p.store.take(back)
-    a.next_need[shopper] = fulfilment_rules.rebuy_day(m.rng, d.day, back.size, m.spec.behaviour.fulfilment)
-    counter = (p.fulfilment.take(back) != DELIVERY) | (st.cross_channel & st.walk_in).take(store)
+    rng = m.towns.draws_for_rows(shopper)
+    a.next_need[shopper] = fulfilment_rules.rebuy_day(rng, d.day, back.size, m.spec.behaviour.fulfilment)
+    counter = (p.fulfilment.take(back) != DELIVERY) | (st.cross_channel & st.walk_in).take(d.sidx.take(back))
     a.return_store[shopper] = np.where(counter, store, -1)

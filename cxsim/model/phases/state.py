@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cxsim.model import events
 from cxsim.model.metrics import DayPurchases, empty_purchases
 from cxsim.model.stores import StoreArrays
-
-if TYPE_CHECKING:
-    pass
-
 
 _NO_SHARING = {
     "wom_positive": 0,
@@ -23,6 +18,11 @@ _NO_SHARING = {
     "reviews": 0,
     "churn_events": 0,
 }
+
+
+def no_sharing(towns: int) -> list[dict[str, int]]:
+    """The day's counts of each town when nobody shopped: all zero."""
+    return [dict(_NO_SHARING) for _ in range(towns)]
 
 
 @dataclass
@@ -45,6 +45,8 @@ class DayState:
     shopping: bool = False
     """Whether anyone has a need today (otherwise the shopping phases rest)."""
     who: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    town: np.ndarray | None = None
+    """Town of each row of ``who`` in a batch of towns (:meth:`cxsim.model.towns.Towns.of`); ``None`` alone."""
     impulse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     """Store whose promotion pulled each shopper's need forward, -1 if none."""
     due_on: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -58,6 +60,9 @@ class DayState:
     encounter: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Service met on the research visit (NaN without one)."""
     store: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """Store of each purchase, ``0..S-1`` (the shopper's column)."""
+    sidx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """Index of each purchase's store among all towns' stores (:meth:`cxsim.model.towns.Towns.flat`)."""
     fulfil: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     price: np.ndarray = field(default_factory=lambda: np.zeros(0))
     late: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -72,8 +77,8 @@ class DayState:
     learned: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     """What each purchase taught its buyer about the store, ``(n, K)`` (NaN: nothing)."""
     purchases: DayPurchases = field(default_factory=empty_purchases)
-    counts: dict[str, int] = field(default_factory=lambda: dict(_NO_SHARING))
-    """The day's word of mouth, reviews and churn events."""
+    counts: list[dict[str, int]] = field(default_factory=list)
+    """The day's word of mouth, reviews and churn events, per town (none counted: :func:`no_sharing`)."""
 
     @property
     def stores(self) -> StoreArrays:
