@@ -46,8 +46,8 @@ def choice(m: CXModel, d: DayState) -> None:
     st, who, c, S = d.stores, d.who, m.spec.behaviour.choice, m.towns.S
     cache = m.store_cache
     prices = cache.derived("alternative_prices", _alternative_prices, st.price, st.online_price)
-    nests = cache.derived(
-        "alternative_nests", choice_rules.alternative_nests, cache.column(m.stores, "kind_index")
+    nests = cache.derived(  # the kinds of one town's stores (the same in every town of a batch)
+        "alternative_nests", lambda kinds: choice_rules.alternative_nests(kinds[:S]), cache.column(m.stores, "kind_index")
     )
     u = _utilities(m, d, prices)
     pick = nesting.nested_logit_draw(m.towns.draws(d.town), u, nests, c.nest_lambdas())

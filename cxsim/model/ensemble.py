@@ -1,0 +1,126 @@
+"""The ensemble engine: many replications of one scenario simulated at once, in shared arrays.
+
+Researchers run the same town many times (replications for confidence intervals,
+validation, calibration). A small town's day is a few hundred small numpy calls whose
+cost does not depend on its size (docs/PERFORMANCE.md); an :class:`Ensemble` stacks B
+towns along the shopper axis (:mod:`cxsim.model.towns`) so that one day's calls serve
+them all, and runs the same phases (:func:`cxsim.model.phases.simulate_day`) as a
+single run, which is the batch of one.
+
+Each town is a :class:`~cxsim.model.cxmodel.CXModel` with its own seed, random stream,
+stores (Mesa agents), books, log and data collector; its shopper arrays become views of
+the stacked ones. A town's tables (timeseries, stores, purchases, reviews, summary) are
+**identical** to those of its run alone, whatever the batch size
+(``tests/model/test_ensemble.py`` checks every table).
+
+The towns of an ensemble share everything but their seed: the same scenario, overrides
+and horizon (:func:`batchable` says which runs can share one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+
+from cxsim.model import events, phases
+from cxsim.model.cxmodel import CXModel
+from cxsim.model.metrics import DayPurchases, RollingNPS, empty_purchases
+from cxsim.model.reviews import ReviewBoard
+from cxsim.model.scenario import Scenario
+from cxsim.model.shoppers import ShopperArrays
+from cxsim.model.stores import Store, StoreCache
+from cxsim.model.towns import Towns
+
+
+def batchable(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios differ in their seed only (so their towns can share an ensemble)."""
+    return a.model_copy(update={"seed": 0}) == b.model_copy(update={"seed": 0})
+
+
+class Ensemble:
+    """B replications of one scenario, one per seed, simulated together.
+
+    Args:
+        scenario: a :class:`~cxsim.model.scenario.Scenario`, or a scenario name or path.
+        seeds: one seed per town (the seed each would have as ``CXModel(scenario, rng=seed)``).
+        days: overrides the scenario's horizon.
+        overrides: ``PATH=VALUE`` strings, as ``cxsim run --set``.
+
+    ``run()`` simulates the remaining days; ``models`` holds each town's model, whose
+    tables are those of ``CXModel(scenario, rng=seed, days=days, overrides=overrides).run()``.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str,
+        seeds: Sequence[int],
+        *,
+        days: int | None = None,
+        overrides: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        if not seeds:
+            raise ValueError("an ensemble needs at least one seed")
+        self.models = [
+            CXModel(scenario, rng=int(seed), days=days, overrides=overrides, warm_up=False) for seed in seeds
+        ]
+        first = self.models[0]
+        for other in self.models[1:]:
+            if not batchable(first.spec, other.spec):
+                raise ValueError("the towns of an ensemble must differ in their seed only")
+        self.spec = first.spec
+        self.store_names = first.store_names
+        n, S, B = self.spec.town.shoppers, len(first.stores), len(self.models)
+        self.towns = Towns([m.rng for m in self.models], n, S, self.models)
+        self.stores: list[Store] = []
+        for b, m in enumerate(self.models):
+            for s in m.stores:
+                s.town, s.flat = b, b * S + s.index
+                self.stores.append(s)
+        self.store_cache = StoreCache()
+        self.shoppers = _stack([m.shoppers for m in self.models], n)
+        c = self.spec.behaviour
+        self.reviews = ReviewBoard(B * S, c.beliefs.reviews_recent, bool(self.spec.collect_reviews))
+        self.nps = RollingNPS(B * S, c.word_of_mouth.nps_window_days)
+        for b, m in enumerate(self.models):
+            rows = slice(b * n, (b + 1) * n)
+            m.shoppers = ShopperArrays(**{f.name: getattr(self.shoppers, f.name)[rows] for f in fields(ShopperArrays)})
+            m.town_index, m.reviews, m.nps = b, self.reviews, self.nps.stores(b * S, (b + 1) * S)
+        self.crowding = np.zeros(B * S)
+        self.conditions = events.DayConditions()
+        self.today: DayPurchases = empty_purchases()
+        self.day = 0
+        for warm_day in range(1 - self.spec.warmup_days, 1):
+            phases.simulate_day(self, warm_day, warm=True)
+
+    @property
+    def running(self) -> bool:
+        """Whether some town has days left (they all end on the scenario's last day)."""
+        return any(m.running for m in self.models)
+
+    def step(self) -> None:
+        """Simulate one day of every town."""
+        self.day += 1
+        for m in self.models:  # each town's Mesa clock, as its own step() would advance it
+            m.steps, m.time, m.day = self.day, float(self.day), self.day
+        phases.simulate_day(self, self.day)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Run the remaining days of the scenario in every town."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.day)
+
+
+def _stack(parts: list[ShopperArrays], n: int) -> ShopperArrays:
+    """The towns' shopper arrays stacked town by town; acquaintances point into their own town's rows."""
+    out: dict[str, Any] = {}
+    for f in fields(ShopperArrays):
+        arrays = [getattr(p, f.name) for p in parts]
+        if f.name == "acquaintances":
+            arrays = [a + np.asarray(b * n, dtype=a.dtype) for b, a in enumerate(arrays)]
+        out[f.name] = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+    return ShopperArrays(**out)
