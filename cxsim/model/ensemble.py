@@ -29,47 +29,46 @@ from cxsim.model import events, phases
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.metrics import DayPurchases, RollingNPS, empty_purchases
 from cxsim.model.reviews import ReviewBoard
-from cxsim.model.scenario import Scenario
+from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.shoppers import ShopperArrays
 from cxsim.model.stores import Store, StoreCache
 from cxsim.model.towns import Towns
 
 
 def batchable(a: Scenario, b: Scenario) -> bool:
-    """Whether two scenarios differ in their seed only (so their towns can share an ensemble)."""
-    return a.model_copy(update={"seed": 0}) == b.model_copy(update={"seed": 0})
+    """Whether the towns of two scenarios can share an ensemble.
+
+    They may differ in their seed and in their stores' attributes (prices, service,
+    costs...: each town's stores are its own agents), not in their stores' names and
+    kinds, nor in anything else (shoppers, behaviour, category, calendar, horizon,
+    outputs), which the towns' day shares.
+    """
+    if list(a.stores) != list(b.stores) or [s.kind for s in a.stores.values()] != [s.kind for s in b.stores.values()]:
+        return False
+    return a.model_copy(update={"seed": 0, "stores": {}}) == b.model_copy(update={"seed": 0, "stores": {}})
 
 
 class Ensemble:
-    """B replications of one scenario, one per seed, simulated together.
+    """Towns of one scenario (replications, or design points over store attributes) simulated together.
 
     Args:
-        scenario: a :class:`~cxsim.model.scenario.Scenario`, or a scenario name or path.
-        seeds: one seed per town (the seed each would have as ``CXModel(scenario, rng=seed)``).
-        days: overrides the scenario's horizon.
-        overrides: ``PATH=VALUE`` strings, as ``cxsim run --set``.
+        specs: one resolved scenario per town (its seed, overrides and horizon applied:
+            :func:`~cxsim.model.scenario.load_scenario`), each town as ``CXModel(spec)``
+            would set it up; they must be :func:`batchable` with the first.
 
     ``run()`` simulates the remaining days; ``models`` holds each town's model, whose
-    tables are those of ``CXModel(scenario, rng=seed, days=days, overrides=overrides).run()``.
+    tables are those of ``CXModel(spec).run()``. :meth:`replications` makes the towns of
+    one scenario with several seeds.
     """
 
-    def __init__(
-        self,
-        scenario: Scenario | str,
-        seeds: Sequence[int],
-        *,
-        days: int | None = None,
-        overrides: list[str] | tuple[str, ...] = (),
-    ) -> None:
-        if not seeds:
-            raise ValueError("an ensemble needs at least one seed")
-        self.models = [
-            CXModel(scenario, rng=int(seed), days=days, overrides=overrides, warm_up=False) for seed in seeds
-        ]
+    def __init__(self, specs: Sequence[Scenario]) -> None:
+        if not specs:
+            raise ValueError("an ensemble needs at least one town")
+        self.models = [CXModel(spec, warm_up=False) for spec in specs]
         first = self.models[0]
         for other in self.models[1:]:
             if not batchable(first.spec, other.spec):
-                raise ValueError("the towns of an ensemble must differ in their seed only")
+                raise ValueError("the towns of an ensemble may differ in their seed and store attributes only")
         self.spec = first.spec
         self.store_names = first.store_names
         n, S, B = self.spec.town.shoppers, len(first.stores), len(self.models)
@@ -80,13 +79,15 @@ class Ensemble:
                 s.town, s.flat = b, b * S + s.index
                 self.stores.append(s)
         self.store_cache = StoreCache()
+        ties = [m.shoppers.acquaintances for m in self.models]  # each town's own numbering
         self.shoppers = _stack([m.shoppers for m in self.models], n)
         c = self.spec.behaviour
         self.reviews = ReviewBoard(B * S, c.beliefs.reviews_recent, bool(self.spec.collect_reviews))
         self.nps = RollingNPS(B * S, c.word_of_mouth.nps_window_days)
         for b, m in enumerate(self.models):
             rows = slice(b * n, (b + 1) * n)
-            m.shoppers = ShopperArrays(**{f.name: getattr(self.shoppers, f.name)[rows] for f in fields(ShopperArrays)})
+            views = {f.name: getattr(self.shoppers, f.name)[rows] for f in fields(ShopperArrays)}
+            m.shoppers = ShopperArrays(**{**views, "acquaintances": ties[b]})  # views of the stacked rows
             m.town_index, m.reviews, m.nps = b, self.reviews, self.nps.stores(b * S, (b + 1) * S)
         self.crowding = np.zeros(B * S)
         self.conditions = events.DayConditions()
@@ -94,6 +95,18 @@ class Ensemble:
         self.day = 0
         for warm_day in range(1 - self.spec.warmup_days, 1):
             phases.simulate_day(self, warm_day, warm=True)
+
+    @classmethod
+    def replications(
+        cls,
+        scenario: Scenario | str,
+        seeds: Sequence[int],
+        *,
+        days: int | None = None,
+        overrides: list[str] | tuple[str, ...] = (),
+    ) -> Ensemble:
+        """The towns of ``scenario`` with ``overrides`` and horizon ``days``, one per seed."""
+        return cls([load_scenario(scenario, overrides, days=days, seed=int(seed)) for seed in seeds])
 
     @property
     def running(self) -> bool:
