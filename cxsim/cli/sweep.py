@@ -34,6 +34,13 @@ def sweep(
     out: Annotated[str | None, typer.Option(help="Output folder (default: results/<name>).")] = None,
     overwrite: OverwriteOpt = False,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Finished runs per Parquet part.")] = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Towns simulated together per task where runs can share one (default: by size; 1: none).",
+        ),
+    ] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Also rerun runs recorded as errors.")
     ] = False,
@@ -73,6 +80,7 @@ def sweep(
             scheduler_file=scheduler_file,
             local_dask=local_dask,
             batch_size=batch_size,
+            ensemble=ensemble,
             retry_errors=retry_errors,
             overwrite=overwrite,
             progress=bar,

@@ -56,8 +56,8 @@ from typing import Any
 
 from cxsim.core.errors import InputError, did_you_mean
 from cxsim.experiments.compare import derive_seeds
+from cxsim.experiments.results import run
 from cxsim.experiments.runner import Replication, run_replications
-from cxsim.model.cxmodel import CXModel
 from cxsim.model.registry import SUMMARY
 from cxsim.model.scenario import Scenario, load_scenario
 
@@ -104,9 +104,7 @@ class ModelSpec:
 
 def _summary_values(spec: Scenario, *, outcomes: tuple[str, ...]) -> dict[str, float]:
     """Run one replication and keep its summary outcomes (top-level: workers execute it)."""
-    model = CXModel(spec)
-    model.run()
-    row = model.summary()
+    row = run(spec).summary.iloc[0]
     return {m: float(row[m]) for m in outcomes}
 
 
@@ -115,7 +113,7 @@ def evaluate(spec: ModelSpec, **values: Any) -> dict[str, float]:
     overrides = tuple(_override(spec.paths[k], v) for k, v in values.items() if k in spec.paths)
     collect = functools.partial(_summary_values, outcomes=spec.outcomes)
     reps = [
-        Replication(spec.scenario, seed, collect, overrides=overrides, days=spec.days, key=r)
+        Replication(spec.scenario, seed, collect, overrides=overrides, days=spec.days, key=r, batchable=True)
         for r, seed in enumerate(spec.seeds)
     ]
     rows = run_replications(reps, workers=0)

@@ -44,8 +44,8 @@ import pandas as pd
 
 from cxsim.core.errors import InputError
 from cxsim.core.stats import mean_ci
+from cxsim.experiments.results import run
 from cxsim.experiments.runner import Backend, Replication, run_replications
-from cxsim.model.cxmodel import CXModel
 from cxsim.model.scenario import Scenario, load_scenario
 from cxsim.model.scenario_events import Promotion
 
@@ -224,9 +224,7 @@ def decompose_promotion(
 
 def _purchases_by_day(spec: Scenario) -> pd.DataFrame:
     """One run's purchases by day and store (a replication's collect function)."""
-    model = CXModel(spec)
-    model.run()
-    out: pd.DataFrame = model.store_table()[["day", "store", "purchases", "returns"]]
+    out: pd.DataFrame = run(spec).stores[["day", "store", "purchases", "returns"]]
     return out
 
 
@@ -287,16 +285,17 @@ def run_decomposition(
     daily = spec.model_copy(update={"collect_every": 1})
     runs = {"promoted": daily, "reference": without_promotion(daily, ev)}
     seeds = derive_seeds(DEFAULT_SEED if seed is None else seed, reps)
-    jobs = [
-        Replication(s, sd, _purchases_by_day, days=horizon, key=(label, r))
-        for r, sd in enumerate(seeds)
+    jobs = [  # a scenario's replications one after another: they can share ensembles
+        Replication(s, sd, _purchases_by_day, days=horizon, key=(label, r), batchable=True)
         for label, s in runs.items()
+        for r, sd in enumerate(seeds)
     ]
     values = run_replications(jobs, workers=workers, backend=backend, progress=progress)
     tables: dict[str, list[pd.DataFrame]] = {"promoted": [], "reference": []}
-    for k, table in enumerate(values):
-        label = "promoted" if k % 2 == 0 else "reference"
-        tables[label].append(table.assign(rep=k // 2))
+    for (label, r), table in zip(
+        [(label, r) for label in runs for r in range(len(seeds))], values, strict=True
+    ):
+        tables[label].append(table.assign(rep=r))
     return decompose_promotion(
         pd.concat(tables["promoted"], ignore_index=True),
         pd.concat(tables["reference"], ignore_index=True),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from cxsim.core.io import atomic_write_json, check_writable, output_dir
 from cxsim.experiments.provenance import git_commit, git_dirty, provenance
 from cxsim.experiments.schema import write_parquet
 from cxsim.model.cxmodel import CXModel
+from cxsim.model.ensemble import Ensemble
 from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
 from cxsim.model.scenario import Scenario, load_scenario
 
@@ -26,6 +28,7 @@ __all__ = [
     "git_commit",
     "git_dirty",
     "load_result",
+    "prepared",
     "provenance",
     "run",
 ]
@@ -96,10 +99,14 @@ def run(
     if purchases is not None:
         extra.append(f"collect_purchases={str(purchases).lower()}")
     spec = load_scenario(scenario, extra, days=days, seed=seed)
-    started = datetime.now(UTC)
-    model = CXModel(spec)
-    model.run(progress)
-    finished = datetime.now(UTC)
+    held = _PREPARED.pop(spec.model_dump_json(), None)
+    if held is not None:  # this town already ran in a batch (:func:`prepared`)
+        model, started, finished = held
+    else:
+        started = datetime.now(UTC)
+        model = CXModel(spec)
+        model.run(progress)
+        finished = datetime.now(UTC)
     return RunResult(
         timeseries=model.timeseries(),
         stores=model.store_table(),
@@ -110,6 +117,36 @@ def run(
         provenance=provenance(spec, started, finished),
         log=list(model.log),
     )
+
+
+_PREPARED: dict[str, tuple[CXModel, datetime, datetime]] = {}
+"""Towns run in a batch whose results :func:`run` has not handed out yet, by resolved scenario."""
+
+
+@contextlib.contextmanager
+def prepared(specs: Sequence[Scenario]) -> Iterator[None]:
+    """Run the towns of ``specs`` together (:class:`~cxsim.model.ensemble.Ensemble`).
+
+    Inside, :func:`run` of one of them hands out its finished model's tables instead of
+    running it again.
+
+    The tables are identical to those of a run alone (the ensemble's guarantee), so a
+    caller's code that calls :func:`run` needs no change to be batched
+    (:func:`cxsim.experiments.replication.execute_batch`). ``specs`` must be
+    :func:`~cxsim.model.ensemble.batchable` with each other.
+    """
+    started = datetime.now(UTC)
+    ensemble = Ensemble(specs)
+    ensemble.run()
+    finished = datetime.now(UTC)
+    keys = [spec.model_dump_json() for spec in specs]
+    for key, model in zip(keys, ensemble.models, strict=True):
+        _PREPARED[key] = (model, started, finished)
+    try:
+        yield
+    finally:
+        for key in keys:
+            _PREPARED.pop(key, None)
 
 
 def load_result(folder: str | Path) -> RunResult:

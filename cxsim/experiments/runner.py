@@ -33,12 +33,11 @@ import ctypes
 import multiprocessing
 import os
 import signal
-import socket
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -47,11 +46,20 @@ from typing import Any
 
 from cxsim.core.errors import InputError
 from cxsim.core.io import process_alive
-from cxsim.model.scenario import Scenario, load_scenario
+from cxsim.experiments.replication import (
+    MAX_BATCH,
+    Outcome,
+    Replication,
+    ReplicationError,
+    batch_size,
+    execute,
+    execute_batch,
+)
+from cxsim.model.scenario import load_scenario
 
 CONNECT_TIMEOUT = "30s"
 """How long to try reaching a Dask scheduler before giving up (bad input, exit status 2)."""
-PRELOAD = ["cxsim.experiments.runner", "cxsim.model.cxmodel"]
+PRELOAD = ["cxsim.experiments.runner", "cxsim.experiments.replication", "cxsim.model.cxmodel"]
 """Modules the forkserver imports once, so that each worker starts with the model loaded."""
 
 __all__ = [
@@ -66,73 +74,6 @@ __all__ = [
     "open_executor",
     "run_replications",
 ]
-
-
-class ReplicationError(RuntimeError):
-    """A replication raised in a worker (the message holds its traceback)."""
-
-
-# --------------------------------------------------------------------------- one replication
-
-
-@dataclass(frozen=True)
-class Replication[T]:
-    """One run: a scenario with overrides, a seed and what to keep of it.
-
-    ``collect`` is called with the resolved scenario (overrides, seed and days
-    applied) in the worker; it must be a top-level function (or a
-    :func:`functools.partial` of one) so that it can be sent to other processes.
-    """
-
-    scenario: Scenario | str | Path
-    seed: int
-    collect: Callable[[Scenario], T]
-    overrides: tuple[str, ...] = ()
-    days: int | None = None
-    key: Hashable = None
-    """The caller's name for the replication (returned with its outcome)."""
-
-
-@dataclass
-class Outcome[T]:
-    """What came back from one replication: its value, or the traceback of its error."""
-
-    key: Hashable
-    seed: int
-    value: T | None
-    error: str | None = None
-    duration_s: float = float("nan")
-    worker: str | None = None
-    index: int = -1
-    """Position of the replication in the runner's input (set by :class:`Runner`)."""
-
-    @property
-    def ok(self) -> bool:
-        """Whether the replication finished without an error."""
-        return self.error is None
-
-    def unwrap(self) -> T:
-        """The value; :class:`ReplicationError` with the worker's traceback if the run failed."""
-        if self.error is not None:
-            raise ReplicationError(f"replication {self.key!r} (seed {self.seed}) failed:\n{self.error}")
-        return self.value  # type: ignore[return-value]
-
-
-def execute[T](rep: Replication[T]) -> Outcome[T]:
-    """Run one replication. Top-level and picklable: this is what workers execute.
-
-    Exceptions (of the scenario or the model) are caught and returned in the
-    outcome's ``error``, never raised.
-    """
-    started = time.perf_counter()
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-    try:
-        spec = load_scenario(rep.scenario, rep.overrides, days=rep.days, seed=int(rep.seed))
-        value: T | None = rep.collect(spec)
-        error = None
-    except Exception:
-        value, error = None, traceback.format_exc()
-    return Outcome(rep.key, int(rep.seed), value, error, time.perf_counter() - started, worker)
 
 
 # --------------------------------------------------------------------------- executors
@@ -326,7 +267,12 @@ def _dask_backend(
 
 @dataclass
 class Runner[T]:
-    """Keeps up to ``backend.capacity()`` replications in flight; outcomes come back as they finish.
+    """Keeps up to ``backend.capacity()`` tasks in flight; outcomes come back as they finish.
+
+    A task is one replication, or a batch of consecutive replications of one
+    scenario (:func:`~cxsim.experiments.replication.execute_batch`) when they are
+    ``batchable``: ``batch`` towns per task (``None``: :func:`~cxsim.experiments.replication.batch_size`;
+    1: no batches). Outcomes are the same whatever the batches.
 
     Call :meth:`poll` until :attr:`finished`. After Ctrl-C or a broken pool,
     :meth:`salvage` returns the outcomes that finished and cancels the rest.
@@ -334,20 +280,56 @@ class Runner[T]:
 
     backend: Backend
     replications: Iterable[Replication[T]]
-    pending: dict[Future[Outcome[T]], tuple[int, Replication[T]]] = field(default_factory=dict, init=False)
-    """Submitted replications not collected yet, by future (with their position)."""
+    batch: int | None = None
+    pending: dict[Future[Any], list[tuple[int, Replication[T]]]] = field(default_factory=dict, init=False)
+    """Submitted tasks not collected yet, by future (each with its replications and their positions)."""
     _queue: Iterator[tuple[int, Replication[T]]] | None = field(default=None, init=False, repr=False)
+    _next: tuple[int, Replication[T]] | None = field(default=None, init=False, repr=False)
     _exhausted: bool = field(default=False, init=False, repr=False)
 
-    def _submit_more(self) -> None:
+    def _take(self) -> tuple[int, Replication[T]] | None:
         if self._queue is None:
             self._queue = iter(enumerate(self.replications))
-        while not self._exhausted and len(self.pending) < self.backend.capacity():
-            item = next(self._queue, None)
+        item, self._next = (self._next, None) if self._next is not None else (next(self._queue, None), None)
+        return item
+
+    def _size(self, rep: Replication[T]) -> int:
+        """Towns in a task that starts with ``rep``."""
+        if not rep.batchable:
+            return 1
+        if self.batch is not None:
+            return max(1, self.batch)
+        total = len(self.replications) if isinstance(self.replications, Sized) else MAX_BATCH * 1000
+        shoppers = load_scenario(rep.scenario, rep.overrides, days=rep.days).town.shoppers
+        return batch_size(shoppers, total, self.backend.capacity())
+
+    def _group(self) -> list[tuple[int, Replication[T]]]:
+        """The next task: a replication, and the batchable ones of the same scenario that follow it."""
+        first = self._take()
+        if first is None:
+            return []
+        group, size = [first], self._size(first[1])
+        while len(group) < size:
+            item = self._take()
             if item is None:
+                break
+            rep, head = item[1], first[1]
+            if not (rep.batchable and rep.scenario == head.scenario and rep.days == head.days):
+                self._next = item
+                break
+            group.append(item)
+        return group
+
+    def _submit_more(self) -> None:
+        while not self._exhausted and len(self.pending) < self.backend.capacity():
+            group = self._group()
+            if not group:
                 self._exhausted = True
                 return
-            self.pending[self.backend.executor.submit(execute, item[1])] = item
+            reps = [rep for _, rep in group]
+            submit = self.backend.executor.submit
+            fut = submit(execute, reps[0]) if len(reps) == 1 else submit(execute_batch, reps)
+            self.pending[fut] = group
 
     @property
     def finished(self) -> bool:
@@ -364,22 +346,25 @@ class Runner[T]:
         if not self.pending:
             return []
         done, _ = wait(list(self.pending), timeout=timeout, return_when=FIRST_COMPLETED)
-        out = [o for fut in done if (o := self._collect(fut)) is not None]
+        out = [o for fut in done for o in self._collect(fut)]
         self._submit_more()
         return out
 
-    def _collect(self, fut: Future[Outcome[T]]) -> Outcome[T] | None:
-        index, rep = self.pending.pop(fut)
+    def _collect(self, fut: Future[Any]) -> list[Outcome[T]]:
+        group = self.pending.pop(fut)
         try:
-            outcome = fut.result()
+            result = fut.result()
         except CancelledError:
-            return None
+            return []
         except BrokenProcessPool:
             raise
         except Exception as exc:  # the executor failed the task (e.g. a Dask worker died)
-            outcome = Outcome(rep.key, int(rep.seed), None, "".join(traceback.format_exception(exc)))
-        outcome.index = index
-        return outcome
+            error = "".join(traceback.format_exception(exc))
+            result = [Outcome(rep.key, int(rep.seed), None, error) for _, rep in group]
+        outcomes: list[Outcome[T]] = result if isinstance(result, list) else [result]
+        for (index, _), outcome in zip(group, outcomes, strict=True):
+            outcome.index = index
+        return outcomes
 
     def salvage(self) -> list[Outcome[T]]:
         """The outcomes that finished but were not collected; cancel the rest."""
@@ -387,8 +372,7 @@ class Runner[T]:
         for fut in list(self.pending):
             if fut.done() and not fut.cancelled():
                 with contextlib.suppress(BrokenProcessPool):
-                    if (outcome := self._collect(fut)) is not None:
-                        out.append(outcome)
+                    out.extend(self._collect(fut))
             else:
                 fut.cancel()
                 self.pending.pop(fut)
@@ -401,6 +385,7 @@ def run_replications[T](
     workers: int | None = 0,
     backend: Backend | None = None,
     progress: Callable[[int], None] | None = None,
+    batch: int | None = None,
 ) -> list[T]:
     """Run replications and return their values in the order given.
 
@@ -410,6 +395,8 @@ def run_replications[T](
             ignored when ``backend`` is given.
         backend: an open executor (see :func:`open_executor`).
         progress: called with 1 after each finished replication (e.g. a progress bar's tick).
+        batch: towns per task for ``batchable`` replications (:class:`Runner`); the values
+            do not depend on it.
 
     Raises:
         ReplicationError: a replication failed (with the worker's traceback).
@@ -421,7 +408,7 @@ def run_replications[T](
         else open_executor(0 if len(replications) <= 1 else workers)
     )
     with opened as b:
-        runner = Runner(b, replications)
+        runner = Runner(b, replications, batch)
         while not runner.finished:
             for outcome in runner.poll():
                 values[outcome.index] = outcome

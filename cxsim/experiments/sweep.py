@@ -45,7 +45,7 @@ from cxsim.core.io import check_writable
 from cxsim.core.progress import progress_bar
 from cxsim.experiments.design import Design, Experiment, load_experiment
 from cxsim.experiments.results import run
-from cxsim.experiments.runner import Backend, Replication, Runner, open_executor
+from cxsim.experiments.runner import Replication, Runner, open_executor
 from cxsim.experiments.sweep_store import DATA_TABLES, SweepDir, SweepOutcome
 from cxsim.model.scenario import Scenario
 
@@ -104,6 +104,7 @@ def make_replications(
             functools.partial(sweep_tables, tables=tables, fail=int(r) in fail),
             overrides=tuple(design.overrides[int(p)]),
             key=int(r),
+            batchable=True,  # sweep_tables gets its tables through results.run
         )
         for r, p, s in zip(runs["run_id"], runs["point"], runs["seed"], strict=True)
     ]
@@ -232,6 +233,7 @@ def run_sweep(
     local_dask: bool = False,
     executor: Executor | None = None,
     batch_size: int | None = None,
+    ensemble: int | None = None,
     flush_seconds: float | None = None,
     retry_errors: bool = False,
     overwrite: bool = False,
@@ -251,6 +253,9 @@ def run_sweep(
         executor: any ``concurrent.futures.Executor`` (overrides the above;
             e.g. ``mpi4py.futures.MPIPoolExecutor()``); it is not shut down.
         batch_size: finished runs per Parquet part (default: the experiment's, or about 2%).
+        ensemble: towns simulated together in one task, for runs that can share an ensemble
+            (:mod:`cxsim.model.ensemble`; default: by town size,
+            :func:`~cxsim.experiments.replication.batch_size`; 1: none). The tables do not depend on it.
         flush_seconds: write a part at least this often (default: the experiment's).
         retry_errors: also rerun runs recorded as errors (``runs`` then keeps their new record only).
         overwrite: write into a folder that holds other files (never replacing them), or
@@ -296,7 +301,8 @@ def run_sweep(
         status = "interrupted"
         try:
             with _sigterm_as_interrupt():
-                _drive(sweep, design, backend, tasks, session, size, every, report, progress, log)
+                runner = Runner(backend, tasks, ensemble)
+                _drive(sweep, design, runner, session, size, every, report, progress, log)
             status = _status(report)
         except SweepError:
             status = "failed"
@@ -327,8 +333,7 @@ def _todo(sweep: SweepDir, design: Design, retry_errors: bool) -> tuple[list[int
 def _drive(
     sweep: SweepDir,
     design: Design,
-    backend: Backend,
-    tasks: list[Replication[dict[str, pd.DataFrame]]],
+    runner: Runner[dict[str, pd.DataFrame]],
     session: int,
     batch_size: int,
     flush_seconds: float,
@@ -336,9 +341,8 @@ def _drive(
     progress: bool,
     log: Callable[[str], None] | None,
 ) -> None:
-    """Run the tasks (a bounded number in flight), collect the outcomes, write batches."""
+    """Run the runner's tasks (a bounded number in flight), collect the outcomes, write batches."""
     started = time.perf_counter()
-    runner = Runner(backend, tasks)
     buffer: list[SweepOutcome] = []
     last_flush = time.monotonic()
 

@@ -109,6 +109,11 @@ def observe(spec: Scenario, purchases: bool = False) -> Observation:
     )
 
 
+def _with_purchases(spec: Scenario) -> Scenario:
+    """The scenario keeping its purchases table."""
+    return spec if spec.collect_purchases else spec.model_copy(update={"collect_purchases": True})
+
+
 def default_workers(n_jobs: int) -> int:
     """As many workers as cores (at most the number of jobs)."""
     return max(1, min(available_cores(), n_jobs))
@@ -123,7 +128,16 @@ def run_jobs(
     """Run jobs, in parallel processes when ``workers`` > 1 (or on ``backend``); results by (key, seed)."""
     workers = default_workers(len(jobs)) if not workers else min(workers, max(1, len(jobs)))
     keep = functools.partial(observe, purchases=True)
-    reps = [Replication(job.spec, job.seed, keep if job.purchases else observe, key=job.key) for job in jobs]
+    reps = [  # with the purchases table set in the scenario, observe() runs it as given: batchable
+        Replication(
+            _with_purchases(job.spec) if job.purchases else job.spec,
+            job.seed,
+            keep if job.purchases else observe,
+            key=job.key,
+            batchable=True,
+        )
+        for job in jobs
+    ]
     values = run_replications(reps, workers=workers if workers > 1 else 0, backend=backend, progress=progress)
     return {(job.key, job.seed): obs for job, obs in zip(jobs, values, strict=True)}
 

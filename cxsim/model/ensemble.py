@@ -43,7 +43,9 @@ def batchable(a: Scenario, b: Scenario) -> bool:
     kinds, nor in anything else (shoppers, behaviour, category, calendar, horizon,
     outputs), which the towns' day shares.
     """
-    if list(a.stores) != list(b.stores) or [s.kind for s in a.stores.values()] != [s.kind for s in b.stores.values()]:
+    if list(a.stores) != list(b.stores) or [s.kind for s in a.stores.values()] != [
+        s.kind for s in b.stores.values()
+    ]:
         return False
     return a.model_copy(update={"seed": 0, "stores": {}}) == b.model_copy(update={"seed": 0, "stores": {}})
 
@@ -68,7 +70,9 @@ class Ensemble:
         first = self.models[0]
         for other in self.models[1:]:
             if not batchable(first.spec, other.spec):
-                raise ValueError("the towns of an ensemble may differ in their seed and store attributes only")
+                raise ValueError(
+                    "the towns of an ensemble may differ in their seed and store attributes only"
+                )
         self.spec = first.spec
         self.store_names = first.store_names
         n, S, B = self.spec.town.shoppers, len(first.stores), len(self.models)

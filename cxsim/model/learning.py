@@ -248,6 +248,6 @@ def spread_word(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.nda
     if t.B == 1:
         positive = int(good.sum())
         return np.array([positive]), np.array([hearers.size - positive]), talks
-    town = t.of(hearers)  # each message counts in its hearer's town
+    town = hearers // t.n  # each message counts in its hearer's town
     positive_by_town = np.bincount(town[good], minlength=t.B)
     return positive_by_town, np.bincount(town, minlength=t.B) - positive_by_town, talks

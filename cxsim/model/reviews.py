@@ -74,7 +74,9 @@ class ReviewBoard:
         self.head += np.bincount(store, minlength=self.head.size)
         self.star_sum += np.bincount(store, weights=stars, minlength=self.head.size).astype(np.int64)
         if self.keep_rows and record:
-            self._rows.append((day, store.copy(), shopper.astype(np.int64), stars.astype(np.int8), fulfilment.copy()))
+            self._rows.append(
+                (day, store.copy(), shopper.astype(np.int64), stars.astype(np.int8), fulfilment.copy())
+            )
 
     def read(
         self, towns: Towns, town: np.ndarray | None, n: int, per_store: int
@@ -92,11 +94,12 @@ class ReviewBoard:
         if town is not None:  # the researchers of towns with some review read; the others learn nothing
             some = available.reshape(towns.B, S).any(axis=1).take(town)
             if not some.all():
-                mean, count = np.full((n, S, K), np.nan), np.zeros((n, S, K))
-                rows = np.flatnonzero(some)
-                if rows.size:
-                    mean[rows], count[rows] = self.read(towns, town.take(rows), rows.size, per_store)
-                return mean, count
+                means, counts = np.full((n, S, K), np.nan), np.zeros((n, S, K))
+                readers = np.flatnonzero(some)
+                if readers.size:
+                    part = self.read(towns, town.take(readers), readers.size, per_store)
+                    means[readers], counts[readers] = part
+                return means, counts
         if n == 0 or per_store == 0 or not available.any():
             return np.full((n, S, K), np.nan), np.zeros((n, S, K))
         u = towns.draws(town).random((n, S, per_store))

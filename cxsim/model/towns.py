@@ -19,6 +19,7 @@ generator itself and :meth:`Towns.rows` a broadcast, so it costs nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -42,7 +43,9 @@ class TownDraws:
     def _parts(self, size: int | tuple[int, ...] | None) -> list[tuple[np.random.Generator, tuple[int, ...]]]:
         shape = (size,) if isinstance(size, int | np.integer) else tuple(size or ())
         if not shape or shape[0] != sum(self.counts):
-            raise ValueError(f"a draw of shape {shape} for {sum(self.counts)} rows of {len(self.counts)} towns")
+            raise ValueError(
+                f"a draw of shape {shape} for {sum(self.counts)} rows of {len(self.counts)} towns"
+            )
         rest = shape[1:]
         return [(g, (k, *rest)) for g, k in zip(self.generators, self.counts, strict=True) if k]
 
@@ -72,7 +75,7 @@ class TownDraws:
         return self._join([g.gumbel(size=s) for g, s in parts], shape, np.float64)
 
     def geometric(self, p: float | np.ndarray, size: int | None = None) -> np.ndarray:
-        """Geometric draws, as :meth:`numpy.random.Generator.geometric` (``p`` per row or one ``p`` with ``size``)."""
+        """Geometric draws, as :meth:`numpy.random.Generator.geometric` (``p`` per row, or with ``size``)."""
         if size is None:
             probs = np.asarray(p)
             bounds = np.cumsum([0, *self.counts])
@@ -92,7 +95,9 @@ class Towns:
     the stacked arrays; a row's town is ``row // n``.
     """
 
-    def __init__(self, generators: Sequence[np.random.Generator], n: int, S: int, models: Sequence[Any]) -> None:
+    def __init__(
+        self, generators: Sequence[np.random.Generator], n: int, S: int, models: Sequence[Any]
+    ) -> None:
         self.generators = list(generators)
         self.models = list(models)
         """Each town's model (:class:`~cxsim.model.cxmodel.CXModel`): its stores, books, log and tables."""
@@ -145,4 +150,4 @@ class Towns:
         if self.B == 1:
             return [(0, rows.shape[0])]
         edges = np.searchsorted(rows, np.arange(self.B + 1) * self.n).tolist()
-        return list(zip(edges[:-1], edges[1:], strict=True))
+        return list(itertools.pairwise(edges))

@@ -229,8 +229,9 @@ def alternative_utilities(
     ``personalization`` (capability x familiarity), ``loyalty``,
     ``reputation``, ``dist_km``, ``visited`` and ``service`` (as the shopper
     expects it, or met it in the store it visited) are ``(n, S)``;
-    ``crowding`` is ``(S,)`` (or ``(n, S)``: each shopper's stores); ``delivery_days`` (the wait expected) is ``(S,)`` or
-    ``(n, S)``; ``return_ease`` is ``(S, 3)`` or ``(n, S, 3)``; ``habit`` and
+    ``crowding`` is ``(S,)`` (or ``(n, S)``: each shopper's stores); ``delivery_days``
+    (the wait expected) is ``(S,)`` or ``(n, S)``; ``return_ease`` is ``(S, 3)`` or
+    ``(n, S, 3)``; ``habit`` and
     ``task_oriented`` are ``(n,)``; ``anticipated`` (optional, ``(n, S, 3)``) is the
     experience expected from the touchpoints after the choice, worth
     ``c.anticipation`` per unit; ``outside`` (optional, ``(n,)``) the utility of

@@ -94,8 +94,8 @@ def nested_logit_draw(
     """
     weight, _, iv = _weights(utilities, nest, lambdas)
     n = utilities.shape[0]
-    u_nest = rng.random(n)  # the same stream as one draw of (2, n), row by row per town in a batch
-    u_alt = rng.random(n)
+    u_nest = rng.random((n,))  # the same stream as one draw of (2, n); row by row per town in a batch
+    u_alt = rng.random((n,))
     p_nest = np.exp(iv - _row_max(iv))
     chosen = _first_above(p_nest.cumsum(axis=1), u_nest)
     some = weight.any(axis=0)

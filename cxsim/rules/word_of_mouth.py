@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field

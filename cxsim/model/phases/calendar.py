@@ -109,16 +109,19 @@ def needs(m: CXModel, d: DayState) -> None:
             if not d.stores.is_open[b * t.S + store]:
                 continue
             rows = slice(b * t.n, (b + 1) * t.n)
-            early = promotion_rules.reached(
-                t.generators[b],
-                a.next_need[rows],
-                d.day,
-                promo.pull_forward_days,
-                promo.discount,
-                promo.response,
-                a.weights[rows, choice_rules.W_PRICE],
-                m.spec.behaviour.promotions,
-            ) + b * t.n
+            early = (
+                promotion_rules.reached(
+                    t.generators[b],
+                    a.next_need[rows],
+                    d.day,
+                    promo.pull_forward_days,
+                    promo.discount,
+                    promo.response,
+                    a.weights[rows, choice_rules.W_PRICE],
+                    m.spec.behaviour.promotions,
+                )
+                + b * t.n
+            )
             reached.append(early)
             due_on.append(a.next_need[early].astype(np.int64))
             a.next_need[early] = d.day

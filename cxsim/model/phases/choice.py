@@ -47,7 +47,9 @@ def choice(m: CXModel, d: DayState) -> None:
     cache = m.store_cache
     prices = cache.derived("alternative_prices", _alternative_prices, st.price, st.online_price)
     nests = cache.derived(  # the kinds of one town's stores (the same in every town of a batch)
-        "alternative_nests", lambda kinds: choice_rules.alternative_nests(kinds[:S]), cache.column(m.stores, "kind_index")
+        "alternative_nests",
+        lambda kinds: choice_rules.alternative_nests(kinds[:S]),
+        cache.column(m.stores, "kind_index"),
     )
     u = _utilities(m, d, prices)
     pick = nesting.nested_logit_draw(m.towns.draws(d.town), u, nests, c.nest_lambdas())

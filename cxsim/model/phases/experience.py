@@ -101,7 +101,9 @@ def _experience_quality(
     a, st, rng, c = m.shoppers, d.stores, m.towns.draws(d.town), m.spec.behaviour.experience
     who, store, fulfil, visited, at = d.who, d.store, d.fulfil, d.visited, d.sidx
     delivered, in_store, at_visited = fulfil == DELIVERY, fulfil == WALK_IN, visited == store
-    met = experience_rules.realized_service(rng, st.service.take(at), st.consistency.take(at), c.service_noise)
+    met = experience_rules.realized_service(
+        rng, st.service.take(at), st.consistency.take(at), c.service_noise
+    )
     met = np.where(in_store & at_visited, d.encounter, met)
     d.met = met
     omni = (st.walk_in & st.delivery).take(at)

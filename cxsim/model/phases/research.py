@@ -72,7 +72,9 @@ def research(m: CXModel, d: DayState) -> None:
         d.visited[goers] = v
         noise = m.spec.behaviour.experience.service_noise
         at = t.flat(goer_town, v)
-        d.encounter[goers] = experience_rules.realized_service(rng, st.service.take(at), st.consistency.take(at), noise)
+        d.encounter[goers] = experience_rules.realized_service(
+            rng, st.service.take(at), st.consistency.take(at), noise
+        )
         learning.learn_from_visit(m, st, who.take(goers), v, at, d.encounter.take(goers))
         d.visits = np.bincount(at, minlength=len(m.stores))
     else:

@@ -46,7 +46,7 @@ class DayState:
     """Whether anyone has a need today (otherwise the shopping phases rest)."""
     who: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     town: np.ndarray | None = None
-    """Town of each row of ``who`` in a batch of towns (:meth:`cxsim.model.towns.Towns.of`); ``None`` alone."""
+    """Town of each row of ``who`` in a batch of towns (:meth:`~cxsim.model.towns.Towns.of`), or ``None``."""
     impulse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     """Store whose promotion pulled each shopper's need forward, -1 if none."""
     due_on: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
