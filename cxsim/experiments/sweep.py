@@ -375,11 +375,13 @@ def _drive(
                 else:
                     report.errors += 1
                 tick(1, errors=report.errors)
+                if len(buffer) >= batch_size:  # parts of batch_size runs, whatever a task brings
+                    flush()
 
         try:
             while not runner.finished:
                 collect(runner.poll(timeout=0.5))
-                if len(buffer) >= batch_size or (buffer and time.monotonic() - last_flush >= flush_seconds):
+                if buffer and time.monotonic() - last_flush >= flush_seconds:
                     flush()
             flush()
         except KeyboardInterrupt:

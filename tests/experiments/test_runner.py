@@ -8,10 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
+from cxsim.experiments.replication import BATCH_SHOPPERS, MAX_BATCH, batch_size, execute_batch
 from cxsim.experiments.runner import (
     Replication,
     ReplicationError,
     Runner,
+    SerialExecutor,
     execute,
     open_executor,
     run_replications,
@@ -103,3 +105,62 @@ def test_a_pool_worker_exits_when_its_driver_is_gone() -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def kept(spec: Scenario) -> dict[str, float]:
+    """What a batchable replication keeps: its summary, through ``results.run`` (top-level)."""
+    from cxsim.experiments.results import run
+
+    row = run(spec).summary.iloc[0].to_dict()
+    return {k: v for k, v in row.items() if isinstance(v, int | float)}
+
+
+class Recording(SerialExecutor):
+    """A serial executor that records each task: its function and how many replications it holds."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[str, int]] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.tasks.append((fn.__name__, len(args[0]) if isinstance(args[0], list) else 1))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_batchable_replications_share_tasks_and_keep_their_values() -> None:
+    """Consecutive batchable replications of one scenario go to one task; values as alone."""
+    base = load_scenario("baseline", TINY, days=5)
+    mixed = ("behaviour.choice.lapse=0.05",)  # another behaviour: cannot share the first towns' ensemble
+    reps = [Replication(base, seed, kept, key=seed, batchable=True) for seed in range(4)]
+    reps.append(Replication(base, 9, kept, overrides=mixed, key=9, batchable=True))
+    reps.append(Replication(base, 10, summary, key=10))  # not batchable: a task of its own
+    alone = run_replications(reps, workers=0, batch=1)
+    for size in (2, 3, 5):
+        executor = Recording()
+        with open_executor(executor=executor) as backend:
+            batched = run_replications(reps, backend=backend, batch=size)
+        pd.testing.assert_frame_equal(pd.DataFrame(alone), pd.DataFrame(batched), check_exact=True)
+        assert executor.tasks[0] == ("execute_batch", size), executor.tasks
+        assert executor.tasks[-1] == ("execute", 1)
+        assert sum(n for _, n in executor.tasks) == len(reps)
+
+
+def test_a_batch_whose_ensemble_fails_runs_each_replication_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cxsim.experiments.results as results
+
+    def broken(specs: object) -> None:
+        raise RuntimeError("the ensemble broke")
+
+    base = load_scenario("baseline", TINY, days=5)
+    reps = [Replication(base, seed, kept, key=seed, batchable=True) for seed in range(3)]
+    alone = [execute(r).unwrap() for r in reps]
+    monkeypatch.setattr(results, "Ensemble", broken)
+    outcomes = execute_batch(reps)
+    got = pd.DataFrame([o.unwrap() for o in outcomes])
+    pd.testing.assert_frame_equal(got, pd.DataFrame(alone), check_exact=True)
+
+
+def test_batch_size_follows_town_size_and_keeps_every_slot_busy() -> None:
+    assert batch_size(1_000, 10_000, 4) == MAX_BATCH
+    assert batch_size(10_000, 10_000, 4) == BATCH_SHOPPERS // 10_000
+    assert batch_size(100_000, 10_000, 4) == 1
+    assert batch_size(1_000, 20, 2) == 10  # 20 replications on 2 workers: two tasks of 10

@@ -116,6 +116,14 @@ def test_process_pool_and_threads_give_identical_results(serial: Path, tmp_path:
     assert_same_results(serial, tmp_path / "threads")
 
 
+def test_towns_batched_or_alone_give_identical_results(serial: Path, tmp_path: Path) -> None:
+    """The reference ran its 8 towns as one ensemble (by default); one or three per task: the same tables."""
+    exp = write(tmp_path, TINY)
+    for size in (1, 3):
+        run_sweep(exp, tmp_path / f"ensemble{size}", workers=0, ensemble=size)
+        assert_same_results(serial, tmp_path / f"ensemble{size}")
+
+
 def test_failing_run_is_recorded_and_the_sweep_goes_on(
     serial: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
