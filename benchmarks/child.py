@@ -12,6 +12,7 @@ Prints one JSON line with the result. Kinds:
   ``"stores": k`` gives the town k stores (the baseline five, then more chains).
 - ``mesa``: the per-agent Mesa core against the vectorized core
   (:mod:`benchmarks.mesa_core`).
+- ``ensemble``: B towns in one ensemble, or a single run (:mod:`benchmarks.ensemble`).
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def mesa(shoppers: int, days: int, repeats: int = 1) -> dict[str, Any]:
 def main() -> None:
     task = json.loads(sys.argv[1])
     kind = task.pop("kind")
-    result = {"full": full, "mesa": mesa}[kind](**task)
+    from benchmarks.ensemble import measure
+
+    result = {"full": full, "mesa": mesa, "ensemble": measure}[kind](**task)
     print(json.dumps(result))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.ensemble import ensemble_lines
 from benchmarks.markdown import m as _m
 from benchmarks.markdown import pct as _pct
 from benchmarks.markdown import table as _table
@@ -375,6 +376,7 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         lines.append("")
 
     lines += saltelli_lines(results)
+    lines += ensemble_lines(results)
 
     if NARRATIVE.is_file():
         lines += [NARRATIVE.read_text().rstrip(), ""]

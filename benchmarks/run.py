@@ -20,7 +20,9 @@ Sections (each heavy measurement runs in a fresh process, see benchmarks/child.p
 7. a Saltelli design over 8 parameters on 2 workers (issue 16): a slice of the
    N = 128 design's runs (the same kind of run: a 10,000-shopper year after the
    warm-up) timed through ``run_sweep``, and the wall clock of N = 128 (2,304
-   runs) and N = 1,024 (18,432 runs) extrapolated linearly from it.
+   runs) and N = 1,024 (18,432 runs) extrapolated linearly from it;
+8. the ensemble engine: a town's run in a batch of B towns against the same run
+   alone, at 1,000 and 10,000 shoppers (``benchmarks/ensemble.py``).
 
 Timings are medians of repeats where a size allows; the machine is shared, so
 the load average is recorded next to each section.
@@ -36,10 +38,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.ensemble import measure, section_ensemble
 from benchmarks.machine import load_average, machine_info
 from benchmarks.report import write_report
 from benchmarks.sweeps import section_saltelli, section_sweep
@@ -65,6 +68,11 @@ class Plan:
     sweep_runs: int
     sweep_repeats: int
     before_after: list[tuple[int, int, int]]  # shoppers, days, repeats
+    ensemble: list[tuple[int, tuple[int, ...], int]] = field(
+        default_factory=lambda: [(1_000, (10, 32), 3), (10_000, (6, 10, 30), 3)]
+    )  # shoppers a town, batch sizes, repeats (benchmarks/ensemble.py)
+    ensemble_days: int = 365
+    ensemble_warmup: int | None = None  # None: the scenario's warm-up
     saltelli_samples: int = 8  # base sample N of the timed slice (N (2D + 2) runs)
     saltelli_shoppers: int = 10_000
     saltelli_days: int = 365
@@ -106,6 +114,9 @@ QUICK = Plan(
     saltelli_shoppers=1_000,
     saltelli_days=10,
     saltelli_set=("warmup_days=5",),
+    ensemble=[(500, (2,), 1)],
+    ensemble_days=10,
+    ensemble_warmup=5,
     before_ref="HEAD",  # the quick run checks the mechanism: the last commit against the working tree
     dask_workers=(2,),  # the quick run only checks that the Dask path works
     quick=True,
@@ -126,7 +137,7 @@ def child(task: dict[str, Any], timeout: float = 7200, tree: Path | None = None)
         from benchmarks import child as c
 
         task = dict(task)
-        return {"full": c.full, "mesa": c.mesa}[task.pop("kind")](**task)
+        return {"full": c.full, "mesa": c.mesa, "ensemble": measure}[task.pop("kind")](**task)
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.child", json.dumps(task)],
         cwd=tree or ROOT,
@@ -234,6 +245,7 @@ def run_suite(plan: Plan, log: Any = print, skip: tuple[str, ...] = ()) -> dict[
         "sweep": section_sweep,
         "before_after": section_before_after,
         "saltelli": section_saltelli,
+        "ensemble": section_ensemble,
     }
     for name, fn in sections.items():
         if name in skip:
@@ -260,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated sections to skip (full, mesa, scaling, sweep, before_after, saltelli)",
+        help="sections to skip, comma-separated (full, mesa, scaling, sweep, before_after, saltelli, "
+        "ensemble)",
     )
     parser.add_argument(
         "--render", type=Path, default=None, help="only write the report from a --json file of an earlier run"

@@ -44,10 +44,12 @@ def test_benchmark_command_quick(tmp_path: Path) -> None:
         "## Sweep throughput",
         "## Before and after, in this run",
         "## A Saltelli design on 2 workers",
+        "## The ensemble engine: towns in a batch against alone",
     ):
         assert heading in text, f"report lacks {heading!r}"
     results = json.loads(raw.read_text())
     assert {r["backend"] for r in results["sweep"]["results"]} == {"process pool", "Dask LocalCluster"}
+    assert results["ensemble"][0]["batches"][0]["ratio_cpu"] > 0
     for r in results["full"]:
         assert r["shopper_days_per_s"] > 0 and r["peak_rss_mb"] > 0
         assert 0 < r["collection_share"] < 1
