@@ -34,20 +34,44 @@ from cxsim.model.shoppers import ShopperArrays
 from cxsim.model.stores import Store, StoreCache
 from cxsim.model.towns import Towns
 
+PER_TOWN = (
+    ("word_of_mouth", "negative"),
+    ("word_of_mouth", "credibility"),
+    ("beliefs", "review_credibility"),
+)
+"""Behaviour coefficients whose value may differ between the towns of an ensemble.
+
+Each is used elementwise, on rows of one purchase, message or reader, where
+:meth:`cxsim.model.towns.Towns.coefficients` gives each row its town's value (the
+same arithmetic as with the town's own number). Other coefficients are the towns'
+shared day (whether a shopper shops, how far a story travels...).
+"""
+
+
+def _shared(spec: Scenario) -> Scenario:
+    """What towns sharing an ensemble must agree on.
+
+    The scenario without its seed, its store attributes and its :data:`PER_TOWN` coefficients.
+    """
+    behaviour = spec.behaviour
+    for group, field in PER_TOWN:
+        part = getattr(behaviour, group).model_copy(update={field: 0.0})
+        behaviour = behaviour.model_copy(update={group: part})
+    return spec.model_copy(update={"seed": 0, "stores": {}, "behaviour": behaviour})
+
 
 def batchable(a: Scenario, b: Scenario) -> bool:
     """Whether the towns of two scenarios can share an ensemble.
 
-    They may differ in their seed and in their stores' attributes (prices, service,
-    costs...: each town's stores are its own agents), not in their stores' names and
-    kinds, nor in anything else (shoppers, behaviour, category, calendar, horizon,
-    outputs), which the towns' day shares.
+    They may differ in their seed, in their stores' attributes (prices, service,
+    costs...: each town's stores are its own agents) and in the :data:`PER_TOWN`
+    coefficients; not in their stores' names and kinds, nor in anything else
+    (shoppers, other behaviour, category, calendar, horizon, outputs), which the
+    towns' day shares.
     """
-    if list(a.stores) != list(b.stores) or [s.kind for s in a.stores.values()] != [
-        s.kind for s in b.stores.values()
-    ]:
-        return False
-    return a.model_copy(update={"seed": 0, "stores": {}}) == b.model_copy(update={"seed": 0, "stores": {}})
+    kinds_a = [(name, s.kind) for name, s in a.stores.items()]
+    kinds_b = [(name, s.kind) for name, s in b.stores.items()]
+    return kinds_a == kinds_b and _shared(a) == _shared(b)
 
 
 class Ensemble:
@@ -71,12 +95,18 @@ class Ensemble:
         for other in self.models[1:]:
             if not batchable(first.spec, other.spec):
                 raise ValueError(
-                    "the towns of an ensemble may differ in their seed and store attributes only"
+                    "the towns of an ensemble may differ in their seed, store attributes and "
+                    "per-town coefficients only"
                 )
         self.spec = first.spec
         self.store_names = first.store_names
         n, S, B = self.spec.town.shoppers, len(first.stores), len(self.models)
-        self.towns = Towns([m.rng for m in self.models], n, S, self.models)
+        varied = {}
+        for group, field in PER_TOWN:
+            values = np.array([getattr(getattr(m.spec.behaviour, group), field) for m in self.models])
+            if (values != values[0]).any():
+                varied[(group, field)] = values
+        self.towns = Towns([m.rng for m in self.models], n, S, self.models, varied)
         self.stores: list[Store] = []
         for b, m in enumerate(self.models):
             for s in m.stores:

@@ -107,8 +107,10 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
     bc = m.spec.behaviour.beliefs
     if online.size == 0 or bc.reviews_read == 0:
         return
-    mean, count = m.reviews.read(m.towns, m.towns.of(online), online.size, bc.reviews_read)
-    ratio = bc.review_credibility * count
+    town = m.towns.of(online)
+    mean, count = m.reviews.read(m.towns, town, online.size, bc.reviews_read)
+    credibility = m.towns.coefficients(bc, "beliefs", town).review_credibility  # each reader's town's
+    ratio = (credibility[:, None, None] if isinstance(credibility, np.ndarray) else credibility) * count
     noise = _source_noise(m, ratio)
     a = m.shoppers
     new_mean, new_var = beliefs.update(
@@ -227,9 +229,10 @@ def spread_word(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.nda
     touchpoints. Returns the day's positive and negative messages per town and the
     purchases whose buyer told acquaintances (indices into ``d.purchases``).
     """
-    c, p, a = m.spec.behaviour.word_of_mouth, d.purchases, m.shoppers
-    propensity, strength = word_of_mouth.talk_propensity(p.satisfaction, c)
-    t = m.towns
+    c, p, a, t = m.spec.behaviour.word_of_mouth, d.purchases, m.shoppers, m.towns
+    propensity, strength = word_of_mouth.talk_propensity(
+        p.satisfaction, t.coefficients(c, "word_of_mouth", d.town)
+    )
     talks = np.flatnonzero(word_of_mouth.tells_acquaintances(t.draws(d.town), propensity))
     rng = t.generators[0] if t.B == 1 else t.draws_for_rows
     hearers, story, hop = word_of_mouth.spread_word_of_mouth(
@@ -241,7 +244,10 @@ def spread_word(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.nda
     satisfaction = p.satisfaction.take(told)
     content = d.learned.take(told, axis=0)  # a copy
     content[:, OVERALL] = satisfaction
-    ratio = word_of_mouth.message_credibility(strength.take(told), hop, c)
+    town = None if d.town is None else d.town.take(told)  # each message's town (its teller's)
+    ratio = word_of_mouth.message_credibility(
+        strength.take(told), hop, t.coefficients(c, "word_of_mouth", town)
+    )
     noise = _source_noise(m, ratio[:, None])
     learn(m, hearers, p.store.take(told), content, noise)
     good = satisfaction >= c.neutral

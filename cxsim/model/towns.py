@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
+from pydantic import BaseModel
+
+C = TypeVar("C", bound=BaseModel)
 
 
 class TownDraws:
@@ -96,11 +99,18 @@ class Towns:
     """
 
     def __init__(
-        self, generators: Sequence[np.random.Generator], n: int, S: int, models: Sequence[Any]
+        self,
+        generators: Sequence[np.random.Generator],
+        n: int,
+        S: int,
+        models: Sequence[Any],
+        varied: dict[tuple[str, str], np.ndarray] | None = None,
     ) -> None:
         self.generators = list(generators)
         self.models = list(models)
         """Each town's model (:class:`~cxsim.model.cxmodel.CXModel`): its stores, books, log and tables."""
+        self.varied = varied or {}
+        """Behaviour coefficients whose value differs between the towns: ``(group, field)`` -> ``(B,)``."""
         self.B = len(self.generators)
         self.n = n
         self.S = S
@@ -144,6 +154,18 @@ class Towns:
             return store
         out: np.ndarray = town * self.S + store
         return out
+
+    def coefficients(self, group: C, name: str, town: np.ndarray | None) -> C:
+        """The behaviour's coefficient group ``name`` (``group``) as rows of towns ``town`` see it.
+
+        The group itself where the towns agree on it (always for one town); otherwise a copy
+        whose fields that differ between the towns (:data:`cxsim.model.ensemble.PER_TOWN`) hold
+        each row's town's value, ``(rows,)``, for the rule to use elementwise.
+        """
+        fields = {f: values for (g, f), values in self.varied.items() if g == name}
+        if not fields or town is None:
+            return group
+        return group.model_copy(update={f: values.take(town) for f, values in fields.items()})
 
     def bounds(self, rows: np.ndarray) -> list[tuple[int, int]]:
         """Where each town's rows start and end in ``rows`` (ascending shopper indices)."""

@@ -107,7 +107,7 @@ def test_only_compatible_towns_batch() -> None:
     assert not batchable(base, other_behaviour)
     assert not batchable(base, load_scenario("baseline", ["town.shoppers=600"], days=30, seed=1))
     assert not batchable(base, load_scenario("baseline", ["town.shoppers=500"], days=31, seed=1))
-    with pytest.raises(ValueError, match="seed and store attributes"):
+    with pytest.raises(ValueError, match="seed, store attributes and per-town coefficients"):
         Ensemble([base, other_behaviour])
     with pytest.raises(ValueError, match="at least one"):
         Ensemble([])
@@ -129,3 +129,19 @@ def test_a_town_draws_from_its_own_stream_in_the_order_of_its_run_alone() -> Non
     assert np.array_equal(gumbel, np.concatenate([ref1.gumbel(size=(2, 2)), ref3.gumbel(size=(3, 2))]))
     with pytest.raises(ValueError, match="rows"):
         draws.random(4)
+
+
+def test_design_points_over_per_town_coefficients_share_a_batch() -> None:
+    """Towns that differ in the word-of-mouth and review coefficients of a Sobol design batch, identically."""
+    points = [
+        ("behaviour.word_of_mouth.negative=0.45", "behaviour.word_of_mouth.credibility=0.3"),
+        ("behaviour.word_of_mouth.negative=0.75", "behaviour.beliefs.review_credibility=0.35"),
+        ("stores.giant.price=0.85", "behaviour.word_of_mouth.credibility=0.7"),
+    ]
+    towns = [
+        load_scenario("baseline", [*OUTPUTS, "town.shoppers=500", "warmup_days=40", *p], days=80, seed=s)
+        for s, p in enumerate(points)
+    ]
+    assert all(batchable(towns[0], t) for t in towns)
+    for spec, got in zip(towns, run_batched(towns), strict=True):
+        assert_identical(run_alone(spec), got, str(spec.behaviour.word_of_mouth))
