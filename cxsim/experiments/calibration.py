@@ -38,16 +38,15 @@ from cxsim.core.io import atomic_write_json, atomic_write_text, output_dir
 from cxsim.experiments.provenance import command_line, machine
 from cxsim.experiments.runner import Backend
 from cxsim.experiments.validation import (
-    Job,
     Plan,
     band_distance,
     plan_jobs,
     replication_table,
     resolve_scenarios,
-    run_jobs,
 )
 from cxsim.experiments.validation_language import Observation
 from cxsim.experiments.validation_patterns import Pattern
+from cxsim.experiments.validation_runs import Job, run_jobs
 from cxsim.model.scenario import canonical_path, find_scenario_file, load_scenario, scenarios_dir
 
 DEFAULT_FILE = config.data_path("calibration", "free_parameters.toml")
