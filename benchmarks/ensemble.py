@@ -51,7 +51,7 @@ def measure(shoppers: int, days: int, towns: int, warmup_days: int | None = None
     }
 
 
-def section_ensemble(plan: Any, log: Any) -> list[dict[str, Any]]:
+def section_ensemble(plan: Any, log: Any) -> dict[str, Any]:
     """Per size: the single run and each batch size, alternating ``repeats`` times (the fastest of each)."""
     from benchmarks.run import child
 
@@ -76,14 +76,12 @@ def section_ensemble(plan: Any, log: Any) -> list[dict[str, Any]]:
                 f"against {alone['cpu_per_run_s']:.2f} alone ({r['ratio_cpu']:.2f}x)"
             )
         out.append({"shoppers": shoppers, "alone": alone, "batches": [best[b] for b in batches]})
-    if out:
-        out[-1]["load_after"] = load_average()
-    return out
+    return {"sizes": out, "load_after": load_average()}
 
 
 def best_ratio(results: dict[str, Any], shoppers: int) -> dict[str, Any] | None:
     """The batch with the highest CPU ratio at ``shoppers`` (None if not measured)."""
-    for size in results.get("ensemble", []):
+    for size in results.get("ensemble", {}).get("sizes", []):
         if size["shoppers"] == shoppers and size["batches"]:
             return dict(max(size["batches"], key=lambda r: r["ratio_cpu"]))
     return None
@@ -91,9 +89,10 @@ def best_ratio(results: dict[str, Any], shoppers: int) -> dict[str, Any] | None:
 
 def ensemble_lines(results: dict[str, Any]) -> list[str]:
     """The report's section on the ensemble engine."""
-    sizes = results.get("ensemble")
-    if not sizes:
+    ens = results.get("ensemble")
+    if not ens:
         return []
+    sizes = ens["sizes"]
     first = sizes[0]["alone"]
     lines = [
         "## The ensemble engine: towns in a batch against alone",
@@ -130,5 +129,6 @@ def ensemble_lines(results: dict[str, Any]) -> list[str]:
     lines += table(
         ["shoppers a town", "towns in the batch", "CPU s a run", "wall s a run", "faster per run"], rows
     )
-    lines += [f"Load after: {sizes[-1].get('load_after', 'n/a')}.", ""]
+    when = f" Measured {ens['measured_at']}." if "measured_at" in ens else ""
+    lines += [f"Load after: {ens['load_after']}.{when}", ""]
     return lines

@@ -252,6 +252,8 @@ def run_suite(plan: Plan, log: Any = print, skip: tuple[str, ...] = ()) -> dict[
             continue
         t = time.perf_counter()
         results[name] = fn(plan, log)
+        if isinstance(results[name], dict):
+            results[name]["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         log(f"[{name}: {time.perf_counter() - t:.0f} s]")
     results["machine"]["load_at_end"] = load_average()
     results["wall_s"] = time.time() - started

@@ -168,7 +168,8 @@ def saltelli_lines(results: dict[str, Any]) -> list[str]:
     )
     lines += [
         f"Worker CPU per run {sal['cpu_per_run_s']:.2f} s; CPU obtained {pct(sal['cpu_obtained'])} "
-        f"(load before {sal['load_before']}, after {sal['load_after']}).",
+        f"(load before {sal['load_before']}, after {sal['load_after']})."
+        + (f" Measured {sal['measured_at']}." if "measured_at" in sal else ""),
         "",
     ]
     return lines

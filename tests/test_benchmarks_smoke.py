@@ -49,7 +49,7 @@ def test_benchmark_command_quick(tmp_path: Path) -> None:
         assert heading in text, f"report lacks {heading!r}"
     results = json.loads(raw.read_text())
     assert {r["backend"] for r in results["sweep"]["results"]} == {"process pool", "Dask LocalCluster"}
-    assert results["ensemble"][0]["batches"][0]["ratio_cpu"] > 0
+    assert results["ensemble"]["sizes"][0]["batches"][0]["ratio_cpu"] > 0
     for r in results["full"]:
         assert r["shopper_days_per_s"] > 0 and r["peak_rss_mb"] > 0
         assert 0 < r["collection_share"] < 1
