@@ -29,17 +29,16 @@ from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.research import ONLINE
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
-    from cxsim.model.phases.state import DayState
+    from cxsim.model.phases.state import DayModel, DayState
     from cxsim.model.stores import StoreArrays
 
 
-def own_variance(m: CXModel) -> np.ndarray:
+def own_variance(m: DayModel) -> np.ndarray:
     """Noise variance of one own-experience signal per attribute, ``(K,)`` (read-only)."""
     return _constants(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)[0]
 
 
-def _floor(m: CXModel) -> np.ndarray:
+def _floor(m: DayModel) -> np.ndarray:
     """Lowest posterior variance per attribute, ``(K,)`` (read-only)."""
     return _constants(m.spec.behaviour.beliefs, m.spec.behaviour.experience.expectation_rate)[1]
 
@@ -58,7 +57,7 @@ def _constants(c: beliefs.BeliefCoefficients, expectation_rate: float) -> tuple[
     return own, floor
 
 
-def _source_noise(m: CXModel, credibility: np.ndarray) -> np.ndarray:
+def _source_noise(m: DayModel, credibility: np.ndarray) -> np.ndarray:
     """Noise variance of what a source tells, per attribute: own variance / ``credibility``.
 
     ``credibility`` (broadcast against the ``(K,)`` attributes) is a source's credibility
@@ -68,7 +67,7 @@ def _source_noise(m: CXModel, credibility: np.ndarray) -> np.ndarray:
     return out
 
 
-def learn(m: CXModel, who: np.ndarray, store: np.ndarray, signal: np.ndarray, noise_var: np.ndarray) -> None:
+def learn(m: DayModel, who: np.ndarray, store: np.ndarray, signal: np.ndarray, noise_var: np.ndarray) -> None:
     """Update the beliefs of shoppers ``who`` about stores ``store`` by ``signal`` ``(n, K)``.
 
     Where the same (shopper, store) appears twice, one update takes effect (the
@@ -98,7 +97,7 @@ def _pairs(x: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------- research
 
 
-def read_reviews(m: CXModel, online: np.ndarray) -> None:
+def read_reviews(m: DayModel, online: np.ndarray) -> None:
     """Online researchers read ``reviews_read`` recent reviews of every store and update their beliefs.
 
     The mean of ``n`` reviews' signals is one signal with noise variance
@@ -121,7 +120,12 @@ def read_reviews(m: CXModel, online: np.ndarray) -> None:
 
 
 def learn_from_visit(
-    m: CXModel, st: StoreArrays, goers: np.ndarray, visited: np.ndarray, at: np.ndarray, encounter: np.ndarray
+    m: DayModel,
+    st: StoreArrays,
+    goers: np.ndarray,
+    visited: np.ndarray,
+    at: np.ndarray,
+    encounter: np.ndarray,
 ) -> None:
     """A research visit shows the store's service (the encounter) and its environment.
 
@@ -136,14 +140,14 @@ def learn_from_visit(
 # --------------------------------------------------------------------------- choice
 
 
-def choice_beliefs(m: CXModel, who: np.ndarray) -> np.ndarray:
+def choice_beliefs(m: DayModel, who: np.ndarray) -> np.ndarray:
     """Certainty equivalents of today's shoppers' beliefs, ``(n, S, K)``."""
     a = m.shoppers
     r = m.spec.behaviour.beliefs.risk_aversion
     return beliefs.certainty_equivalent(a.belief_mean.take(who, axis=0), a.belief_var.take(who, axis=0), r)
 
 
-def anticipated(m: CXModel, d: DayState, ce: np.ndarray, visited: np.ndarray) -> np.ndarray:
+def anticipated(m: DayModel, d: DayState, ce: np.ndarray, visited: np.ndarray) -> np.ndarray:
     """Experience expected from the touchpoints after the choice, ``(n, S, 3)`` (beliefs, not truth)."""
     st, cat, c = d.stores, m.spec.category, m.spec.behaviour.experience
     n, S = visited.shape
@@ -170,7 +174,9 @@ def anticipated(m: CXModel, d: DayState, ce: np.ndarray, visited: np.ndarray) ->
 # ----------------------------------------------------------------------- experience
 
 
-def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channels: np.ndarray) -> np.ndarray:
+def purchase_signals(
+    m: DayModel, d: DayState, experience: np.ndarray, two_channels: np.ndarray
+) -> np.ndarray:
     """What each of today's purchases taught its buyer, ``(n, K)`` (NaN: nothing)."""
     st, store, fulfil, at = d.stores, d.store, d.fulfil, d.sidx
     delivered, in_store = fulfil == DELIVERY, fulfil == WALK_IN
@@ -200,7 +206,7 @@ def purchase_signals(m: CXModel, d: DayState, experience: np.ndarray, two_channe
 # -------------------------------------------------------------------------- sharing
 
 
-def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
+def post_reviews(m: DayModel, d: DayState, writes: np.ndarray) -> None:
     """The reviews written today go on the stores' boards; ratings and counts follow."""
     p, rows = d.purchases, np.flatnonzero(writes)
     star = word_of_mouth.stars(p.ltr.take(rows))
@@ -221,7 +227,7 @@ def post_reviews(m: CXModel, d: DayState, writes: np.ndarray) -> None:
         s.review_count = int(count[s.flat])
 
 
-def spread_word(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def spread_word(m: DayModel, d: DayState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word of mouth: who talks, who hears (retold along the network), what hearers learn.
 
     A story carries the teller's satisfaction (its valence and strength) as a

@@ -15,13 +15,13 @@ from cxsim.rules import (
 from cxsim.rules.strategies import STRATEGIES
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
 
 
 # ---------------------------------------------------------------------------- 8. stores
 
 
-def stores(m: CXModel, d: DayState) -> None:
+def stores(m: DayModel, d: DayState) -> None:
     """The stores' books of the day; a store that expects no future exits; open stores review their strategy.
 
     A store's research visits cost it staff time; a lockdown relieves its
@@ -77,7 +77,7 @@ def stores(m: CXModel, d: DayState) -> None:
                 town.log.append(LogEntry(d.day, "strategy", s.name, data))
 
 
-def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
+def _expect(m: DayModel, profit: np.ndarray, trading: np.ndarray) -> None:
     """Trading stores update their expected daily profit with the day's profit."""
     expected = accounts.expected_profit(
         np.array([s.expected_profit for s in m.stores]),
@@ -92,7 +92,7 @@ def _expect(m: CXModel, profit: np.ndarray, trading: np.ndarray) -> None:
 # ------------------------------------------------------------------------ 9. collection
 
 
-def collection(m: CXModel, d: DayState) -> None:
+def collection(m: DayModel, d: DayState) -> None:
     """The day's numbers; the data collector every ``collect_every`` days and on the last."""
     if d.warm:
         return

@@ -24,13 +24,13 @@ from cxsim.rules import (
 from cxsim.rules.town import distances_km
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
 
 
 # ------------------------------------------------------------------------- 1. calendar
 
 
-def calendar(m: CXModel, d: DayState) -> None:
+def calendar(m: DayModel, d: DayState) -> None:
     """The day's conditions; promotions, store entries and attribute changes; stores open the day."""
     d.cond = events.conditions([] if d.warm else m.spec.events, d.day)
     m.conditions = d.cond
@@ -47,7 +47,7 @@ def calendar(m: CXModel, d: DayState) -> None:
     d.counts = no_sharing(m.towns.B)
 
 
-def _open_counters(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
+def _open_counters(m: DayModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
     """Stores whose shop floor and pick-up counter work today, ``(S,)`` each.
 
     Outside a lockdown: every shop floor; pick-up where the store offers it. In
@@ -66,7 +66,7 @@ def _open_counters(m: CXModel, d: DayState) -> tuple[np.ndarray, np.ndarray]:
     return walk_open, (st.pickup & walk_open) | curbside
 
 
-def _apply_calendar(m: CXModel, d: DayState) -> None:
+def _apply_calendar(m: DayModel, d: DayState) -> None:
     for s in m.stores:
         s.discount = d.cond.discounts.get(s.name, 0.0)
         s.online_discount = d.cond.online_discounts.get(s.name, 0.0)
@@ -90,7 +90,7 @@ def _apply_calendar(m: CXModel, d: DayState) -> None:
 # ---------------------------------------------------------------------------- 2. needs
 
 
-def needs(m: CXModel, d: DayState) -> None:
+def needs(m: DayModel, d: DayState) -> None:
     """Overnight fading of memories; promotions reach shoppers with needs due soon; who needs today.
 
     A shopper a promotion reaches (:func:`cxsim.rules.promotions.reached`) needs

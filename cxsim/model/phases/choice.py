@@ -25,14 +25,14 @@ from cxsim.rules import (
 from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
     from cxsim.model.towns import Towns
 
 
 # --------------------------------------------------------------------------- 4. choice
 
 
-def choice(m: CXModel, d: DayState) -> None:
+def choice(m: DayModel, d: DayState) -> None:
     """Nested-logit choice of (store, fulfilment) or the outside option.
 
     A shopper who takes the outside option loses its need with probability
@@ -85,7 +85,7 @@ def _rows3(t: Towns, prices: np.ndarray, town: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
+def _outside(m: DayModel, d: DayState, out: np.ndarray) -> None:
     """Shoppers who took the outside option: a reached one waits, others lapse or postpone."""
     a, c = m.shoppers, m.spec.behaviour.choice
     reached = d.impulse >= 0
@@ -107,7 +107,7 @@ def _outside(m: CXModel, d: DayState, out: np.ndarray) -> None:
         )
 
 
-def _utilities(m: CXModel, d: DayState, prices: np.ndarray) -> np.ndarray:
+def _utilities(m: DayModel, d: DayState, prices: np.ndarray) -> np.ndarray:
     """Utility of every alternative for today's shoppers, given what each knows and believes.
 
     A shopper knows the online prices after researching online and the shelf

@@ -24,13 +24,13 @@ from cxsim.rules import (
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
 
 
 # ------------------------------------------------------------------------ 6. experience
 
 
-def experience(m: CXModel, d: DayState) -> None:
+def experience(m: DayModel, d: DayState) -> None:
     """The experience of each purchase and its evaluation.
 
     Satisfaction (against the belief about the whole experience), what the
@@ -88,7 +88,7 @@ def _cells(x: np.ndarray) -> np.ndarray:
 
 
 def _experience_quality(
-    m: CXModel, d: DayState, familiarity: np.ndarray
+    m: DayModel, d: DayState, familiarity: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quality of each purchase's whole experience (:func:`cxsim.rules.experience.experience_quality`).
 

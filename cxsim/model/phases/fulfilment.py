@@ -17,13 +17,13 @@ from cxsim.rules import (
 from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
 
 
 # ------------------------------------------------------------------------ 5. fulfilment
 
 
-def fulfilment(m: CXModel, d: DayState) -> None:
+def fulfilment(m: DayModel, d: DayState) -> None:
     """Crowding of the shop floors; late deliveries, product fit, returns and after-sales needs.
 
     A delivery is late when the carrier misses the promised date or the order
@@ -54,7 +54,7 @@ def fulfilment(m: CXModel, d: DayState) -> None:
     d.care = fulfilment_rules.needs_after_sales(rng, n, cat.after_sales_need)
 
 
-def _return_ease(m: CXModel, st: StoreArrays) -> np.ndarray:
+def _return_ease(m: DayModel, st: StoreArrays) -> np.ndarray:
     """:func:`cxsim.rules.fulfilment.return_ease` of the stores, ``(S, 3)``, derived once per change."""
     return m.store_cache.derived(
         "return_ease", fulfilment_rules.return_ease, st.leniency, st.cross_channel, st.walk_in
@@ -66,7 +66,7 @@ def _all_unlimited(capacity: np.ndarray) -> np.ndarray:
     return np.asarray(np.isposinf(capacity).all())
 
 
-def _dispatch(m: CXModel, store: np.ndarray) -> np.ndarray:
+def _dispatch(m: DayModel, store: np.ndarray) -> np.ndarray:
     """Today's delivery orders join their stores' dispatch queues; returns each order's days of wait.
 
     A store's ``delivery_capacity`` is per 1,000 shoppers, scaled to the town

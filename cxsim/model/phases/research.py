@@ -20,13 +20,13 @@ from cxsim.rules import (
 from cxsim.rules.arrays import row_max, row_min
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
 
 
 # ------------------------------------------------------------------------- 3. research
 
 
-def research(m: CXModel, d: DayState) -> None:
+def research(m: DayModel, d: DayState) -> None:
     """Each shopper with a need picks a research channel and researches.
 
     Online research reads reviews of every store; a visit to a store meets its
@@ -81,7 +81,7 @@ def research(m: CXModel, d: DayState) -> None:
         d.visits = np.zeros(len(m.stores), dtype=np.int64)
 
 
-def _visit_allowed(m: CXModel, d: DayState) -> bool | np.ndarray:
+def _visit_allowed(m: DayModel, d: DayState) -> bool | np.ndarray:
     """Whether any shop floor takes visits today: one answer per town, per row in a batch."""
     if d.town is None:
         return bool(d.walk_open.any())
@@ -89,7 +89,7 @@ def _visit_allowed(m: CXModel, d: DayState) -> bool | np.ndarray:
     return out
 
 
-def _returning(m: CXModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:
+def _returning(m: DayModel, d: DayState, walk_ok: np.ndarray) -> np.ndarray:
     """The store each of today's shoppers stands in after returning a purchase over its counter, -1 if none.
 
     A shopper whose need re-opened after a return over a store's counter starts

@@ -20,14 +20,14 @@ from cxsim.rules import promotions as promotion_rules
 from cxsim.rules.choice import DELIVERY, WALK_IN
 
 if TYPE_CHECKING:
-    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.phases.state import DayModel
     from cxsim.model.towns import Towns
 
 
 # --------------------------------------------------------------------------- 7. sharing
 
 
-def sharing(m: CXModel, d: DayState) -> None:
+def sharing(m: DayModel, d: DayState) -> None:
     """NPS answers, online reviews (posted, rated) and word of mouth (heard, retold, believed).
 
     Then each buyer's habit, records and next need.
@@ -64,7 +64,7 @@ def _by_town(t: Towns, town: np.ndarray | None, mask: np.ndarray) -> list[int]:
     return out
 
 
-def _after_purchase(m: CXModel, d: DayState) -> None:
+def _after_purchase(m: DayModel, d: DayState) -> None:
     """Each buyer's digital habit, records of the last purchase, and the day of the next need.
 
     A returned purchase re-opens the need (:func:`_reopen_returned`).
@@ -85,7 +85,7 @@ def _after_purchase(m: CXModel, d: DayState) -> None:
     _reopen_returned(m, d)
 
 
-def _reopen_returned(m: CXModel, d: DayState) -> None:
+def _reopen_returned(m: DayModel, d: DayState) -> None:
     """A purchase that comes back leaves the need open: the shopper shops again within days.
 
     After a return over a store's counter (a walk-in or pick-up purchase, or a

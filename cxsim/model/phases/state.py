@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cxsim.model import events
 from cxsim.model.metrics import DayPurchases, empty_purchases
 from cxsim.model.stores import StoreArrays
+
+if TYPE_CHECKING:
+    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.ensemble import Ensemble
+
+    # what the day's phases run on: one town, or towns stacked in an ensemble (the same attributes)
+    type DayModel = CXModel | Ensemble
 
 _NO_SHARING = {
     "wom_positive": 0,
