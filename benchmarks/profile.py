@@ -1,6 +1,7 @@
 """Profile one full-model run and print where the time goes.
 
     .venv/bin/python -m benchmarks.profile --shoppers 100000 --days 365 [--top 25]
+    .venv/bin/python -m benchmarks.profile --shoppers 10000 --towns 10   # an ensemble of 10 towns
 
 Uses cProfile (the model makes few, large numpy calls, so its overhead is small)
 and prints the functions with the most cumulative and own time, plus a
@@ -70,8 +71,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument(
+        "--towns", type=int, default=1, help="profile an ensemble of this many towns (seeds 1..)"
+    )
     args = parser.parse_args(argv)
     spec = load_scenario("baseline", [f"town.shoppers={args.shoppers}"], days=args.days, seed=1)
+    if args.towns > 1:
+        _profile_ensemble(args.shoppers, args.days, args.towns, args.top)
+        return
     if args.pyinstrument:
         from pyinstrument import Profiler
 
@@ -93,6 +100,26 @@ def main(argv: list[str] | None = None) -> None:
     print("phases (seconds, warm-up included):")
     for name, sec in phase_times(args.shoppers, args.days).items():
         print(f"  {name:24s} {sec:8.3f}")
+
+
+def _profile_ensemble(shoppers: int, days: int, towns: int, top: int) -> None:
+    """cProfile of ``towns`` towns of the baseline run together (:class:`cxsim.model.ensemble.Ensemble`)."""
+    from cxsim.model.ensemble import Ensemble
+
+    specs = [
+        load_scenario("baseline", [f"town.shoppers={shoppers}"], days=days, seed=seed)
+        for seed in range(1, towns + 1)
+    ]
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    Ensemble(specs).run()
+    prof.disable()
+    wall = time.perf_counter() - t0
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    print(buf.getvalue())
+    print(f"wall {wall:.2f} s for {towns} towns of {shoppers:,} shoppers x {days} days (+ warm-up)")
 
 
 if __name__ == "__main__":
