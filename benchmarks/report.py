@@ -224,7 +224,8 @@ def write_report(results: dict[str, Any], out: Path, command: str) -> None:
         lines += [
             "By shoppers (5 stores). *ms per simulated day* divides the whole run by its days, warm-up "
             "included: at small sizes it stays near a floor, the per-day cost of Python and numpy calls that "
-            "does not depend on the town's size (what the ensemble engine shares among towns: the section below).",
+            "does not depend on the town's size (what the ensemble engine shares among towns: "
+            "the section on it below).",
             "",
         ]
         lines += _table(
