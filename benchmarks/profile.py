@@ -16,6 +16,7 @@ import cProfile
 import io
 import pstats
 import time
+from collections.abc import Callable
 
 from cxsim.model import phases as day_phases
 from cxsim.model.cxmodel import CXModel
@@ -86,20 +87,26 @@ def main(argv: list[str] | None = None) -> None:
             CXModel(spec).run()
         print(prof.output_text(unicode=True, color=False))
         return
-    prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    CXModel(spec).run()
-    prof.disable()
-    wall = time.perf_counter() - t0
-    for key in ("cumulative", "tottime"):
-        buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(args.top)
-        print(buf.getvalue())
+    wall = _cprofile(lambda: CXModel(spec).run(), ("cumulative", "tottime"), args.top)
     print(f"wall {wall:.2f} s for {args.shoppers:,} shoppers x {args.days} days (+ warm-up)")
     print("phases (seconds, warm-up included):")
     for name, sec in phase_times(args.shoppers, args.days).items():
         print(f"  {name:24s} {sec:8.3f}")
+
+
+def _cprofile(run: Callable[[], object], keys: tuple[str, ...], top: int) -> float:
+    """cProfile ``run()``, print its ``top`` functions by each of ``keys``; return the wall clock."""
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    run()
+    prof.disable()
+    wall = time.perf_counter() - t0
+    for key in keys:
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
+        print(buf.getvalue())
+    return wall
 
 
 def _profile_ensemble(shoppers: int, days: int, towns: int, top: int) -> None:
@@ -110,15 +117,7 @@ def _profile_ensemble(shoppers: int, days: int, towns: int, top: int) -> None:
         load_scenario("baseline", [f"town.shoppers={shoppers}"], days=days, seed=seed)
         for seed in range(1, towns + 1)
     ]
-    prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    Ensemble(specs).run()
-    prof.disable()
-    wall = time.perf_counter() - t0
-    buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
-    print(buf.getvalue())
+    wall = _cprofile(lambda: Ensemble(specs).run(), ("tottime",), top)
     print(f"wall {wall:.2f} s for {towns} towns of {shoppers:,} shoppers x {days} days (+ warm-up)")
 
 
