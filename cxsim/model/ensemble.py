@@ -13,8 +13,9 @@ the stacked ones. A town's tables (timeseries, stores, purchases, reviews, summa
 **identical** to those of its run alone, whatever the batch size
 (``tests/model/test_ensemble.py`` checks every table).
 
-The towns of an ensemble share everything but their seed: the same scenario, overrides
-and horizon (:func:`batchable` says which runs can share one).
+The towns of an ensemble share their day: the same shoppers' number, behaviour, category,
+calendar and horizon. They may differ in their seed, their stores' attributes and the few
+behaviour coefficients of :data:`PER_TOWN` (:func:`batchable` says which runs can share one).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def batchable(a: Scenario, b: Scenario) -> bool:
 
 
 class Ensemble:
-    """Towns of one scenario (replications, or design points over store attributes) simulated together.
+    """Towns of one scenario (replications, or design points :func:`batchable` allows) simulated together.
 
     Args:
         specs: one resolved scenario per town (its seed, overrides and horizon applied:
