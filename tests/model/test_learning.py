@@ -69,9 +69,7 @@ def test_a_run_of_bad_reviews_lowers_sales():
                 signals[:, OVERALL] = 0.0
                 signals[:, SERVICE] = 0.05
                 store = np.full(n, m.store_names.index("omni"))
-                m.reviews.add(
-                    0, store, np.arange(n), np.ones(n, np.int8), np.zeros(n, np.int8), signals, m.store_names
-                )
+                m.reviews.add(0, store, np.arange(n), np.ones(n, np.int8), np.zeros(n, np.int8), signals)
             m.run()
             st = m.store_table()
             sales[int(bad)] += st.loc[st.store == "omni", "purchases"].sum()
