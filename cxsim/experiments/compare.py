@@ -47,11 +47,11 @@ from cxsim.experiments.compare_format import format_diff, format_half, format_va
 from cxsim.experiments.compare_table import HEADLINE, STORE_METRICS, comparison_table, windowed_label
 from cxsim.experiments.promotions import comparison_promotions
 from cxsim.experiments.provenance import provenance
+from cxsim.experiments.results import run_model
 from cxsim.experiments.runner import Backend, Replication, run_replications
 from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_balance, switching_summary
 from cxsim.experiments.variants import Variant, pick_reference, resolve_variants
-from cxsim.model.cxmodel import CXModel
-from cxsim.model.journeys import CELLS, journey_codes, journey_table
+from cxsim.model.journeys import journey_table
 from cxsim.model.log import LogEntry, log_from_records, sentence
 from cxsim.model.scenario import Scenario, load_scenario
 
@@ -124,26 +124,14 @@ def store_summary(stores: pd.DataFrame, window_days: int) -> pd.DataFrame:
 def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, Any]:
     """Run one replication of one scenario (``spec`` carries its seed); tables tagged by scenario and rep.
 
-    The journey flow (research channel, fulfilment, outcome) is counted from the
-    model's daily purchases over the summary window, without keeping them.
+    The journey flow (research channel, fulfilment, outcome) and the switching
+    between stores are the model's counts over the summary window
+    (:class:`~cxsim.model.journeys.WindowFlows`), kept as each day's purchases are
+    recorded: the run may share an ensemble with others (``batchable``).
     """
-    model = CXModel(spec)
-    first = spec.days - spec.summary_window_days
-    n_stores = len(model.stores)
-    counts = np.zeros((n_stores, CELLS), dtype=np.int64)  # journeys by store
-    switches = SwitchCounter([s.name for s in model.stores])
-    while model.running:
-        in_window = model.day + 1 > first  # the day about to be simulated is in the summary window
-        if in_window:
-            switches.before(model.shoppers.last_store)
-        model.step()
-        if model.day > first and len(model.today):
-            p = model.today
-            cell = journey_codes(p.research, p.fulfilment, p.returned, p.ltr, p.churned)
-            flat = np.bincount(p.store.astype(np.int64) * CELLS + cell, minlength=n_stores * CELLS)
-            counts += flat[: n_stores * CELLS].reshape(n_stores, CELLS)
-            if in_window:
-                switches.after(model.today.shopper, model.today.store)
+    model, _, _ = run_model(spec)
+    counts = model.flows.journeys  # journeys by store
+    switches = SwitchCounter([s.name for s in model.stores], model.flows.switches)
     tag = {"scenario": label, "rep": rep}
     summary = {**tag, **model.summary(), "seed": int(spec.seed)}
     summary["scenario"] = label
@@ -325,15 +313,23 @@ def run_comparison(
     specs = load_variants(parsed, overrides, days)
     seeds = derive_seeds(seed, reps)
     jobs = [
-        Replication(spec, s, functools.partial(collect_replication, label=label, rep=r), key=(label, r))
+        Replication(
+            spec,
+            s,
+            functools.partial(collect_replication, label=label, rep=r),
+            key=(label, r),
+            batchable=True,
+        )
+        for spec, label in zip(specs, labels, strict=True)  # a scenario's replications together: batches
         for r, s in enumerate(seeds)
-        for spec, label in zip(specs, labels, strict=True)
     ]
     started = datetime.now(UTC)
-    results = run_replications(
+    by_scenario = run_replications(
         jobs, workers=workers if workers > 1 else 0, backend=backend, progress=progress
     )
     finished = datetime.now(UTC)
+    k = len(seeds)  # the tables list replication 0 of every scenario, then replication 1, ...
+    results = [by_scenario[i * k + r] for r in range(k) for i in range(len(specs))]
 
     def frame(key: str) -> pd.DataFrame:
         parts = [r[key] for r in results if len(r[key])]

@@ -31,6 +31,7 @@ __all__ = [
     "prepared",
     "provenance",
     "run",
+    "run_model",
 ]
 
 TABLES = ("timeseries", "stores", "summary", "purchases", "reviews")
@@ -99,14 +100,7 @@ def run(
     if purchases is not None:
         extra.append(f"collect_purchases={str(purchases).lower()}")
     spec = load_scenario(scenario, extra, days=days, seed=seed)
-    held = _PREPARED.pop(spec.model_dump_json(), None)
-    if held is not None:  # this town already ran in a batch (:func:`prepared`)
-        model, started, finished = held
-    else:
-        started = datetime.now(UTC)
-        model = CXModel(spec)
-        model.run(progress)
-        finished = datetime.now(UTC)
+    model, started, finished = run_model(spec, progress)
     return RunResult(
         timeseries=model.timeseries(),
         stores=model.store_table(),
@@ -123,12 +117,29 @@ _PREPARED: dict[str, tuple[CXModel, datetime, datetime]] = {}
 """Towns run in a batch whose results :func:`run` has not handed out yet, by resolved scenario."""
 
 
+def run_model(
+    spec: Scenario, progress: Callable[[int], None] | None = None
+) -> tuple[CXModel, datetime, datetime]:
+    """The model of a resolved scenario run to its end, with when it started and finished.
+
+    A town that already ran in a batch (:func:`prepared`) is handed out as it is (its
+    tables are those of a run alone); any other runs now.
+    """
+    held = _PREPARED.pop(spec.model_dump_json(), None)
+    if held is not None:
+        return held
+    started = datetime.now(UTC)
+    model = CXModel(spec)
+    model.run(progress)
+    return model, started, datetime.now(UTC)
+
+
 @contextlib.contextmanager
 def prepared(specs: Sequence[Scenario]) -> Iterator[None]:
     """Run the towns of ``specs`` together (:class:`~cxsim.model.ensemble.Ensemble`).
 
-    Inside, :func:`run` of one of them hands out its finished model's tables instead of
-    running it again.
+    Inside, :func:`run` (and :func:`run_model`) of one of them hands out its finished
+    model instead of running it again.
 
     The tables are identical to those of a run alone (the ensemble's guarantee), so a
     caller's code that calls :func:`run` needs no change to be batched

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.stats import mean_ci
+from cxsim.model.journeys import switch_counts
 
 __all__ = ["SWITCHING_COLUMNS", "SwitchCounter", "switching_balance", "switching_summary"]
 
@@ -36,10 +37,11 @@ class SwitchCounter:
     purchases' shoppers and stores once it is.
     """
 
-    def __init__(self, stores: list[str]) -> None:
+    def __init__(self, stores: list[str], counts: np.ndarray | None = None) -> None:
         self.stores = stores
         n = len(stores)
-        self.counts = np.zeros((n, n), dtype=np.int64)
+        self.counts = np.zeros((n, n), dtype=np.int64) if counts is None else np.array(counts, dtype=np.int64)
+        """Purchases by previous store (rows) and store (columns); ``counts`` starts them."""
         self._previous: np.ndarray | None = None
 
     def before(self, last_store: np.ndarray) -> None:
@@ -50,11 +52,7 @@ class SwitchCounter:
         """Count the day's purchases by (previous store, store)."""
         if self._previous is None or not len(shopper):
             return
-        prev = self._previous[shopper].astype(np.int64)
-        keep = prev >= 0
-        n = len(self.stores)
-        pair = prev[keep] * n + np.asarray(store, dtype=np.int64)[keep]
-        self.counts += np.bincount(pair, minlength=n * n)[: n * n].reshape(n, n)
+        self.counts += switch_counts(self._previous[shopper], store, len(self.stores))
 
     def table(self, **tag: Any) -> pd.DataFrame:
         """The counts as a tidy table (every pair, zeros included), tagged with ``tag``."""

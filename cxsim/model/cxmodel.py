@@ -22,6 +22,7 @@ import pandas as pd
 from cxsim.core.memory import keep_freed_memory
 from cxsim.model import events, phases
 from cxsim.model.collector import DayCollector
+from cxsim.model.journeys import WindowFlows
 from cxsim.model.log import LogEntry
 from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (
@@ -125,6 +126,8 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._daily: list[dict[str, float]] = []
         self._max_loyalty = float("nan")  # mean over shoppers of their highest loyalty, set daily
         self._purchase_frames: list[pd.DataFrame] = []
+        self.flows = WindowFlows(len(self.stores), spec.days - spec.summary_window_days)
+        """Journeys and switching over the summary window (what ``cxsim compare`` reports)."""
         self.datacollector = DayCollector(
             TIMESERIES_COLUMNS, Store, tuple(c for c in STORE_COLUMNS if c != "day")
         )
@@ -224,6 +227,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
             **counts,
         }
         self._daily.append(daily)
+        self.flows.add(day, p)
         if self.spec.collect_purchases and n:
             self._purchase_frames.append(p.frame(day, self.store_names))
         # both loyalty statistics in one pass over every shopper's row (docs/PERFORMANCE.md)

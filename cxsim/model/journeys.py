@@ -147,3 +147,38 @@ def purchases_journeys(purchases: pd.DataFrame) -> pd.DataFrame:
         research, fulfilment, purchases["returned"].to_numpy(), purchases["recommend"].to_numpy(), avoids
     )
     return journey_table(np.bincount(codes, minlength=CELLS)[:CELLS])
+
+
+def switch_counts(previous: np.ndarray, store: np.ndarray, n_stores: int) -> np.ndarray:
+    """Purchases by (previous store, store), ``(S, S)``; first purchases (previous -1) are left out."""
+    prev = np.asarray(previous, dtype=np.int64)
+    keep = prev >= 0
+    pair = prev[keep] * n_stores + np.asarray(store, dtype=np.int64)[keep]
+    out: np.ndarray = np.bincount(pair, minlength=n_stores * n_stores)[: n_stores * n_stores]
+    return out.reshape(n_stores, n_stores)
+
+
+class WindowFlows:
+    """Journeys by store and purchases by (previous store, store), over the days after ``first_day``.
+
+    What ``cxsim compare`` reports over the summary window (its journey and switching
+    tables), counted as each day's purchases are recorded: the same for a town alone
+    and for a town of an ensemble (:mod:`cxsim.model.ensemble`).
+    """
+
+    def __init__(self, n_stores: int, first_day: int) -> None:
+        self.first_day = first_day
+        self.journeys = np.zeros((n_stores, CELLS), dtype=np.int64)
+        """Purchases by store and journey cell (:func:`journey_codes`)."""
+        self.switches = np.zeros((n_stores, n_stores), dtype=np.int64)
+        """Purchases by previous store (rows) and store (columns)."""
+
+    def add(self, day: int, p: DayPurchases) -> None:
+        """Count day ``day``'s purchases if the day is in the window."""
+        if day <= self.first_day or not len(p):
+            return
+        n = self.switches.shape[0]
+        cell = journey_codes(p.research, p.fulfilment, p.returned, p.ltr, p.churned)
+        flat = np.bincount(p.store.astype(np.int64) * CELLS + cell, minlength=n * CELLS)
+        self.journeys += flat[: n * CELLS].reshape(n, CELLS)
+        self.switches += switch_counts(p.previous_store, p.store, n)

@@ -40,6 +40,8 @@ class DayPurchases:
     competitive_showroomed: np.ndarray
     webroomed: np.ndarray
     churned: np.ndarray
+    previous_store: np.ndarray
+    """The buyer's store before this purchase (its last purchase's), -1 for a first purchase."""
 
     def __len__(self) -> int:
         return int(self.shopper.shape[0])
@@ -83,7 +85,7 @@ class DayPurchases:
 
 def _empty_columns() -> dict[str, np.ndarray]:
     kw = {f.name: np.zeros(0) for f in fields(DayPurchases)}
-    for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr"):
+    for name in ("shopper", "store", "fulfilment", "research", "visited", "ltr", "previous_store"):
         kw[name] = np.zeros(0, dtype=np.int64)
     for name in (
         "misfit",

@@ -329,6 +329,31 @@ def test_switch_counter() -> None:
     assert t[("a", "a")] == 2 and t[("b", "c")] == 1 and t.sum() == 3 and len(t) == 9
 
 
+def test_window_flows_count_what_a_day_by_day_observer_counts() -> None:
+    """The model's journey and switching counts over the summary window (what compare reports, also
+    for towns run in an ensemble) equal those counted by stepping the model and watching each day."""
+    from cxsim.model.cxmodel import CXModel
+    from cxsim.model.journeys import CELLS, journey_codes
+    from cxsim.model.scenario import load_scenario
+
+    spec = load_scenario("baseline", ["town.shoppers=600", "warmup_days=40"], days=120, seed=4)
+    model = CXModel(spec)
+    first = spec.days - spec.summary_window_days
+    journeys = np.zeros((len(model.stores), CELLS), dtype=np.int64)
+    switches = SwitchCounter(model.store_names)
+    while model.running:
+        switches.before(model.shoppers.last_store)
+        model.step()
+        p = model.today
+        if model.day > first and len(p):
+            cells = journey_codes(p.research, p.fulfilment, p.returned, p.ltr, p.churned)
+            np.add.at(journeys, (p.store.astype(np.int64), cells), 1)
+            switches.after(p.shopper, p.store)
+    assert journeys.sum() > 0 and switches.counts.sum() > 0
+    assert np.array_equal(model.flows.journeys, journeys)
+    assert np.array_equal(model.flows.switches, switches.counts)
+
+
 def test_the_log_keeps_its_types(variants: Comparison, tmp_path: Path) -> None:
     log = pd.DataFrame(
         [{"day": 3, "kind": "closure", "store": "corner_shop", "data": '{"customers": 4}', "message": "x"}]

@@ -79,6 +79,7 @@ def experience(m: DayModel, d: DayState) -> None:
         competitive_showroomed=journeys.competitive_showroomed(d.channel, d.fulfil, d.visited, store),
         webroomed=webroomed,
         churned=churned,
+        previous_store=a.last_store.take(who),  # not yet this purchase's (the sharing phase records it)
     )
 
 
