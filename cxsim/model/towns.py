@@ -20,13 +20,14 @@ generator itself and :meth:`Towns.rows` a broadcast, so it costs nothing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
 from pydantic import BaseModel
 
 C = TypeVar("C", bound=BaseModel)
+type Size = int | tuple[int, ...]
 
 
 class TownDraws:
@@ -43,52 +44,44 @@ class TownDraws:
         self.generators = generators
         self.counts = counts.tolist()
 
-    def _parts(self, size: int | tuple[int, ...] | None) -> list[tuple[np.random.Generator, tuple[int, ...]]]:
-        shape = (size,) if isinstance(size, int | np.integer) else tuple(size or ())
+    def _draw(
+        self, draw: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray], size: Size
+    ) -> np.ndarray:
+        """``draw(generator, shape)`` for each town's rows, joined in town order (float64)."""
+        shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
         if not shape or shape[0] != sum(self.counts):
             raise ValueError(
                 f"a draw of shape {shape} for {sum(self.counts)} rows of {len(self.counts)} towns"
             )
-        rest = shape[1:]
-        return [(g, (k, *rest)) for g, k in zip(self.generators, self.counts, strict=True) if k]
-
-    def _join(self, parts: list[np.ndarray], shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        parts = [draw(g, (k, *shape[1:])) for g, k in zip(self.generators, self.counts, strict=True) if k]
         if len(parts) == 1:
             return parts[0]
-        if not parts:
-            return np.empty(shape, dtype=dtype)
-        return np.concatenate(parts)
+        return np.concatenate(parts) if parts else np.empty(shape)
 
-    def random(self, size: int | tuple[int, ...]) -> np.ndarray:
+    def random(self, size: Size) -> np.ndarray:
         """Uniform [0, 1) draws, as :meth:`numpy.random.Generator.random`."""
-        parts = self._parts(size)
-        shape = (sum(self.counts), *(parts[0][1][1:] if parts else ()))
-        return self._join([g.random(s) for g, s in parts], shape, np.float64)
+        return self._draw(lambda g, s: g.random(s), size)
 
-    def standard_normal(self, size: int | tuple[int, ...]) -> np.ndarray:
+    def standard_normal(self, size: Size) -> np.ndarray:
         """Standard normal draws, as :meth:`numpy.random.Generator.standard_normal`."""
-        parts = self._parts(size)
-        shape = (sum(self.counts), *(parts[0][1][1:] if parts else ()))
-        return self._join([g.standard_normal(s) for g, s in parts], shape, np.float64)
+        return self._draw(lambda g, s: g.standard_normal(s), size)
 
-    def gumbel(self, size: tuple[int, ...]) -> np.ndarray:
+    def gumbel(self, size: Size) -> np.ndarray:
         """Standard Gumbel draws, as :meth:`numpy.random.Generator.gumbel`."""
-        parts = self._parts(size)
-        shape = (sum(self.counts), *(parts[0][1][1:] if parts else ()))
-        return self._join([g.gumbel(size=s) for g, s in parts], shape, np.float64)
+        return self._draw(lambda g, s: g.gumbel(size=s), size)
 
     def geometric(self, p: float | np.ndarray, size: int | None = None) -> np.ndarray:
         """Geometric draws, as :meth:`numpy.random.Generator.geometric` (``p`` per row, or with ``size``)."""
-        if size is None:
-            probs = np.asarray(p)
-            bounds = np.cumsum([0, *self.counts])
-            parts = [
-                g.geometric(probs[lo:hi])
-                for g, lo, hi in zip(self.generators, bounds[:-1], bounds[1:], strict=True)
-                if hi > lo
-            ]
-            return self._join(parts, probs.shape, np.int64)
-        return self._join([g.geometric(p, size=s) for g, s in self._parts(size)], (size,), np.int64)
+        if size is not None:
+            return self._draw(lambda g, s: g.geometric(p, size=s), size).astype(np.int64, copy=False)
+        probs = np.asarray(p)
+        bounds = np.cumsum([0, *self.counts])
+        parts = [
+            g.geometric(probs[lo:hi])
+            for g, lo, hi in zip(self.generators, bounds[:-1], bounds[1:], strict=True)
+            if hi > lo
+        ]
+        return np.concatenate(parts) if parts else np.empty(probs.shape, dtype=np.int64)
 
 
 class Towns:

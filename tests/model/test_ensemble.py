@@ -129,6 +129,8 @@ def test_a_town_draws_from_its_own_stream_in_the_order_of_its_run_alone() -> Non
     assert np.array_equal(gumbel, np.concatenate([ref1.gumbel(size=(2, 2)), ref3.gumbel(size=(3, 2))]))
     with pytest.raises(ValueError, match="rows"):
         draws.random(4)
+    nobody = TownDraws(gens, np.array([0, 0, 0]))  # a day no town has rows for: shapes as a Generator's
+    assert nobody.standard_normal((0, 4)).shape == (0, 4) and nobody.geometric(0.5, size=0).shape == (0,)
 
 
 def test_design_points_over_per_town_coefficients_share_a_batch() -> None:
