@@ -88,16 +88,18 @@ class Outcome[T]:
         return self.value  # type: ignore[return-value]
 
 
-def execute[T](rep: Replication[T]) -> Outcome[T]:
+def execute[T](rep: Replication[T], spec: Scenario | None = None) -> Outcome[T]:
     """Run one replication. Top-level and picklable: this is what workers execute.
 
+    ``spec``: its resolved scenario, when the caller has it already (:func:`execute_batch`).
     Exceptions (of the scenario or the model) are caught and returned in the
     outcome's ``error``, never raised.
     """
     started = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        spec = load_scenario(rep.scenario, rep.overrides, days=rep.days, seed=int(rep.seed))
+        if spec is None:
+            spec = load_scenario(rep.scenario, rep.overrides, days=rep.days, seed=int(rep.seed))
         value: T | None = rep.collect(spec)
         error = None
     except Exception:
@@ -143,8 +145,8 @@ def execute_batch[T](reps: Sequence[Replication[T]]) -> list[Outcome[T]]:
         try:
             with prepared([spec for _, spec in group]):
                 share = (time.perf_counter() - started) / len(group)
-                for i, _ in group:
-                    outcome = execute(reps[i])
+                for i, spec in group:  # the scenario resolved above, not resolved again
+                    outcome = execute(reps[i], spec)
                     outcome.duration_s += share
                     out[i] = outcome
         except Exception:  # the ensemble failed: each replication alone, with its own outcome
