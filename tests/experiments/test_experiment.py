@@ -52,7 +52,7 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 
 @pytest.mark.parametrize(
     ("name", "method", "runs"),
-    [("price_service_grid", "grid", 100), ("sobol_six", "sobol", 1024), ("lhs_explore", "lhs", 256)],
+    [("price_service_grid", "grid", 100), ("sobol_six", "sobol", 32768), ("lhs_explore", "lhs", 256)],
 )
 def test_shipped_experiments_load(name: str, method: str, runs: int) -> None:
     exp = load_experiment(ROOT / "cxsim" / "data" / "experiments" / f"{name}.toml")
