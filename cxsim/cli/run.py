@@ -11,7 +11,7 @@ from cxsim.cli.main import Quiet, ScenariosOpt, SetOpt, console, fail_cleanly
 from cxsim.cli.output_options import OverwriteOpt, out_folder
 from cxsim.core.io import check_output
 from cxsim.core.progress import progress_bar, progress_enabled
-from cxsim.experiments.compare import format_value, store_summary
+from cxsim.experiments.compare import format_value
 from cxsim.experiments.results import RunResult
 from cxsim.experiments.results import run as run_scenario
 from cxsim.model.scenario import load_scenario
@@ -108,7 +108,7 @@ def store_table(result: RunResult) -> Table:
         "profit; loyalty and cash at the end",
         title_justify="left",
     )
-    summary = store_summary(st, window)  # the one per-store summary (registry: store_summary)
+    summary = result.store_summary  # the one per-store summary (registry: store_summary)
     for col in ("store", "share", "revenue", "NPS", "loyalty", "profit", "cash", "open"):
         t.add_column(col, justify="left" if col == "store" else "right")
     for row in summary.itertuples(index=False):

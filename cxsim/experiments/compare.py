@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switch
 from cxsim.experiments.variants import Variant, pick_reference, resolve_variants
 from cxsim.model.journeys import journey_table
 from cxsim.model.log import LogEntry, log_from_records, sentence
+from cxsim.model.metrics import store_summary  # re-exported: the one per-store summary
 from cxsim.model.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -91,43 +91,15 @@ def derive_seeds(root: int, reps: int) -> list[int]:
 # ----------------------------------------------------------------------------- one run
 
 
-def store_summary(stores: pd.DataFrame, window_days: int) -> pd.DataFrame:
-    """Per store over the last ``window_days`` days: market share, mean NPS, final cash, open.
-
-    Also its revenue share (kept revenue), costs and profit (sums over the collected days).
-    """
-    last_day = int(stores["day"].max())
-    recent = stores[stores["day"] > last_day - window_days]
-    total = recent["purchases"].sum()
-    total_revenue = recent["revenue"].sum()
-    final = stores[stores["day"] == last_day].set_index("store")
-    rows = []
-    for name, g in recent.groupby("store", sort=False):
-        nps = g["nps"].to_numpy(dtype=float)
-        rows.append(
-            {
-                "store": name,
-                "label": str(final.loc[name, "label"]),
-                "kind": str(final.loc[name, "kind"]),
-                "market_share": float(g["purchases"].sum() / total) if total else 0.0,
-                "nps": float(np.nanmean(nps)) if np.isfinite(nps).any() else math.nan,
-                "cash": float(final.loc[name, "cash"]),
-                "is_open": bool(final.loc[name, "is_open"]),
-                "revenue_share": float(g["revenue"].sum() / total_revenue) if total_revenue > 0 else 0.0,
-                "costs": float(g["costs"].sum()),
-                "profit": float(g["profit"].sum()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, Any]:
     """Run one replication of one scenario (``spec`` carries its seed); tables tagged by scenario and rep.
 
     The journey flow (research channel, fulfilment, outcome) and the switching
     between stores are the model's counts over the summary window
     (:class:`~cxsim.model.journeys.WindowFlows`), kept as each day's purchases are
-    recorded: the run may share an ensemble with others (``batchable``).
+    recorded: the run may share an ensemble with others (``batchable``); so is each
+    store's summary (:meth:`~cxsim.model.cxmodel.CXModel.store_summary`), from every day
+    of the window whatever ``collect_every`` is.
     """
     model, _, _ = run_model(spec)
     counts = model.flows.journeys  # journeys by store
@@ -135,13 +107,11 @@ def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, An
     tag = {"scenario": label, "rep": rep}
     summary = {**tag, **model.summary(), "seed": int(spec.seed)}
     summary["scenario"] = label
-    stores = model.store_table()
-    window = int(summary["window_days"])
     return {
         "summary": summary,
         "timeseries": model.timeseries().assign(**tag),
-        "stores": stores.assign(**tag),
-        "store_summary": store_summary(stores, window).assign(**tag),
+        "stores": model.store_table().assign(**tag),
+        "store_summary": model.store_summary().assign(**tag),
         "journeys": journey_table(counts.sum(axis=0)).assign(**tag),
         "store_journeys": pd.concat(
             [journey_table(counts[s.index]).assign(store=s.name, **tag) for s in model.stores],

@@ -19,6 +19,7 @@ from cxsim.experiments.schema import write_parquet
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.ensemble import Ensemble
 from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
+from cxsim.model.metrics import store_summary
 from cxsim.model.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "run_model",
 ]
 
-TABLES = ("timeseries", "stores", "summary", "purchases", "reviews")
+TABLES = ("timeseries", "stores", "summary", "store_summary", "purchases", "reviews")
 
 
 @dataclass
@@ -44,6 +45,8 @@ class RunResult:
     timeseries: pd.DataFrame
     stores: pd.DataFrame
     summary: pd.DataFrame
+    store_summary: pd.DataFrame
+    """Each store over the summary window, from every day of it (``stores`` has the collected days)."""
     scenario: dict[str, Any]
     provenance: dict[str, Any]
     purchases: pd.DataFrame | None = None
@@ -52,7 +55,12 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (``purchases`` only when collected)."""
-        out = {"timeseries": self.timeseries, "stores": self.stores, "summary": self.summary}
+        out = {
+            "timeseries": self.timeseries,
+            "stores": self.stores,
+            "summary": self.summary,
+            "store_summary": self.store_summary,
+        }
         if self.purchases is not None:
             out["purchases"] = self.purchases
         if self.reviews is not None:
@@ -105,6 +113,7 @@ def run(
         timeseries=model.timeseries(),
         stores=model.store_table(),
         summary=pd.DataFrame([model.summary()]),
+        store_summary=model.store_summary(),
         purchases=model.purchases(),
         reviews=model.review_table(),
         scenario=spec.to_toml_dict(),
@@ -169,10 +178,19 @@ def load_result(folder: str | Path) -> RunResult:
     reviews = folder / "reviews.parquet"
     log_file = folder / "log.json"
     log = json.loads(log_file.read_text()) if log_file.is_file() else []
+    stores = pd.read_parquet(folder / "stores.parquet")
+    summary = pd.read_parquet(folder / "summary.parquet")
+    by_store = folder / "store_summary.parquet"
     return RunResult(
         timeseries=pd.read_parquet(folder / "timeseries.parquet"),
-        stores=pd.read_parquet(folder / "stores.parquet"),
-        summary=pd.read_parquet(folder / "summary.parquet"),
+        stores=stores,
+        summary=summary,
+        # folders of cxsim 0.4.0 and before have no store_summary: from the collected days
+        store_summary=(
+            pd.read_parquet(by_store)
+            if by_store.is_file()
+            else store_summary(stores, int(summary.iloc[0]["window_days"]))
+        ),
         purchases=pd.read_parquet(purchases) if purchases.is_file() else None,
         scenario=json.loads((folder / "scenario.json").read_text()),
         provenance=json.loads((folder / "provenance.json").read_text()),

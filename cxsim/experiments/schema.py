@@ -28,6 +28,10 @@ TABLE_DESCRIPTIONS = {
     "timeseries": "One row per collected day of a run (every `collect_every` days and the last): the town.",
     "stores": "One row per store and collected day of a run.",
     "summary": "One row per run: headline metrics over the run's last `summary_window_days` days.",
+    "store_summary": (
+        "One row per store of a run (and replication, in a comparison): the store over the run's last "
+        "`summary_window_days` days, from every day of them (the `stores` table has the collected days)."
+    ),
     "purchases": "One row per purchase (kept when `collect_purchases = true`, or `cxsim run --purchases`).",
     "reviews": "One row per review written on the recorded days (kept with the purchases).",
     "runs": "A sweep's record of every finished run: status, seed, timing, worker, error.",

@@ -27,12 +27,14 @@ from cxsim.model.log import LogEntry
 from cxsim.model.mesa_clients import UNSET, from_mesa_scenario, mesa_scenario, model_seed
 from cxsim.model.metrics import (
     STORE_COLUMNS,
+    STORE_DAY_COLUMNS,
     TIMESERIES_COLUMNS,
     DayPurchases,
     RollingNPS,
     empty_purchases,
     kept_revenue,
     revenue_share,
+    store_summary,
     summary_row,
 )
 from cxsim.model.reviews import ReviewBoard
@@ -128,6 +130,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._purchase_frames: list[pd.DataFrame] = []
         self.flows = WindowFlows(len(self.stores), spec.days - spec.summary_window_days)
         """Journeys and switching over the summary window (what ``cxsim compare`` reports)."""
+        self._window_store_days: list[tuple[Any, ...]] = []  # every day of the summary window, by store
         self.datacollector = DayCollector(
             TIMESERIES_COLUMNS, Store, tuple(c for c in STORE_COLUMNS if c != "day")
         )
@@ -228,6 +231,23 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         }
         self._daily.append(daily)
         self.flows.add(day, p)
+        if day > self.flows.first_day:  # the stores' day for store_summary, collected or not
+            self._window_store_days.extend(
+                (
+                    day,
+                    s.name,
+                    s.label,
+                    s.kind,
+                    s.purchases,
+                    s.revenue,
+                    s.costs,
+                    s.profit,
+                    s.nps,
+                    s.cash,
+                    s.is_open,
+                )
+                for s in self.stores
+            )
         if self.spec.collect_purchases and n:
             self._purchase_frames.append(p.frame(day, self.store_names))
         # both loyalty statistics in one pass over every shopper's row (docs/PERFORMANCE.md)
@@ -277,6 +297,17 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         df = df.rename(columns={"Step": "day"}).drop(columns=["AgentID"])
         df["day"] = df["day"].astype(np.int32)
         return df[list(STORE_COLUMNS)]
+
+    def store_summary(self) -> pd.DataFrame:
+        """Each store over the summary window (registry table ``store_summary``), from every day of it.
+
+        :func:`~cxsim.model.metrics.store_summary` of the stores' rows of each day of
+        the window, which the model keeps as it records them: the same table as from
+        the ``stores`` table when every day is collected, and whole when
+        ``collect_every`` is more than 1.
+        """
+        days = pd.DataFrame(self._window_store_days, columns=list(STORE_DAY_COLUMNS))
+        return store_summary(days, self.spec.summary_window_days)
 
     def purchases(self) -> pd.DataFrame | None:
         """One row per purchase, if the scenario collects purchases."""

@@ -1,7 +1,8 @@
-"""Metrics: the day's purchases, daily indicators, rolling NPS and the run summary."""
+"""Metrics: the day's purchases, daily indicators, rolling NPS and the run summaries."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -17,6 +18,20 @@ STORE_COLUMNS: tuple[str, ...] = names("stores")
 """Columns of the ``stores`` table, in order (from :mod:`cxsim.model.registry`)."""
 SUMMARY_METRICS: tuple[str, ...] = names("summary")
 """Numeric columns of the ``summary`` table that analyses can use as outputs (from the registry)."""
+STORE_DAY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "store",
+    "label",
+    "kind",
+    "purchases",
+    "revenue",
+    "costs",
+    "profit",
+    "nps",
+    "cash",
+    "is_open",
+)
+"""The columns of the ``stores`` table that :func:`store_summary` reads."""
 
 
 @dataclass
@@ -242,3 +257,38 @@ def summary_row(
     }
     row.update(stats)
     return row
+
+
+def store_summary(stores: pd.DataFrame, window_days: int) -> pd.DataFrame:
+    """Per store over the last ``window_days`` days: market share, mean NPS, final cash, open.
+
+    Also its revenue share (kept revenue), costs and profit (sums over the window's
+    days). ``stores`` has one row per store and day (at least the columns
+    :data:`STORE_DAY_COLUMNS`); the model keeps every day of the window for this
+    (:meth:`cxsim.model.cxmodel.CXModel.store_summary`), while the ``stores`` table
+    holds only the collected days (every ``collect_every`` days), on which the
+    sums would miss the others.
+    """
+    last_day = int(stores["day"].max())
+    recent = stores[stores["day"] > last_day - window_days]
+    total = recent["purchases"].sum()
+    total_revenue = recent["revenue"].sum()
+    final = stores[stores["day"] == last_day].set_index("store")
+    rows = []
+    for name, g in recent.groupby("store", sort=False):
+        nps = g["nps"].to_numpy(dtype=float)
+        rows.append(
+            {
+                "store": name,
+                "label": str(final.loc[name, "label"]),
+                "kind": str(final.loc[name, "kind"]),
+                "market_share": float(g["purchases"].sum() / total) if total else 0.0,
+                "nps": float(np.nanmean(nps)) if np.isfinite(nps).any() else math.nan,
+                "cash": float(final.loc[name, "cash"]),
+                "is_open": bool(final.loc[name, "is_open"]),
+                "revenue_share": float(g["revenue"].sum() / total_revenue) if total_revenue > 0 else 0.0,
+                "costs": float(g["costs"].sum()),
+                "profit": float(g["profit"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)

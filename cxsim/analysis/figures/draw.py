@@ -16,7 +16,7 @@ from cxsim.analysis.figures.style import save, store_labels, style
 from cxsim.analysis.figures.switching import switching_figure
 from cxsim.analysis.figures.timeseries import channel_shares
 from cxsim.core.errors import InputError
-from cxsim.experiments.compare import Comparison, store_summary
+from cxsim.experiments.compare import Comparison
 from cxsim.experiments.results import RunResult
 from cxsim.model.journeys import purchases_journeys
 
@@ -145,7 +145,7 @@ def run_data(result: RunResult, journey_store: str | None = None) -> FigureData:
         scenarios=[name],
         timeseries=result.timeseries.assign(**tag),
         stores=result.stores.assign(**tag),
-        store_summary=store_summary(result.stores, window).assign(**tag),
+        store_summary=result.store_summary.assign(**tag),
         replications=result.summary.assign(rep=0),
         journeys=journeys,
         log=log.assign(**tag),

@@ -14,7 +14,7 @@ from cxsim.analysis.report.content import (
     provenance_rows,
     scenario_block,
 )
-from cxsim.experiments.compare import HEADLINE, format_value, store_summary, windowed_label
+from cxsim.experiments.compare import HEADLINE, format_value, windowed_label
 from cxsim.experiments.results import RunResult
 from cxsim.model.log import LogEntry
 from cxsim.model.registry import metric
@@ -46,7 +46,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> Report:
         windowed_label(metric(k, "store_summary"), window)
         for k in ("market_share", "nps", "cash", "costs", "profit")
     )
-    for i, (_, r) in enumerate(store_summary(result.stores, window).iterrows()):
+    for i, (_, r) in enumerate(result.store_summary.iterrows()):
         text = (
             f"{share} {format_value(r['market_share'], 'share')} · {nps} {format_value(r['nps'], 'score')}"
             f" · {costs} {format_value(r['costs'], 'money')} · {profit} {format_value(r['profit'], 'money')}"
