@@ -19,7 +19,7 @@ from cxsim.experiments.schema import write_parquet
 from cxsim.model.cxmodel import CXModel
 from cxsim.model.ensemble import Ensemble
 from cxsim.model.log import LogEntry, labels_from_scenario, log_from_records, log_records
-from cxsim.model.metrics import store_summary
+from cxsim.model.metrics import STORE_DAY_COLUMNS, store_summary
 from cxsim.model.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -178,22 +178,27 @@ def load_result(folder: str | Path) -> RunResult:
     reviews = folder / "reviews.parquet"
     log_file = folder / "log.json"
     log = json.loads(log_file.read_text()) if log_file.is_file() else []
-    stores = pd.read_parquet(folder / "stores.parquet")
-    summary = pd.read_parquet(folder / "summary.parquet")
-    by_store = folder / "store_summary.parquet"
-    return RunResult(
+    result = RunResult(
         timeseries=pd.read_parquet(folder / "timeseries.parquet"),
-        stores=stores,
-        summary=summary,
-        # folders of cxsim 0.4.0 and before have no store_summary: from the collected days
-        store_summary=(
-            pd.read_parquet(by_store)
-            if by_store.is_file()
-            else store_summary(stores, int(summary.iloc[0]["window_days"]))
-        ),
+        stores=pd.read_parquet(folder / "stores.parquet"),
+        summary=pd.read_parquet(folder / "summary.parquet"),
+        store_summary=pd.DataFrame(),
         purchases=pd.read_parquet(purchases) if purchases.is_file() else None,
         scenario=json.loads((folder / "scenario.json").read_text()),
         provenance=json.loads((folder / "provenance.json").read_text()),
         log=log_from_records(log),
         reviews=pd.read_parquet(reviews) if reviews.is_file() else None,
     )
+    by_store = folder / "store_summary.parquet"
+    if by_store.is_file():
+        result.store_summary = pd.read_parquet(by_store)
+    else:  # a folder of cxsim 0.4.0 or before: from the collected days of the stores table
+        if "window_days" not in result.summary or result.summary.empty:
+            found = "an empty table" if result.summary.empty else "no such column"
+            raise InputError(str(folder / "summary.parquet"), "window_days", "cxsim's summary table", found)
+        missing = [c for c in STORE_DAY_COLUMNS if c not in result.stores]
+        if missing or result.stores.empty:
+            key, found = (missing[0], "no such column") if missing else ("day", "an empty table")
+            raise InputError(str(folder / "stores.parquet"), key, "cxsim's stores table", found)
+        result.store_summary = store_summary(result.stores, int(result.summary.iloc[0]["window_days"]))
+    return result

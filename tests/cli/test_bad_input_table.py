@@ -48,7 +48,8 @@ def run_folder(path: Path, corrupt: str, junk: bytes = b"\x00\xffnot what it sho
         pd.DataFrame({"day": [1], "x": [0.5]}).to_parquet(path / f"{name}.parquet")
     (path / "scenario.json").write_text('{"name": "baseline"}')
     (path / "provenance.json").write_text("{}")
-    (path / corrupt).write_bytes(junk)
+    if corrupt:
+        (path / corrupt).write_bytes(junk)
 
 
 @dataclass
@@ -284,6 +285,12 @@ CASES = [
         ["report", "run", "--out", "out.html"],
         ("provenance.json", "valid JSON", "corrupt", "line 1"),
         setup=lambda d: run_folder(d / "run", "provenance.json", b'{"started": '),
+    ),
+    Case(  # no store_summary.parquet (as cxsim 0.4.0 wrote a run), and a summary without its window
+        "report-run-summary-without-window",
+        ["report", "run", "--out", "out.html"],
+        ("summary.parquet", "window_days", "no such column"),
+        setup=lambda d: run_folder(d / "run", ""),
     ),
     Case(
         "report-not-a-run",
