@@ -13,6 +13,7 @@ Mesa agents.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import mesa
@@ -47,6 +48,9 @@ from cxsim.rules.beliefs import population_prior
 from cxsim.rules.choice import DELIVERY, PICKUP, WALK_IN
 from cxsim.rules.fulfilment import return_ease
 from cxsim.rules.word_of_mouth import promoters_detractors
+
+_STORE_DAY = attrgetter(*STORE_DAY_COLUMNS[1:])
+"""A store's values of the columns :func:`~cxsim.model.metrics.store_summary` reads, after ``day``."""
 
 BIG_TOWN = 1_000_000
 """From this many shoppers a model asks glibc to keep freed blocks for reuse (:mod:`cxsim.core.memory`)."""
@@ -232,22 +236,7 @@ class CXModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type informati
         self._daily.append(daily)
         self.flows.add(day, p)
         if day > self.flows.first_day:  # the stores' day for store_summary, collected or not
-            self._window_store_days.extend(
-                (
-                    day,
-                    s.name,
-                    s.label,
-                    s.kind,
-                    s.purchases,
-                    s.revenue,
-                    s.costs,
-                    s.profit,
-                    s.nps,
-                    s.cash,
-                    s.is_open,
-                )
-                for s in self.stores
-            )
+            self._window_store_days.extend((day, *_STORE_DAY(s)) for s in self.stores)
         if self.spec.collect_purchases and n:
             self._purchase_frames.append(p.frame(day, self.store_names))
         # both loyalty statistics in one pass over every shopper's row (docs/PERFORMANCE.md)
