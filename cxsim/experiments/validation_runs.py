@@ -36,8 +36,8 @@ def observe(spec: Scenario, purchases: bool = False) -> Observation:
     With ``purchases`` the run keeps its purchases table long enough to measure
     double jeopardy (:func:`cxsim.experiments.validation_measures.purchase_measures`).
     """
-    if purchases and not spec.collect_purchases:
-        spec = spec.model_copy(update={"collect_purchases": True})
+    if purchases:
+        spec = _with_purchases(spec)
     result = run(spec)
     summary = result.summary.iloc[0].to_dict()
     measures: dict[str, float] = {}
