@@ -178,27 +178,35 @@ def load_result(folder: str | Path) -> RunResult:
     reviews = folder / "reviews.parquet"
     log_file = folder / "log.json"
     log = json.loads(log_file.read_text()) if log_file.is_file() else []
-    result = RunResult(
+    stores = pd.read_parquet(folder / "stores.parquet")
+    summary = pd.read_parquet(folder / "summary.parquet")
+    return RunResult(  # keywords are evaluated in order: the JSON files are read before the store summary
         timeseries=pd.read_parquet(folder / "timeseries.parquet"),
-        stores=pd.read_parquet(folder / "stores.parquet"),
-        summary=pd.read_parquet(folder / "summary.parquet"),
-        store_summary=pd.DataFrame(),
+        stores=stores,
+        summary=summary,
         purchases=pd.read_parquet(purchases) if purchases.is_file() else None,
         scenario=json.loads((folder / "scenario.json").read_text()),
         provenance=json.loads((folder / "provenance.json").read_text()),
         log=log_from_records(log),
         reviews=pd.read_parquet(reviews) if reviews.is_file() else None,
+        store_summary=_saved_store_summary(folder, stores, summary),
     )
+
+
+def _saved_store_summary(folder: Path, stores: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The run's ``store_summary.parquet``; for a folder of cxsim 0.4.0 or before, from the stores table.
+
+    Such a folder has no store summary: it is derived from the collected days of its
+    ``stores`` table (every day of the window unless ``collect_every`` was above 1).
+    """
     by_store = folder / "store_summary.parquet"
     if by_store.is_file():
-        result.store_summary = pd.read_parquet(by_store)
-    else:  # a folder of cxsim 0.4.0 or before: from the collected days of the stores table
-        if "window_days" not in result.summary or result.summary.empty:
-            found = "an empty table" if result.summary.empty else "no such column"
-            raise InputError(str(folder / "summary.parquet"), "window_days", "cxsim's summary table", found)
-        missing = [c for c in STORE_DAY_COLUMNS if c not in result.stores]
-        if missing or result.stores.empty:
-            key, found = (missing[0], "no such column") if missing else ("day", "an empty table")
-            raise InputError(str(folder / "stores.parquet"), key, "cxsim's stores table", found)
-        result.store_summary = store_summary(result.stores, int(result.summary.iloc[0]["window_days"]))
-    return result
+        return pd.read_parquet(by_store)
+    if "window_days" not in summary or summary.empty:
+        found = "an empty table" if summary.empty else "no such column"
+        raise InputError(str(folder / "summary.parquet"), "window_days", "cxsim's summary table", found)
+    missing = [c for c in STORE_DAY_COLUMNS if c not in stores]
+    if missing or stores.empty:
+        key, found = (missing[0], "no such column") if missing else ("day", "an empty table")
+        raise InputError(str(folder / "stores.parquet"), key, "cxsim's stores table", found)
+    return store_summary(stores, int(summary.iloc[0]["window_days"]))
