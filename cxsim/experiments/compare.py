@@ -48,7 +48,12 @@ from cxsim.experiments.promotions import comparison_promotions
 from cxsim.experiments.provenance import provenance
 from cxsim.experiments.results import run_model
 from cxsim.experiments.runner import Backend, Replication, run_replications
-from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter, switching_balance, switching_summary
+from cxsim.experiments.switching import (
+    SWITCHING_COLUMNS,
+    switching_balance,
+    switching_summary,
+    switching_table,
+)
 from cxsim.experiments.variants import Variant, pick_reference, resolve_variants
 from cxsim.model.journeys import journey_table
 from cxsim.model.log import LogEntry, log_from_records, sentence
@@ -103,7 +108,6 @@ def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, An
     """
     model, _, _ = run_model(spec)
     counts = model.flows.journeys  # journeys by store
-    switches = SwitchCounter([s.name for s in model.stores], model.flows.switches)
     tag = {"scenario": label, "rep": rep}
     summary = {**tag, **model.summary(), "seed": int(spec.seed)}
     summary["scenario"] = label
@@ -117,7 +121,7 @@ def collect_replication(spec: Scenario, *, label: str, rep: int) -> dict[str, An
             [journey_table(counts[s.index]).assign(store=s.name, **tag) for s in model.stores],
             ignore_index=True,
         ),
-        "switching": switches.table(**tag),
+        "switching": switching_table(model.store_names, model.flows.switches, **tag),
         "log": pd.DataFrame(
             [
                 {

@@ -1,17 +1,18 @@
 """Switching: where a store's lost customers went and where its new ones came from.
 
 Each purchase of the summary window is counted by the store of the shopper's
-previous purchase (``from``, read from ``shoppers.last_store`` before the day:
-``model/phases/sharing.py`` updates it in the sharing phase, after the day's purchases) and
-the store of this purchase (``to``). ``from == to`` is a repeat purchase; a
-purchase whose ``from`` is another store is a switch — a customer lost by
-``from`` and won by ``to``. First purchases (no previous store) are left out:
-they are not switching.
+previous purchase (``from``: each purchase's ``previous_store``, the shopper's
+``last_store`` before the sharing phase records this one) and the store of this
+purchase (``to``). ``from == to`` is a repeat purchase; a purchase whose ``from``
+is another store is a switch — a customer lost by ``from`` and won by ``to``.
+First purchases (no previous store) are left out: they are not switching.
 
-Counted per replication (:class:`SwitchCounter`, used by compare's collect
-function, no model hook needed), summarised over replications as the mean with
-its 95% interval (:func:`switching_summary`, :func:`cxsim.core.stats.mean_ci`).
-A pair that does not occur in a replication counts 0 there.
+The model counts them per run as it records each day
+(:class:`cxsim.model.journeys.WindowFlows`, also for towns run in an ensemble);
+:func:`switching_table` makes a replication's counts a tidy table, summarised
+over replications as the mean with its 95% interval (:func:`switching_summary`,
+:func:`cxsim.core.stats.mean_ci`). A pair that does not occur in a replication
+counts 0 there.
 """
 
 from __future__ import annotations
@@ -22,50 +23,28 @@ import numpy as np
 import pandas as pd
 
 from cxsim.core.stats import mean_ci
-from cxsim.model.journeys import switch_counts
 
-__all__ = ["SWITCHING_COLUMNS", "SwitchCounter", "switching_balance", "switching_summary"]
+__all__ = ["SWITCHING_COLUMNS", "switching_balance", "switching_summary", "switching_table"]
 
 SWITCHING_COLUMNS = ("scenario", "rep", "from_store", "to_store", "purchases")
 """Columns of the per-replication ``switching`` table."""
 
 
-class SwitchCounter:
-    """Counts purchases by (previous store, store) over the days it is given.
+def switching_table(stores: list[str], counts: np.ndarray, **tag: Any) -> pd.DataFrame:
+    """Purchases by (previous store, store), ``counts`` ``(S, S)``, as a tidy table tagged with ``tag``.
 
-    Call :meth:`before` before a day is simulated and :meth:`after` with the day's
-    purchases' shoppers and stores once it is.
+    Every pair of ``stores`` is a row, zeros included.
     """
-
-    def __init__(self, stores: list[str], counts: np.ndarray | None = None) -> None:
-        self.stores = stores
-        n = len(stores)
-        self.counts = np.zeros((n, n), dtype=np.int64) if counts is None else np.array(counts, dtype=np.int64)
-        """Purchases by previous store (rows) and store (columns); ``counts`` starts them."""
-        self._previous: np.ndarray | None = None
-
-    def before(self, last_store: np.ndarray) -> None:
-        """Remember each shopper's previous store before the day (a copy)."""
-        self._previous = last_store.copy()
-
-    def after(self, shopper: np.ndarray, store: np.ndarray) -> None:
-        """Count the day's purchases by (previous store, store)."""
-        if self._previous is None or not len(shopper):
-            return
-        self.counts += switch_counts(self._previous[shopper], store, len(self.stores))
-
-    def table(self, **tag: Any) -> pd.DataFrame:
-        """The counts as a tidy table (every pair, zeros included), tagged with ``tag``."""
-        n = len(self.stores)
-        names = np.array(self.stores, dtype=object)
-        frame = pd.DataFrame(
-            {
-                "from_store": np.repeat(names, n),
-                "to_store": np.tile(names, n),
-                "purchases": self.counts.reshape(-1),
-            }
-        )
-        return frame.assign(**tag)[list(SWITCHING_COLUMNS)]
+    n = len(stores)
+    names = np.array(stores, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "from_store": np.repeat(names, n),
+            "to_store": np.tile(names, n),
+            "purchases": np.asarray(counts, dtype=np.int64).reshape(-1),
+        }
+    )
+    return frame.assign(**tag)[list(SWITCHING_COLUMNS)]
 
 
 def switching_summary(

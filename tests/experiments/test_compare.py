@@ -30,8 +30,9 @@ from cxsim.experiments.compare import (
     windowed_label,
 )
 from cxsim.experiments.compare_format import reps_warning
-from cxsim.experiments.switching import SWITCHING_COLUMNS, SwitchCounter
+from cxsim.experiments.switching import SWITCHING_COLUMNS, switching_table
 from cxsim.experiments.variants import parse_variant, pick_reference, resolve_variants
+from cxsim.model.journeys import switch_counts
 from cxsim.model.registry import metric
 
 runner = CliRunner()
@@ -321,11 +322,12 @@ def test_what_one_store_loses_another_wins(variants: Comparison) -> None:
     assert (bal["net_ci_low"] <= bal["net"]).all()
 
 
-def test_switch_counter() -> None:
-    c = SwitchCounter(["a", "b", "c"])
-    c.before(np.array([-1, 0, 1, 2, 0], dtype=np.int16))  # shoppers' previous stores (-1: none yet)
-    c.after(np.array([0, 1, 2, 4]), np.array([2, 0, 2, 0]))  # first purchase, a->a, b->c, a->a
-    t = c.table(scenario="s", rep=0).set_index(["from_store", "to_store"])["purchases"]
+def test_switch_counts_and_their_table() -> None:
+    previous = np.array([-1, 0, 1, 2, 0], dtype=np.int16)  # shoppers' previous stores (-1: none yet)
+    shopper, store = np.array([0, 1, 2, 4]), np.array([2, 0, 2, 0])  # first purchase, a->a, b->c, a->a
+    counts = switch_counts(previous[shopper], store, 3)
+    t = switching_table(["a", "b", "c"], counts, scenario="s", rep=0)
+    t = t.set_index(["from_store", "to_store"])["purchases"]
     assert t[("a", "a")] == 2 and t[("b", "c")] == 1 and t.sum() == 3 and len(t) == 9
 
 
@@ -340,18 +342,20 @@ def test_window_flows_count_what_a_day_by_day_observer_counts() -> None:
     model = CXModel(spec)
     first = spec.days - spec.summary_window_days
     journeys = np.zeros((len(model.stores), CELLS), dtype=np.int64)
-    switches = SwitchCounter(model.store_names)
+    switches = np.zeros((len(model.stores), len(model.stores)), dtype=np.int64)
     while model.running:
-        switches.before(model.shoppers.last_store)
+        previous = model.shoppers.last_store.copy()  # each shopper's store before the day
         model.step()
         p = model.today
         if model.day > first and len(p):
             cells = journey_codes(p.research, p.fulfilment, p.returned, p.ltr, p.churned)
             np.add.at(journeys, (p.store.astype(np.int64), cells), 1)
-            switches.after(p.shopper, p.store)
-    assert journeys.sum() > 0 and switches.counts.sum() > 0
+            prev = previous[p.shopper].astype(np.int64)
+            repeat = prev >= 0  # first purchases are not switching
+            np.add.at(switches, (prev[repeat], p.store.astype(np.int64)[repeat]), 1)
+    assert journeys.sum() > 0 and switches.sum() > 0
     assert np.array_equal(model.flows.journeys, journeys)
-    assert np.array_equal(model.flows.switches, switches.counts)
+    assert np.array_equal(model.flows.switches, switches)
 
 
 def test_the_log_keeps_its_types(variants: Comparison, tmp_path: Path) -> None:
